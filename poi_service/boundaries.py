@@ -21,8 +21,9 @@ FILES = {
     "municipality": "de_municipalities_vg5000_2021-01-01.geojson",
 }
 # Generalised borders (1:5,000,000) put some coastal and border points just outside every polygon;
-# such points take the nearest municipality within this many degrees (about 2 km).
-NEAREST_FALLBACK_DEG = 0.02
+# such points take the nearest municipality within this many degrees (about 350-550 m), the
+# order of the generalisation error. Farther out, a point is outside Germany.
+NEAREST_FALLBACK_DEG = 0.005
 
 
 class Level(StrEnum):
@@ -130,5 +131,7 @@ def _load_cached(data_dir: Path) -> Boundaries:
         for feature in collection["features"]:
             props = feature["properties"]
             geometry = shapely.from_geojson(json.dumps(feature["geometry"]))
-            areas.append(Area(Level(level), props["ags"], props["name"], props.get("designation") or "", geometry))
+            areas.append(
+                Area(Level(level), props["ags"], props["name"], props.get("designation") or "", geometry)
+            )
     return Boundaries(areas)

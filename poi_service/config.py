@@ -22,29 +22,52 @@ class Settings(BaseSettings):
         default=str(DEFAULT_DATABASE),
         description="Store location: a file path, sqlite:///path.gpkg, or postgresql://...",
     )
-    data_dir: Path = Field(default=DEFAULT_DATA_DIR, description="Shipped reference data (gazetteer, boundaries).")
-    base_url: str = Field(default="", description="Public base URL for links; empty derives it from the request.")
-    max_radius_m: float = Field(default=50_000.0, gt=0, description="Largest radius_m a nearby query accepts.")
+    data_dir: Path = Field(
+        default=DEFAULT_DATA_DIR, description="Shipped reference data (gazetteer, boundaries)."
+    )
+    base_url: str = Field(
+        default="", description="Public base URL for links; empty derives it from the request."
+    )
+    max_radius_m: float = Field(
+        default=50_000.0, gt=0, description="Largest radius_m a nearby query accepts."
+    )
     max_page_size: int = Field(default=1000, ge=1, description="Largest limit a collection query accepts.")
     default_page_size: int = Field(default=50, ge=1, description="limit when the request gives none.")
     max_k: int = Field(default=100, ge=1, description="Largest k a nearest query accepts.")
-    max_polygon_vertices: int = Field(default=10_000, ge=4, description="Most vertices in a POST /places/within body.")
-    max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Largest accepted request body in bytes.")
-    geocoder: Literal["offline", "nominatim", "photon"] = Field(
-        default="offline", description="Geocoder: offline (shipped gazetteer) or an online provider via geopy."
+    max_polygon_vertices: int = Field(
+        default=10_000, ge=4, description="Most vertices in a POST /places/within body."
     )
-    geocoder_domain: str = Field(default="", description="Host[:port] of the online geocoder (self-hosted server).")
-    geocoder_scheme: Literal["http", "https"] = Field(default="https", description="Scheme of the online geocoder.")
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Largest accepted request body in bytes."
+    )
+    geocoder: Literal["offline", "nominatim", "photon"] = Field(
+        default="offline",
+        description="Geocoder: offline (shipped gazetteer) or an online provider via geopy.",
+    )
+    geocoder_domain: str = Field(
+        default="", description="Host[:port] of the online geocoder (self-hosted server)."
+    )
+    geocoder_scheme: Literal["http", "https"] = Field(
+        default="https", description="Scheme of the online geocoder."
+    )
     geocoder_user_agent: str = Field(
         default="poi-service/0.1 (+https://example.invalid/poi-service)",
         description="Identifying User-Agent sent to online geocoders (their usage policies require one).",
     )
-    geocoder_timeout_s: float = Field(default=5.0, gt=0, description="Timeout of one online geocoder request.")
-    geocoder_min_delay_s: float = Field(default=1.0, ge=1.0, description="Pause between online geocoder requests.")
-    geocoder_retries: int = Field(default=2, ge=0, le=5, description="Retries of a failed online geocoder request.")
+    geocoder_timeout_s: float = Field(
+        default=5.0, gt=0, description="Timeout of one online geocoder request."
+    )
+    geocoder_min_delay_s: float = Field(
+        default=1.0, ge=1.0, description="Pause between online geocoder requests."
+    )
+    geocoder_retries: int = Field(
+        default=2, ge=0, le=5, description="Retries of a failed online geocoder request."
+    )
     tile_url: str = Field(default="", description="XYZ tile URL template of an operator-configured basemap.")
     tile_attribution: str = Field(default="", description="Attribution shown with POI_TILE_URL tiles.")
-    cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS for the JSON API.")
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Origins allowed by CORS for the JSON API."
+    )
     frame_ancestors: list[str] = Field(
         default_factory=list, description="Origins allowed to embed the map widget (CSP frame-ancestors)."
     )

@@ -1,0 +1,196 @@
+"""Record <-> row mapping and attribute-filter SQL shared by the SQL backends.
+
+Columns are plain scalars, so the same mapping serves SQLite and PostgreSQL. Filter SQL uses
+`?` placeholders and only fixed column names; values always travel as parameters.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Generic, TypeVar
+
+from poi_service.models import (
+    Address,
+    Alliance,
+    DatePrecision,
+    Geocoding,
+    Membership,
+    MembershipData,
+    Municipality,
+    Place,
+    PlaceData,
+    Point,
+    Precision,
+    Role,
+)
+from poi_service.store.base import MembershipFilter, PlaceFilter
+
+R = TypeVar("R", Place, Membership)
+D = TypeVar("D", PlaceData, MembershipData)
+F = TypeVar("F", PlaceFilter, MembershipFilter)
+
+_ID_NAMESPACE = uuid.UUID("6f1c3d2e-8a57-4a8e-9d3b-5c1e2f7a9b10")
+
+GEOCODE_COLUMNS = ("geocode_source", "geocode_precision", "geocode_confidence", "geocoded_at")
+
+
+def new_id(external_key: str | None) -> str:
+    """A stable id: derived from the external key when there is one, so re-imports keep ids."""
+    return str(uuid.uuid5(_ID_NAMESPACE, external_key) if external_key else uuid.uuid4())
+
+
+def _geocoding_row(g: Geocoding) -> dict[str, Any]:
+    return {
+        "geocode_source": g.source,
+        "geocode_precision": g.precision.value,
+        "geocode_confidence": g.confidence,
+        "geocoded_at": g.at.isoformat(),
+    }
+
+
+def _geocoding(row: Mapping[str, Any]) -> Geocoding:
+    return Geocoding(
+        row["geocode_source"],
+        Precision(row["geocode_precision"]),
+        float(row["geocode_confidence"]),
+        _dt(row["geocoded_at"]),
+    )
+
+
+def _dt(value: Any) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
+@dataclass(frozen=True)
+class RecordSpec(Generic[R, D, F]):
+    """What a backend needs to know about one record kind."""
+
+    table: str
+    description: str
+    columns: tuple[str, ...]  # data columns besides fid, geom, id, lon, lat, timestamps
+
+    def to_row(self, data: D) -> dict[str, Any]:
+        """Column values for the data part of a record (lon/lat included)."""
+        raise NotImplementedError
+
+    def from_row(self, row: Mapping[str, Any]) -> R:
+        """The record held by a row."""
+        raise NotImplementedError
+
+    def where(self, flt: F) -> tuple[list[str], list[Any]]:
+        """SQL conditions for the attribute filters except text and category, with parameters."""
+        raise NotImplementedError
+
+    def categories(self, flt: F) -> tuple[str, ...]:
+        """Category slugs the point index can filter on."""
+        return ()
+
+    def text(self, flt: F) -> str | None:
+        """Words that must occur in the record's text."""
+        return flt.text
+
+    def document(self, data: D) -> str:
+        """The text a text search looks in."""
+        raise NotImplementedError
+
+
+class PlaceSpec(RecordSpec[Place, PlaceData, PlaceFilter]):
+    """Places table layout."""
+
+    def to_row(self, data: PlaceData) -> dict[str, Any]:
+        a = data.address
+        return {
+            "name": data.name, "category": data.category, "street": a.street, "housenumber": a.housenumber,
+            "postcode": a.postcode, "locality": a.locality, "ags": a.ags, "phone": data.phone,
+            "website": data.website, "description": data.description, "source": data.source,
+            "external_key": data.external_key, "lon": data.point.lon, "lat": data.point.lat,
+            **_geocoding_row(data.geocoding),
+        }  # fmt: skip
+
+    def from_row(self, row: Mapping[str, Any]) -> Place:
+        return Place(
+            id=row["id"], name=row["name"], category=row["category"],
+            address=Address(row["street"], row["housenumber"], row["postcode"], row["locality"], row["ags"]),
+            point=Point(row["lon"], row["lat"]), geocoding=_geocoding(row), phone=row["phone"],
+            website=row["website"], description=row["description"], source=row["source"],
+            external_key=row["external_key"], created_at=_dt(row["created_at"]), updated_at=_dt(row["updated_at"]),
+        )  # fmt: skip
+
+    def where(self, flt: PlaceFilter) -> tuple[list[str], list[Any]]:
+        return [], []  # categories are handled by the backends (the point index answers them)
+
+    def categories(self, flt: PlaceFilter) -> tuple[str, ...]:
+        return flt.categories
+
+    def document(self, data: PlaceData) -> str:
+        parts = (data.name, data.address.one_line(), data.description or "")
+        return " ".join(p for p in parts if p)
+
+
+class MembershipSpec(RecordSpec[Membership, MembershipData, MembershipFilter]):
+    """Memberships table layout."""
+
+    def to_row(self, data: MembershipData) -> dict[str, Any]:
+        m = data.municipality
+        return {
+            "name": m.name, "kind": m.kind, "country": m.country, "ags": m.ags, "state": m.state,
+            "district": m.district, "alliance": data.alliance.value, "role": data.role.value,
+            "joined": data.joined.isoformat() if data.joined else None,
+            "joined_precision": data.joined_precision.value if data.joined_precision else None,
+            "source_url": data.source_url, "external_key": data.external_key,
+            "lon": data.point.lon, "lat": data.point.lat, **_geocoding_row(data.geocoding),
+        }  # fmt: skip
+
+    def from_row(self, row: Mapping[str, Any]) -> Membership:
+        joined = row["joined"]
+        return Membership(
+            id=row["id"],
+            municipality=Municipality(
+                row["name"], row["kind"], row["country"], row["ags"], row["state"], row["district"]
+            ),
+            alliance=Alliance(row["alliance"]), role=Role(row["role"]), point=Point(row["lon"], row["lat"]),
+            geocoding=_geocoding(row),
+            joined=joined if isinstance(joined, date) or joined is None else date.fromisoformat(joined),
+            joined_precision=DatePrecision(row["joined_precision"]) if row["joined_precision"] else None,
+            source_url=row["source_url"], external_key=row["external_key"],
+            created_at=_dt(row["created_at"]), updated_at=_dt(row["updated_at"]),
+        )  # fmt: skip
+
+    def where(self, flt: MembershipFilter) -> tuple[list[str], list[Any]]:
+        conds: list[str] = []
+        params: list[Any] = []
+        for column, value in (
+            ("alliance", flt.alliance.value if flt.alliance else None),
+            ("role", flt.role.value if flt.role else None),
+            ("state", flt.state),
+            ("country", flt.country),
+        ):
+            if value is not None:
+                conds.append(f"{column} = ?")
+                params.append(value)
+        if flt.joined_after is not None:
+            conds.append("joined >= ?")
+            params.append(flt.joined_after.isoformat())
+        if flt.joined_before is not None:
+            conds.append("joined <= ?")
+            params.append(flt.joined_before.isoformat())
+        return conds, params
+
+    def document(self, data: MembershipData) -> str:
+        m = data.municipality
+        return " ".join(p for p in (m.name, m.state or "", m.district or "") if p)
+
+
+PLACES = PlaceSpec(
+    "places", "Points of interest",
+    ("name", "category", "street", "housenumber", "postcode", "locality", "ags", "phone", "website",
+     "description", "source", "external_key", "lon", "lat", *GEOCODE_COLUMNS),
+)  # fmt: skip
+MEMBERSHIPS = MembershipSpec(
+    "memberships", "Safe Harbours alliance memberships",
+    ("name", "kind", "country", "ags", "state", "district", "alliance", "role", "joined", "joined_precision",
+     "source_url", "external_key", "lon", "lat", *GEOCODE_COLUMNS),
+)  # fmt: skip

@@ -1,0 +1,97 @@
+"""The store contract for memberships and cross-cutting behaviour (stats, cache, freshness)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from geopy.distance import geodesic
+
+from poi_service.models import Alliance, Point, Role
+from poi_service.store import MembershipFilter, Query, Store
+from tests.factories import membership
+
+
+@pytest.fixture()
+def members(store: Store) -> Store:
+    store.memberships.add_many(
+        [
+            membership("Potsdam", Alliance.BUENDNIS, 13.06, 52.40, role=Role.COORDINATOR,
+                       state="Brandenburg", ags="12054000"),
+            membership("Potsdam", Alliance.INTERNATIONAL, 13.06, 52.40, role=Role.COORDINATOR,
+                       state="Brandenburg", ags="12054000", joined=date(2021, 6, 25)),
+            membership("Flensburg", Alliance.BUENDNIS, 9.4375, 54.7825, role=Role.STATE_COORDINATOR,
+                       state="Schleswig-Holstein", ags="01001000"),
+            membership("Göttingen", Alliance.SEEBRUECKE_DECLARED, 9.93, 51.53, state="Niedersachsen",
+                       ags="03159016", joined=date(2018, 11, 1)),
+            membership("Landkreis Göttingen", Alliance.BUENDNIS, 10.0, 51.55, state="Niedersachsen",
+                       ags="03159", kind="Landkreis", joined=None),
+            membership("Palermo", Alliance.INTERNATIONAL, 13.36, 38.12, role=Role.COORDINATOR,
+                       country="IT", joined=date(2021, 6, 25)),
+        ]
+    )  # fmt: skip
+    return store
+
+
+def names(page: object) -> list[str]:
+    return sorted(h.record.municipality.name for h in page.hits)  # type: ignore[attr-defined]
+
+
+def test_filters(members: Store) -> None:
+    m = members.memberships
+    assert names(m.search(Query(MembershipFilter(alliance=Alliance.BUENDNIS)))) == [
+        "Flensburg", "Landkreis Göttingen", "Potsdam"]  # fmt: skip
+    assert names(m.search(Query(MembershipFilter(role=Role.COORDINATOR)))) == [
+        "Palermo",
+        "Potsdam",
+        "Potsdam",
+    ]
+    assert names(m.search(Query(MembershipFilter(state="Niedersachsen")))) == [
+        "Göttingen",
+        "Landkreis Göttingen",
+    ]
+    assert names(m.search(Query(MembershipFilter(joined_after=date(2021, 1, 1))))) == ["Palermo", "Potsdam"]
+    assert names(m.search(Query(MembershipFilter(joined_before=date(2018, 12, 31))))) == ["Göttingen"]
+    assert names(m.search(Query(MembershipFilter(text="gottingen")))) == ["Göttingen", "Landkreis Göttingen"]
+    assert names(m.search(Query(MembershipFilter(), area="Niedersachsen"))) == [
+        "Göttingen",
+        "Landkreis Göttingen",
+    ]
+    # A district-level member lies in its district, not in the district's municipalities.
+    assert names(m.search(Query(MembershipFilter(), area="03159"))) == ["Göttingen", "Landkreis Göttingen"]
+    assert names(m.search(Query(MembershipFilter(), area="03159016"))) == ["Göttingen"]
+
+
+def test_nearest_members(members: Store) -> None:
+    here = Point(9.3866, 54.7998)
+    everything = members.memberships.search(Query(MembershipFilter(), limit=100)).hits
+    ranked = sorted(
+        (geodesic((here.lat, here.lon), (h.record.point.lat, h.record.point.lon)).meters, h.record.id)
+        for h in everything
+    )
+    hits = members.memberships.nearest(here, 3, MembershipFilter())
+    assert [h.record.id for h in hits] == [rid for _, rid in ranked[:3]]
+    assert [h.distance_m for h in hits] == pytest.approx([d for d, _ in ranked[:3]], abs=1e-3)
+    hits = members.memberships.nearest(here, 5, MembershipFilter(alliance=Alliance.INTERNATIONAL))
+    assert [h.record.municipality.name for h in hits] == ["Potsdam", "Palermo"]
+
+
+def test_stats(members: Store) -> None:
+    stats = members.membership_stats()
+    assert stats.by_alliance == {"buendnis": 3, "international": 2, "seebruecke_declared": 1}
+    assert stats.by_state["buendnis"] == {"Brandenburg": 1, "Niedersachsen": 1, "Schleswig-Holstein": 1}
+    assert stats.by_state["international"] == {"Brandenburg": 1, "IT": 1}
+    assert stats.by_year["buendnis"] == {"2019": 2, "unknown": 1}
+
+
+def test_geocode_cache(store: Store) -> None:
+    assert store.cache_get("nominatim", "harrislee") is None
+    store.cache_put("nominatim", "harrislee", '{"lat": 54.8}')
+    store.cache_put("nominatim", "harrislee", '{"lat": 54.9}')
+    assert store.cache_get("nominatim", "harrislee") == '{"lat": 54.9}'
+    assert store.cache_get("photon", "harrislee") is None
+
+
+def test_info(members: Store) -> None:
+    info = members.info()
+    assert info["memberships"] == 6 and info["places"] == 0 and info["schema_version"] == 1

@@ -1,0 +1,64 @@
+"""The embedded store's file is a real GeoPackage, and other connections' writes are seen."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import geopandas as gpd
+import pyogrio
+import pytest
+
+from poi_service.models import Point
+from poi_service.store import Near, PlaceFilter, Query, open_store
+from tests.conftest import DATA_DIR
+from tests.factories import random_places
+
+
+def test_file_is_a_geopackage_that_geopandas_reads(tmp_path: Path) -> None:
+    path = tmp_path / "poi.gpkg"
+    store = open_store(f"sqlite:///{path}", DATA_DIR)
+    rows = random_places(50)
+    store.places.add_many(rows)
+    store.close()
+    raw = path.read_bytes()[:100]
+    assert raw[68:72] == b"GPKG"  # application_id in the header, where GDAL looks
+    layers = {name: geom for name, geom in pyogrio.list_layers(path)}
+    assert layers["places"] == "Point" and layers["memberships"] == "Point"
+    assert not any(name.endswith("_fts") for name in layers)
+    frame = gpd.read_file(path, layer="places")
+    assert frame.crs.to_epsg() == 4326 and len(frame) == 50
+    by_key = {r.external_key: r for r in rows}
+    for _, row in frame.iterrows():
+        want = by_key[row["external_key"]].point
+        assert (row.geometry.x, row.geometry.y) == (want.lon, want.lat)
+    info = pyogrio.read_info(path, layer="places")
+    assert info["features"] == 50
+    con = sqlite3.connect(path)
+    assert con.execute("SELECT count(*) FROM rtree_places_geom").fetchone()[0] == 50
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_second_connection_sees_writes(tmp_path: Path) -> None:
+    path = str(tmp_path / "poi.gpkg")
+    writer = open_store(path, DATA_DIR)
+    reader = open_store(path, DATA_DIR)
+    centre = Point(9.4, 54.8)
+    query = Query(PlaceFilter(), near=Near(centre, 50_000))
+    assert reader.places.search(query).total == 0  # builds the reader's index
+    added = writer.places.add(random_places(1)[0])
+    assert [h.record.id for h in reader.places.search(query).hits] == [added.id]
+    writer.places.delete(added.id)
+    assert reader.places.search(query).total == 0
+    assert reader.places.nearest(centre, 3, PlaceFilter()) == []
+
+
+def test_refuses_newer_schema(tmp_path: Path) -> None:
+    path = tmp_path / "poi.gpkg"
+    open_store(str(path), DATA_DIR).close()
+    con = sqlite3.connect(path)
+    con.execute("UPDATE poi_meta SET value = '99' WHERE key = 'schema_version'")
+    con.commit()
+    con.close()
+    with pytest.raises(Exception, match="newer"):
+        open_store(str(path), DATA_DIR)
