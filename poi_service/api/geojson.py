@@ -1,0 +1,71 @@
+"""Records to RFC 7946 GeoJSON at the API edge (the store never returns GeoJSON)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from poi_service.categories import Vocabulary
+from poi_service.models import Geocoding, Membership, Place, format_partial_date
+from poi_service.phone import din5008
+from poi_service.store.base import Hit
+
+
+def _geocoding(g: Geocoding) -> dict[str, Any]:
+    return {"source": g.source, "precision": g.precision.value, "confidence": g.confidence, "at": g.at.isoformat()}
+
+
+def place_feature(place: Place, vocabulary: Vocabulary, distance_m: float | None = None) -> dict[str, Any]:
+    """A place as a GeoJSON Feature; distance_m only on distance queries."""
+    a = place.address
+    category = vocabulary.get(place.category)
+    props: dict[str, Any] = {
+        "name": place.name,
+        "category": place.category,
+        "category_label": category.label_de if category else place.category,
+        "category_label_en": category.label_en if category else place.category,
+        "street": a.street, "housenumber": a.housenumber, "postcode": a.postcode, "locality": a.locality,
+        "ags": a.ags, "address": a.one_line(),
+        "phone": place.phone, "phone_display": din5008(place.phone) if place.phone else None,
+        "website": place.website, "description": place.description, "source": place.source,
+        "geocoding": _geocoding(place.geocoding),
+        "created_at": place.created_at.isoformat(), "updated_at": place.updated_at.isoformat(),
+    }  # fmt: skip
+    if distance_m is not None:
+        props["distance_m"] = round(distance_m, 2)
+    return {
+        "type": "Feature",
+        "id": place.id,
+        "geometry": {"type": "Point", "coordinates": [place.point.lon, place.point.lat]},
+        "properties": props,
+    }
+
+
+def membership_feature(member: Membership, distance_m: float | None = None) -> dict[str, Any]:
+    """A membership as a GeoJSON Feature; `joined` shows only the precision the source gives."""
+    m = member.municipality
+    props: dict[str, Any] = {
+        "name": m.name, "kind": m.kind, "country": m.country, "ags": m.ags, "state": m.state,
+        "district": m.district, "alliance": member.alliance.value, "role": member.role.value,
+        "joined": format_partial_date(member.joined, member.joined_precision),
+        "joined_date": member.joined.isoformat() if member.joined else None,
+        "joined_precision": member.joined_precision.value if member.joined_precision else None,
+        "source_url": member.source_url, "geocoding": _geocoding(member.geocoding),
+    }  # fmt: skip
+    if distance_m is not None:
+        props["distance_m"] = round(distance_m, 2)
+    return {
+        "type": "Feature",
+        "id": member.id,
+        "geometry": {"type": "Point", "coordinates": [member.point.lon, member.point.lat]},
+        "properties": props,
+    }
+
+
+def place_features(hits: list[Hit[Place]], vocabulary: Vocabulary) -> list[dict[str, Any]]:
+    """Features of a page of place hits."""
+    return [place_feature(h.record, vocabulary, h.distance_m) for h in hits]
+
+
+def membership_features(hits: list[Hit[Membership]]) -> list[dict[str, Any]]:
+    """Features of a page of membership hits."""
+    return [membership_feature(h.record, h.distance_m) for h in hits]
