@@ -13,7 +13,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from poi_service.errors import InvalidInput, InvalidParam, NotFound
+from poi_service.errors import InvalidInput, InvalidParam, invalid
 
 FILES = {
     "state": "de_states_vg5000_2021.geojson",
@@ -80,14 +80,14 @@ class Boundaries:
         if key.isdigit():
             area = self._by_ags.get(key)
             if area is None:
-                raise NotFound(f"{param}: no state, district or municipality has AGS {key}")
+                raise invalid(param, f"no state, district or municipality has AGS {key}")
             return area
         matches = self._by_name.get(fold(key), [])
         # A kreisfreie Stadt is both a district and a municipality of the same extent: keep the district.
         districts = {a.ags for a in matches if a.level == Level.DISTRICT}
         matches = [a for a in matches if not (a.level == Level.MUNICIPALITY and a.ags[:5] in districts)]
         if not matches:
-            raise NotFound(f"{param}: no state, district or municipality is named {key!r}")
+            raise invalid(param, f"no state, district or municipality is named {key!r}")
         if len(matches) > 1:
             options = ", ".join(f"{a.ags} ({a.designation} {a.name})" for a in matches)
             raise InvalidInput(

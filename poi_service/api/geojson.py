@@ -11,7 +11,12 @@ from poi_service.store.base import Hit
 
 
 def _geocoding(g: Geocoding) -> dict[str, Any]:
-    return {"source": g.source, "precision": g.precision.value, "confidence": g.confidence, "at": g.at.isoformat()}
+    return {
+        "source": g.source,
+        "precision": g.precision.value,
+        "confidence": g.confidence,
+        "at": g.at.isoformat(),
+    }
 
 
 def place_feature(place: Place, vocabulary: Vocabulary, distance_m: float | None = None) -> dict[str, Any]:

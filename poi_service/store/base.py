@@ -23,9 +23,6 @@ from poi_service.models import (
 
 SCHEMA_VERSION = 1
 
-R = TypeVar("R", Place, Membership)
-D = TypeVar("D", PlaceData, MembershipData)
-F = TypeVar("F", "PlaceFilter", "MembershipFilter")
 R_co = TypeVar("R_co", Place, Membership, covariant=True)
 
 
@@ -48,6 +45,9 @@ class MembershipFilter:
     joined_after: date | None = None  # inclusive, on the first day of the known period
     joined_before: date | None = None  # inclusive
     text: str | None = None  # words in the municipality name
+
+
+F = TypeVar("F", PlaceFilter, MembershipFilter)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,20 +103,24 @@ class MembershipStats:
     by_year: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
-class Collection(Protocol[R, D, F]):
+R = TypeVar("R", Place, Membership)
+D_contra = TypeVar("D_contra", PlaceData, MembershipData, contravariant=True)
+
+
+class Collection(Protocol[R, D_contra, F]):
     """CRUD and spatial search over one kind of record."""
 
     def get(self, record_id: str) -> R:
         """The record with this id; NotFound otherwise."""
 
-    def add(self, data: D) -> R:
+    def add(self, data: D_contra) -> R:
         """Stores a new record and returns it with its id."""
 
-    def add_many(self, rows: Iterable[D]) -> int:
+    def add_many(self, rows: Iterable[D_contra]) -> int:
         """Stores many records in one transaction (all or nothing); rows with an external_key
         already present replace that record (upsert). Returns the number written."""
 
-    def update(self, record_id: str, data: D) -> R:
+    def update(self, record_id: str, data: D_contra) -> R:
         """Replaces a record's data; NotFound if absent."""
 
     def delete(self, record_id: str) -> None:

@@ -34,7 +34,7 @@ class SqliteCollection(Generic[R, D, F]):
 
     def __init__(self, store: SqliteStore, spec: RecordSpec[R, D, F]) -> None:
         self.store = store
-        self.spec = spec
+        self.spec: RecordSpec[R, D, F] = spec
         t = spec.table
         cols = ("id", *spec.columns, "created_at", "updated_at", "geom")
         updates = ", ".join(f"{c} = excluded.{c}" for c in (*spec.columns, "updated_at", "geom"))
@@ -81,6 +81,8 @@ class SqliteCollection(Generic[R, D, F]):
         """Records matching every condition of the query."""
         if query.near is not None:
             return self._search_near(query)
+        conds: list[str]
+        params: list[Any]
         conds, params = self._conditions(query)
         where = " AND ".join(conds) or "1"
         t = self.spec.table
@@ -209,6 +211,8 @@ class SqliteCollection(Generic[R, D, F]):
         if codes is None:
             return Page([], 0, query.limit, query.offset)
         # Categories are answered by the index; drop their SQL condition.
+        conds: list[str]
+        params: list[Any]
         conds, params = self._conditions(query, with_categories=False)
         near = query.near
         nb = self._fresh_index().within(near.point.lon, near.point.lat, near.radius_m, codes)
@@ -253,7 +257,8 @@ class SqliteCollection(Generic[R, D, F]):
         inside = shapely.contains_xy(polygon, arr[:, 1], arr[:, 2]) | shapely.intersects_xy(
             polygon.boundary, arr[:, 1], arr[:, 2]
         )
-        return arr[inside, 0].astype(np.int64)
+        fids: IntArray = arr[inside, 0].astype(np.int64)
+        return fids
 
     def _category_codes(self, flt: F) -> tuple[int, ...] | None:
         """Index codes of the filter's categories: () for no filter, None if none is stored."""
@@ -290,7 +295,8 @@ class SqliteCollection(Generic[R, D, F]):
 
 
 def _fids(rows: list[sqlite3.Row]) -> IntArray:
-    return np.fromiter((r[0] for r in rows), np.int64, len(rows))
+    out: IntArray = np.fromiter((r[0] for r in rows), np.int64, len(rows))
+    return out
 
 
 def _geom(data: Any) -> bytes:

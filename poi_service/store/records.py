@@ -7,10 +7,9 @@ Columns are plain scalars, so the same mapping serves SQLite and PostgreSQL. Fil
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from poi_service.models import (
     Address,
@@ -34,6 +33,14 @@ F = TypeVar("F", PlaceFilter, MembershipFilter)
 
 _ID_NAMESPACE = uuid.UUID("6f1c3d2e-8a57-4a8e-9d3b-5c1e2f7a9b10")
 
+
+
+class Row(Protocol):
+    """A database row readable by column name (sqlite3.Row, psycopg dict rows)."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
+
+
 GEOCODE_COLUMNS = ("geocode_source", "geocode_precision", "geocode_confidence", "geocoded_at")
 
 
@@ -51,7 +58,7 @@ def _geocoding_row(g: Geocoding) -> dict[str, Any]:
     }
 
 
-def _geocoding(row: Mapping[str, Any]) -> Geocoding:
+def _geocoding(row: Row) -> Geocoding:
     return Geocoding(
         row["geocode_source"],
         Precision(row["geocode_precision"]),
@@ -76,7 +83,7 @@ class RecordSpec(Generic[R, D, F]):
         """Column values for the data part of a record (lon/lat included)."""
         raise NotImplementedError
 
-    def from_row(self, row: Mapping[str, Any]) -> R:
+    def from_row(self, row: Row) -> R:
         """The record held by a row."""
         raise NotImplementedError
 
@@ -110,7 +117,7 @@ class PlaceSpec(RecordSpec[Place, PlaceData, PlaceFilter]):
             **_geocoding_row(data.geocoding),
         }  # fmt: skip
 
-    def from_row(self, row: Mapping[str, Any]) -> Place:
+    def from_row(self, row: Row) -> Place:
         return Place(
             id=row["id"], name=row["name"], category=row["category"],
             address=Address(row["street"], row["housenumber"], row["postcode"], row["locality"], row["ags"]),
@@ -144,7 +151,7 @@ class MembershipSpec(RecordSpec[Membership, MembershipData, MembershipFilter]):
             "lon": data.point.lon, "lat": data.point.lat, **_geocoding_row(data.geocoding),
         }  # fmt: skip
 
-    def from_row(self, row: Mapping[str, Any]) -> Membership:
+    def from_row(self, row: Row) -> Membership:
         joined = row["joined"]
         return Membership(
             id=row["id"],

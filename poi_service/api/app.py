@@ -1,0 +1,52 @@
+"""The FastAPI application factory: create_app(settings, store)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from poi_service import __version__
+from poi_service.api.deps import Services
+from poi_service.api.middleware import BodyLimit, SecurityHeaders
+from poi_service.api.problems import install_problem_handlers
+from poi_service.api.responses import JSONResponse
+from poi_service.api.routes import alliance, geocode, meta, places
+from poi_service.categories import Vocabulary
+from poi_service.config import Settings
+from poi_service.geocode import make_geocoder
+from poi_service.geocode.base import Geocoder
+from poi_service.store import Store, open_store
+
+DESCRIPTION = """Places of a municipality (Harrislee, Flensburg, ...) and the members of the Safe Harbours
+alliances, with nearby and within-area queries. Points are (lon, lat) in EPSG:4326, distances are
+geodesic metres on WGS84, bounds are minx,miny,maxx,maxy. Every error is application/problem+json."""
+
+
+def create_app(settings: Settings, store: Store, geocoder: Geocoder | None = None) -> FastAPI:
+    """The API over an open store; the caller owns the store's lifetime."""
+    app = FastAPI(
+        title="poi-service", version=__version__, description=DESCRIPTION, default_response_class=JSONResponse
+    )
+    app.state.services = Services(
+        settings=settings,
+        store=store,
+        vocabulary=Vocabulary.load(),
+        geocoder=geocoder or make_geocoder(settings, store),
+    )
+    install_problem_handlers(app)
+    for router in (meta.router, places.router, alliance.router, geocode.router):
+        app.include_router(router)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"])
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """uvicorn factory for `poi-service serve`: settings from POI_* variables, store opened per worker."""
+    settings = Settings()
+    store = open_store(settings.database_url, settings.data_dir)
+    app = create_app(settings, store)
+    app.router.on_shutdown.append(store.close)
+    return app

@@ -1,0 +1,32 @@
+"""Typed FastAPI dependencies: the app's settings, store, vocabulary and geocoder live on app.state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from poi_service.categories import Vocabulary
+from poi_service.config import Settings
+from poi_service.geocode.base import Geocoder
+from poi_service.store import Store
+
+
+@dataclass
+class Services:
+    """Everything a request handler may need, built once by create_app."""
+
+    settings: Settings
+    store: Store
+    vocabulary: Vocabulary
+    geocoder: Geocoder
+
+
+def get_services(request: Request) -> Services:
+    """The services of the running app."""
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]

@@ -1,0 +1,78 @@
+"""One error shape for every failure: RFC 9457 application/problem+json."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from poi_service.errors import InvalidParam, PoiError
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("poi_service.api")
+
+
+def problem_response(
+    status: int,
+    title: str,
+    detail: str,
+    code: str,
+    request: Request,
+    params: list[InvalidParam] | None = None,
+) -> Response:
+    """An RFC 9457 body: type, title, status, detail, instance, plus code and invalid_params."""
+    body: dict[str, Any] = {
+        "type": f"https://poi-service.invalid/problems/{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        "code": code,
+    }
+    if params:
+        body["invalid_params"] = [{"name": p.name, "reason": p.reason} for p in params]
+    return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM_JSON)
+
+
+def _location_name(loc: tuple[Any, ...] | list[Any]) -> str:
+    """('query', 'lat') -> 'lat'; ('body',) -> 'body'; ('body', 'coordinates') -> 'body.coordinates'."""
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("query", "path", "header") and len(parts) > 1:
+        parts = parts[1:]
+    return ".".join(parts) or "request"
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Replaces FastAPI's default error bodies (including its 422) with problem+json."""
+
+    @app.exception_handler(PoiError)
+    async def poi_error(request: Request, exc: PoiError) -> Response:
+        return problem_response(exc.status, exc.title, exc.detail, exc.code, request, exc.invalid_params)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        params = [
+            InvalidParam(_location_name(e.get("loc", ())), str(e.get("msg", "invalid"))) for e in exc.errors()
+        ]
+        detail = "; ".join(f"{p.name}: {p.reason}" for p in params)
+        return problem_response(400, "Invalid parameter", detail, "invalid-parameter", request, params)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        code = {404: "not-found", 405: "method-not-allowed", 401: "unauthorized", 403: "forbidden"}.get(
+            exc.status_code, "http-error"
+        )
+        title = str(exc.detail) if exc.status_code != 404 else "Not found"
+        detail = str(exc.detail) if exc.status_code != 404 else f"no resource at {request.url.path}"
+        return problem_response(exc.status_code, title, detail, code, request)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        # Never leak a stack trace; the log keeps it for the operator.
+        log.exception("unhandled error on %s", request.url.path)
+        return problem_response(500, "Internal error", "the server failed; see its log", "internal", request)

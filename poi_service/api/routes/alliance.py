@@ -1,0 +1,77 @@
+"""Read endpoints for Safe Harbours memberships: filters, nearest, statistics."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+
+from poi_service.api import params
+from poi_service.api.deps import ServicesDep
+from poi_service.api.geojson import membership_feature, membership_features
+from poi_service.api.links import collection
+from poi_service.api.responses import GeoJSONResponse, JSONResponse
+from poi_service.api.routes.places import Lat, Limit, Lon, Offset, Text
+from poi_service.models import Alliance, Role
+from poi_service.store import MembershipFilter
+from poi_service.store import Query as StoreQuery
+
+router = APIRouter(prefix="/alliance", tags=["alliance"])
+
+AllianceQ = Annotated[Alliance | None, Query(description="buendnis, international or seebruecke_declared.")]
+RoleQ = Annotated[Role | None, Query(description="coordinator, state_coordinator or member.")]
+
+
+@router.get("/members", summary="Memberships matching filters")
+async def members(
+    services: ServicesDep, request: Request, alliance: AllianceQ = None, role: RoleQ = None,
+    state: Annotated[str | None, Query(description="State name, e.g. Niedersachsen.")] = None,
+    country: Annotated[str | None, Query(description="ISO 3166-1 alpha-2 code, e.g. DE, IT.")] = None,
+    joined_after: Annotated[date | None, Query(description="Joined on or after (YYYY-MM-DD).")] = None,
+    joined_before: Annotated[date | None, Query(description="Joined on or before (YYYY-MM-DD).")] = None,
+    bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy in lon/lat degrees.")] = None,
+    area: Annotated[str | None, Query(description="AGS or name of a state, district or municipality.")] = None,
+    q: Text = None, limit: Limit = None, offset: Offset = 0,
+) -> JSONResponse:  # fmt: skip
+    """Memberships as GeoJSON; joined dates keep the precision the source gives."""
+    size, offset = params.page(limit, offset, services.settings)
+    if joined_after and joined_before and joined_after > joined_before:
+        raise params.invalid("joined_after", "must not be later than joined_before")
+    flt = MembershipFilter(alliance, role, state, country.upper() if country else None, joined_after,
+                           joined_before, params.text(q))  # fmt: skip
+    query = StoreQuery(flt, bbox=params.bbox(bbox), area=area, limit=size, offset=offset)
+    result = await run_in_threadpool(services.store.memberships.search, query)
+    body = collection(request, membership_features(result.hits), result.total, size, offset)
+    return GeoJSONResponse(body)
+
+
+@router.get("/members/nearest", summary="The k nearest member municipalities")
+async def nearest_members(
+    services: ServicesDep, lat: Lat, lon: Lon,
+    k: Annotated[int, Query(description="How many, 1..POI_MAX_K.")] = 10,
+    alliance: AllianceQ = None, role: RoleQ = None,
+) -> JSONResponse:  # fmt: skip
+    """Nearest memberships with distance_m (one municipality may appear once per alliance)."""
+    flt = MembershipFilter(alliance=alliance, role=role)
+    hits = services.store.memberships.nearest(
+        params.point(lat, lon), params.k_nearest(k, services.settings), flt
+    )
+    features = membership_features(hits)
+    body = {"type": "FeatureCollection", "numberMatched": len(features), "numberReturned": len(features),
+            "features": features}  # fmt: skip
+    return GeoJSONResponse(body)
+
+
+@router.get("/members/{member_id}", summary="One membership")
+async def get_member(services: ServicesDep, member_id: str) -> JSONResponse:
+    """A membership as a GeoJSON Feature."""
+    return GeoJSONResponse(membership_feature(services.store.memberships.get(member_id)))
+
+
+@router.get("/stats", summary="Membership counts per alliance, state and join year")
+async def stats(services: ServicesDep) -> JSONResponse:
+    """Counts of the stored (partial, see data/alliance/NOTES.md) dataset."""
+    s = services.store.membership_stats()
+    return JSONResponse({"by_alliance": s.by_alliance, "by_state": s.by_state, "by_year": s.by_year})

@@ -1,0 +1,62 @@
+"""Forward and reverse geocoding over HTTP (offline gazetteer unless an online provider is configured)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.concurrency import run_in_threadpool
+
+from poi_service.api import params
+from poi_service.api.deps import ServicesDep
+from poi_service.api.responses import GeoJSONResponse, JSONResponse
+from poi_service.api.routes.places import Lat, Lon
+from poi_service.errors import NotFound, invalid
+from poi_service.geocode.base import GeocodeQuery, GeocodeResult
+
+router = APIRouter(tags=["geocoding"])
+Field = Annotated[str | None, Query(max_length=200)]
+
+
+def result_feature(r: GeocodeResult) -> dict[str, Any]:
+    """A geocoding result as a GeoJSON Feature with its precision and provenance."""
+    props = {"label": r.label, "precision": r.precision.value, "confidence": r.confidence, "source": r.source,
+             "country": r.country, "ags": r.ags, "state": r.state, "district": r.district,
+             "postcode": r.postcode}  # fmt: skip
+    return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [r.point.lon, r.point.lat]},
+            "properties": props}  # fmt: skip
+
+
+@router.get("/geocode", summary="Address or place name to coordinates")
+async def geocode(
+    services: ServicesDep, q: Field = None, street: Field = None, housenumber: Field = None,
+    postcode: Field = None, locality: Field = None, state: Field = None,
+    country: Annotated[str | None, Query(min_length=2, max_length=2)] = None,
+) -> JSONResponse:  # fmt: skip
+    """The best match first; `ambiguous` is true when several places fit and none was chosen."""
+    query = GeocodeQuery(
+        q, street, housenumber, postcode, locality, state, country.upper() if country else None
+    )
+    if query.is_empty():
+        raise invalid("q", "give q or at least one of street, postcode, locality")
+    answer = await run_in_threadpool(services.geocoder.geocode, query)
+    results = ([answer.best] if answer.best else []) + [c for c in answer.candidates if c != answer.best]
+    if not results:
+        raise NotFound("no place matches the query")
+    body = {"type": "FeatureCollection", "ambiguous": answer.ambiguous, "geocoder": services.geocoder.name,
+            "features": [result_feature(r) for r in results]}  # fmt: skip
+    return GeoJSONResponse(body)
+
+
+@router.get("/reverse", summary="Coordinates to municipality, district and state")
+async def reverse(services: ServicesDep, lat: Lat, lon: Lon) -> JSONResponse:
+    """The administrative areas a point lies in (shipped BKG boundaries)."""
+    point = params.point(lat, lon)
+    found = await run_in_threadpool(services.geocoder.reverse, point)
+    if found is None:
+        raise NotFound("no municipality or known place at this point")
+    props = {k: getattr(found, k) for k in ("country", "municipality", "municipality_ags", "district",
+                                           "district_ags", "state", "state_ags", "postcode", "source")}  # fmt: skip
+    body = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [point.lon, point.lat]},
+            "properties": props}  # fmt: skip
+    return GeoJSONResponse(body)

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs everything the tests need (Python packages, PostgreSQL/PostGIS and Chromium from Debian)
+# and runs the whole suite: lint, types, tests. The test session starts and stops its own
+# throwaway PostGIS cluster and uvicorn servers. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh test
+for installer in scripts/pg-install.sh scripts/browser-install.sh; do
+  if [ -x "$installer" ]; then "$installer"; fi
+done
+echo "== ruff"; .venv/bin/ruff check . && .venv/bin/ruff format --check .
+echo "== mypy"; .venv/bin/mypy
+echo "== pytest"; exec .venv/bin/pytest -p no:cacheprovider "$@"
