@@ -25,9 +25,6 @@ class Settings(BaseSettings):
     data_dir: Path = Field(
         default=DEFAULT_DATA_DIR, description="Shipped reference data (gazetteer, boundaries)."
     )
-    base_url: str = Field(
-        default="", description="Public base URL for links; empty derives it from the request."
-    )
     max_radius_m: float = Field(
         default=50_000.0, gt=0, description="Largest radius_m a nearby query accepts."
     )
