@@ -12,12 +12,13 @@ import numpy as np
 import shapely
 
 from poi_service.boundaries import Boundaries
-from poi_service.errors import NotFound
+from poi_service.errors import Conflict, NotFound
 from poi_service.models import Point
 from poi_service.store.base import Hit, Page, Query
 from poi_service.store.gpkg import point_blob
 from poi_service.store.index import IntArray, PointIndex
 from poi_service.store.records import D, F, R, RecordSpec, new_id
+from poi_service.store.schema import insert_triggers
 from poi_service.store.text import fold_text, fts_match
 
 if TYPE_CHECKING:
@@ -36,15 +37,18 @@ class SqliteCollection(Generic[R, D, F]):
         self.store = store
         self.spec: RecordSpec[R, D, F] = spec
         t = spec.table
-        cols = ("id", *spec.columns, "created_at", "updated_at", "geom")
-        updates = ", ".join(f"{c} = excluded.{c}" for c in (*spec.columns, "updated_at", "geom"))
+        cols = ("id", *spec.columns, "search_text", "created_at", "updated_at", "geom")
+        changing = (*spec.columns, "search_text", "updated_at", "geom")
+        updates = ", ".join(f"{c} = excluded.{c}" for c in changing)
+        self._columns = ("fid", "id", *spec.columns, "created_at", "updated_at")
+        self._select = f"SELECT {', '.join(self._columns)} FROM {t}"  # noqa: S608
         # Table and column names are fixed constants of this module; values are always parameters.
         self._insert = (
             f"INSERT INTO {t} ({', '.join(cols)}) VALUES ({', '.join(':' + c for c in cols)}) "  # noqa: S608
-            f"ON CONFLICT(external_key) DO UPDATE SET {updates} RETURNING fid, id"
+            f"ON CONFLICT(external_key) DO UPDATE SET {updates}"
         )
         self._update = (
-            f"UPDATE {t} SET {', '.join(f'{c} = :{c}' for c in (*spec.columns, 'updated_at', 'geom'))} "  # noqa: S608
+            f"UPDATE {t} SET {', '.join(f'{c} = :{c}' for c in changing)} "  # noqa: S608
             "WHERE id = :id RETURNING fid"
         )
         self._index: PointIndex | None = None
@@ -55,10 +59,10 @@ class SqliteCollection(Generic[R, D, F]):
 
     def get(self, record_id: str) -> R:
         """The record with this id."""
-        rows = self.store.query(f"SELECT * FROM {self.spec.table} WHERE id = ?", (record_id,))  # noqa: S608
+        rows = self._records(f"{self._select} WHERE id = ?", (record_id,))
         if not rows:
             raise NotFound(f"no {self.spec.table[:-1]} with id {record_id!r}")
-        return self.spec.from_row(rows[0])
+        return rows[0][1]
 
     def count(self) -> int:
         """Number of records."""
@@ -68,14 +72,11 @@ class SqliteCollection(Generic[R, D, F]):
         """Every record in fid order, read in batches."""
         last = 0
         while True:
-            rows = self.store.query(
-                f"SELECT * FROM {self.spec.table} WHERE fid > ? ORDER BY fid LIMIT 1000",
-                (last,),
-            )
+            rows = self._records(f"{self._select} WHERE fid > ? ORDER BY fid LIMIT 1000", (last,))
             if not rows:
                 return
-            last = rows[-1]["fid"]
-            yield from (self.spec.from_row(r) for r in rows)
+            last = rows[-1][0]
+            yield from (record for _, record in rows)
 
     def search(self, query: Query[F]) -> Page[R]:
         """Records matching every condition of the query."""
@@ -91,11 +92,11 @@ class SqliteCollection(Generic[R, D, F]):
             fids = self._in_polygon(rows, query.polygon)
             return self._page(fids, None, query)
         total = int(self.store.query(f"SELECT count(*) FROM {t} WHERE {where}", params)[0][0])  # noqa: S608
-        rows = self.store.query(
-            f"SELECT * FROM {t} WHERE {where} ORDER BY fid LIMIT ? OFFSET ?",  # noqa: S608
+        rows = self._records(
+            f"{self._select} WHERE {where} ORDER BY fid LIMIT ? OFFSET ?",
             [*params, query.limit, query.offset],
         )
-        return Page([Hit(self.spec.from_row(r)) for r in rows], total, query.limit, query.offset)
+        return Page([Hit(record) for _, record in rows], total, query.limit, query.offset)
 
     def nearest(self, point: Point, k: int, filter: F) -> list[Hit[R]]:
         """The k nearest records, exact geodesic order."""
@@ -121,23 +122,53 @@ class SqliteCollection(Generic[R, D, F]):
         return self.get(record_id)
 
     def add_many(self, rows: Iterable[D]) -> int:
-        """Stores many records atomically."""
-        n = 0
+        """Stores many records atomically.
+
+        Per-row insert triggers (R*Tree, full text, change counter) are dropped inside the
+        transaction and their work is done set-wise afterwards; other connections never see
+        the file without them. Upserts still go through the update triggers.
+        """
         now = _now()
-        with self.store.transaction():
+        t = self.spec.table
+        conn = self.store.conn
+        count = 0
+
+        def counted() -> Iterator[dict[str, Any]]:
+            nonlocal count
             for data in rows:
-                self._write(data, now)
-                n += 1
-        return n
+                count += 1
+                yield self._row(data, now)
+
+        with self.store.transaction():
+            last = int(conn.execute(f"SELECT coalesce(max(fid), 0) FROM {t}").fetchone()[0])  # noqa: S608
+            triggers = insert_triggers(t)
+            for name in triggers:
+                conn.execute(f"DROP TRIGGER {name}")
+            conn.executemany(self._insert, counted())
+            conn.execute(
+                f"INSERT OR REPLACE INTO rtree_{t}_geom SELECT fid, lon, lon, lat, lat FROM {t} WHERE fid > ?",  # noqa: S608
+                (last,),
+            )
+            conn.execute(
+                f"INSERT INTO {t}_fts (rowid, search_text) SELECT fid, search_text FROM {t} WHERE fid > ?",  # noqa: S608
+                (last,),
+            )
+            conn.execute("UPDATE poi_changes SET version = version + 1 WHERE collection = ?", (t,))
+            for ddl in triggers.values():
+                conn.execute(ddl)
+        return count
 
     def update(self, record_id: str, data: D) -> R:
         """Replaces a record's data, keeping id and created_at."""
-        row = {**self.spec.to_row(data), "id": record_id, "updated_at": _now(), "geom": _geom(data)}
+        row = self._row(data, _now())
+        row["id"] = record_id
         with self.store.transaction():
-            found = self.store.conn.execute(self._update, row).fetchone()
+            try:
+                found = self.store.conn.execute(self._update, row).fetchone()
+            except sqlite3.IntegrityError as exc:
+                raise Conflict(f"external_key {data.external_key!r} belongs to another record") from exc
             if found is None:
                 raise NotFound(f"no {self.spec.table[:-1]} with id {record_id!r}")
-            self._index_text(found[0], data, replace=True)
         return self.get(record_id)
 
     def delete(self, record_id: str) -> None:
@@ -145,28 +176,30 @@ class SqliteCollection(Generic[R, D, F]):
         t = self.spec.table
         with self.store.transaction():
             found = self.store.conn.execute(
-                f"DELETE FROM {t} WHERE id = ? RETURNING fid",
+                f"DELETE FROM {t} WHERE id = ? RETURNING fid",  # noqa: S608
                 (record_id,),
             ).fetchone()
             if found is None:
                 raise NotFound(f"no {t[:-1]} with id {record_id!r}")
-            self.store.conn.execute(f"DELETE FROM {t}_fts WHERE rowid = ?", (found[0],))  # noqa: S608
 
     def _write(self, data: D, now: str) -> str:
-        row = {
-            **self.spec.to_row(data), "id": new_id(data.external_key),
-            "created_at": now, "updated_at": now, "geom": _geom(data),
-        }  # fmt: skip
-        fid, record_id = self.store.conn.execute(self._insert, row).fetchone()
-        self._index_text(fid, data, replace=data.external_key is not None)
-        return str(record_id)
+        row = self._row(data, now)
+        self.store.conn.execute(self._insert, row)
+        if data.external_key is None:
+            return str(row["id"])
+        # An upsert keeps the stored id; look it up by the key.
+        found = self.store.conn.execute(
+            f"SELECT id FROM {self.spec.table} WHERE external_key = ?",  # noqa: S608
+            (data.external_key,),
+        ).fetchone()
+        return str(found[0])
 
-    def _index_text(self, fid: int, data: D, replace: bool) -> None:
-        t = self.spec.table
-        if replace:
-            self.store.conn.execute(f"DELETE FROM {t}_fts WHERE rowid = ?", (fid,))  # noqa: S608
-        doc = fold_text(self.spec.document(data))
-        self.store.conn.execute(f"INSERT INTO {t}_fts (rowid, doc) VALUES (?, ?)", (fid, doc))  # noqa: S608
+    def _row(self, data: D, now: str) -> dict[str, Any]:
+        """Column values of a write: the record's data plus id, timestamps, geometry, search text."""
+        return {
+            **self.spec.to_row(data), "id": new_id(data.external_key), "created_at": now, "updated_at": now,
+            "geom": _geom(data), "search_text": fold_text(self.spec.document(data)),
+        }  # fmt: skip
 
     # -- query helpers -----------------------------------------------------------------------
 
@@ -183,7 +216,7 @@ class SqliteCollection(Generic[R, D, F]):
         if text and match is None:
             conds.append("0")  # only punctuation: nothing can match
         elif match:
-            conds.append(f"fid IN (SELECT rowid FROM {t}_fts WHERE {t}_fts MATCH ?)")
+            conds.append(f"fid IN (SELECT rowid FROM {t}_fts WHERE {t}_fts MATCH ?)")  # noqa: S608
             params.append(match)
         bbox = query.bbox
         boxes = [
@@ -194,7 +227,7 @@ class SqliteCollection(Generic[R, D, F]):
         for minx, miny, maxx, maxy in boxes:
             # The R*Tree holds float32 bounds rounded outward: use it to narrow, then test exactly.
             conds.append(
-                f"fid IN (SELECT id FROM rtree_{t}_geom WHERE maxx >= ? AND minx <= ? AND maxy >= ? AND miny <= ?)"
+                f"fid IN (SELECT id FROM rtree_{t}_geom WHERE maxx >= ? AND minx <= ? AND maxy >= ? AND miny <= ?)"  # noqa: S608
             )
             params.extend((minx, maxx, miny, maxy))
             conds.append("lon BETWEEN ? AND ? AND lat BETWEEN ? AND ?")
@@ -239,11 +272,17 @@ class SqliteCollection(Generic[R, D, F]):
     def _fetch(self, fids: IntArray) -> dict[int, R]:
         if len(fids) == 0:
             return {}
-        rows = self.store.query(
-            f"SELECT * FROM {self.spec.table} WHERE fid IN (SELECT value FROM json_each(?))",  # noqa: S608
-            (json.dumps(fids.tolist()),),
-        )
-        return {r["fid"]: self.spec.from_row(r) for r in rows}
+        marks = ",".join("?" * len(fids))
+        return dict(self._records(f"{self._select} WHERE fid IN ({marks})", fids.tolist()))
+
+    def _records(self, sql: str, params: tuple[Any, ...] | list[Any]) -> list[tuple[int, R]]:
+        """(fid, record) pairs; rows are read as tuples and named once, cheaper than sqlite3.Row."""
+        with self.store.lock:
+            cursor = self.store.conn.cursor()
+            cursor.row_factory = None
+            values = cursor.execute(sql, params).fetchall()
+        cols = self._columns
+        return [(v[0], self.spec.from_row(dict(zip(cols, v, strict=True)))) for v in values]
 
     def _fids_where(self, conds: list[str], params: list[Any]) -> IntArray:
         rows = self.store.query(f"SELECT fid FROM {self.spec.table} WHERE {' AND '.join(conds)}", params)  # noqa: S608
@@ -283,7 +322,7 @@ class SqliteCollection(Generic[R, D, F]):
     def _build_index(self) -> PointIndex:
         code_col = "category" if self.spec.table == "places" else "NULL"
         rows = self.store.conn.execute(
-            f"SELECT fid, lon, lat, {code_col} FROM {self.spec.table} ORDER BY fid"
+            f"SELECT fid, lon, lat, {code_col} FROM {self.spec.table} ORDER BY fid"  # noqa: S608
         ).fetchall()
         fids = np.fromiter((r[0] for r in rows), np.int64, len(rows))
         lons = np.fromiter((r[1] for r in rows), np.float64, len(rows))

@@ -95,11 +95,11 @@ CREATE TABLE IF NOT EXISTS gpkg_extensions (
 def feature_table_ddl(table: str, description: str) -> str:
     """Registers an existing point table as a GeoPackage layer with an R*Tree index on `geom`.
 
-    `table` is one of our own fixed table names, never user input.
+    `table` is one of our own fixed table names, never user input. The insert trigger lives in
+    schema.insert_triggers, since bulk writes drop and recreate it.
     """
     rt = f"rtree_{table}_geom"
     cond = "NEW.geom NOT NULL AND NOT ST_IsEmpty(NEW.geom)"
-    values = "NEW.fid, ST_MinX(NEW.geom), ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom)"
     return f"""
 INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id)
   VALUES ('{table}', 'features', '{table}', '{description}', {SRS_WGS84});
@@ -107,8 +107,6 @@ INSERT INTO gpkg_geometry_columns VALUES ('{table}', 'geom', 'POINT', {SRS_WGS84
 CREATE VIRTUAL TABLE {rt} USING rtree(id, minx, maxx, miny, maxy);
 INSERT INTO gpkg_extensions VALUES ('{table}', 'geom', 'gpkg_rtree_index',
   'http://www.geopackage.org/spec120/#extension_rtree', 'write-only');
-CREATE TRIGGER {rt}_insert AFTER INSERT ON {table} WHEN ({cond})
-BEGIN INSERT OR REPLACE INTO {rt} VALUES ({values}); END;
 CREATE TRIGGER {rt}_update6 AFTER UPDATE OF geom ON {table}
   WHEN OLD.fid = NEW.fid AND ({cond})
 BEGIN UPDATE {rt} SET minx = ST_MinX(NEW.geom), maxx = ST_MaxX(NEW.geom),

@@ -34,7 +34,6 @@ F = TypeVar("F", PlaceFilter, MembershipFilter)
 _ID_NAMESPACE = uuid.UUID("6f1c3d2e-8a57-4a8e-9d3b-5c1e2f7a9b10")
 
 
-
 class Row(Protocol):
     """A database row readable by column name (sqlite3.Row, psycopg dict rows)."""
 

@@ -17,6 +17,7 @@ _COMMON = """
   geocode_source TEXT NOT NULL, geocode_precision TEXT NOT NULL,
   geocode_confidence REAL NOT NULL, geocoded_at TEXT NOT NULL,
   external_key TEXT UNIQUE,
+  search_text TEXT NOT NULL DEFAULT '',
   created_at TEXT NOT NULL, updated_at TEXT NOT NULL,"""
 
 TABLES = {
@@ -43,19 +44,47 @@ CREATE TABLE geocode_cache (provider TEXT NOT NULL, key TEXT NOT NULL, value TEX
 """
 
 
+def insert_triggers(table: str) -> dict[str, str]:
+    """Per-row AFTER INSERT triggers; bulk writes drop them and do the same work set-wise.
+
+    `table` is one of our fixed table names. Plain SQL only (the R*Tree one is the GeoPackage
+    standard trigger), so GDAL and QGIS can write to the file too.
+    """
+    rt = f"rtree_{table}_geom"
+    counter = f"UPDATE poi_changes SET version = version + 1 WHERE collection = '{table}';"
+    return {
+        f"{rt}_insert": f"""CREATE TRIGGER {rt}_insert AFTER INSERT ON {table}
+  WHEN (NEW.geom NOT NULL AND NOT ST_IsEmpty(NEW.geom))
+BEGIN INSERT OR REPLACE INTO {rt} VALUES (NEW.fid, ST_MinX(NEW.geom), ST_MaxX(NEW.geom),
+  ST_MinY(NEW.geom), ST_MaxY(NEW.geom)); END;""",
+        f"{table}_fts_insert": f"""CREATE TRIGGER {table}_fts_insert AFTER INSERT ON {table}
+BEGIN INSERT INTO {table}_fts (rowid, search_text) VALUES (NEW.fid, NEW.search_text); END;""",
+        f"{table}_changed_insert": f"""CREATE TRIGGER {table}_changed_insert AFTER INSERT ON {table}
+BEGIN {counter} END;""",
+    }
+
+
 def _collection_ddl(spec: RecordSpec) -> str:  # type: ignore[type-arg]
     t = spec.table
     counter = f"UPDATE poi_changes SET version = version + 1 WHERE collection = '{t}';"
+    fts_delete = (
+        f"INSERT INTO {t}_fts ({t}_fts, rowid, search_text) VALUES ('delete', OLD.fid, OLD.search_text);"
+    )
     return (
         TABLES[t]
         + feature_table_ddl(t, spec.description)
         + f"""
-CREATE VIRTUAL TABLE {t}_fts USING fts5(doc, tokenize = 'unicode61 remove_diacritics 2');
+-- External-content full-text index over the folded search_text column (see store/text.py).
+CREATE VIRTUAL TABLE {t}_fts USING fts5(search_text, content = '{t}', content_rowid = 'fid',
+  tokenize = 'unicode61 remove_diacritics 2');
+CREATE TRIGGER {t}_fts_delete AFTER DELETE ON {t} BEGIN {fts_delete} END;
+CREATE TRIGGER {t}_fts_update AFTER UPDATE OF search_text ON {t} BEGIN {fts_delete}
+  INSERT INTO {t}_fts (rowid, search_text) VALUES (NEW.fid, NEW.search_text); END;
 INSERT INTO poi_changes VALUES ('{t}', 0);
-CREATE TRIGGER {t}_changed_insert AFTER INSERT ON {t} BEGIN {counter} END;
 CREATE TRIGGER {t}_changed_update AFTER UPDATE ON {t} BEGIN {counter} END;
 CREATE TRIGGER {t}_changed_delete AFTER DELETE ON {t} BEGIN {counter} END;
 """
+        + "\n".join(insert_triggers(t).values())
     )
 
 

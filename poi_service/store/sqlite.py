@@ -50,6 +50,10 @@ class SqliteStore:
             migrate(self.conn)
             self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = NORMAL")
+            # Random uuid keys touch index pages all over the file; a 64 MiB page cache keeps
+            # bulk imports from spilling (memory is only taken as pages are read).
+            self.conn.execute("PRAGMA cache_size = -65536")
+            self.conn.execute("PRAGMA temp_store = MEMORY")
         self._places = SqliteCollection(self, PLACES)
         self._memberships = SqliteCollection(self, MEMBERSHIPS)
 

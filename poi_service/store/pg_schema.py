@@ -1,0 +1,101 @@
+"""DDL and migrations of the PostGIS store.
+
+Migrations are numbered steps recorded in `schema_version`. `migrate` runs them in one transaction
+under a transaction-level advisory lock, so several API servers starting at once serialise here:
+the first applies the steps, the others wait for its commit and then find nothing to do.
+
+Every text column uses the "C" collation: comparisons and ORDER BY then go by code point like
+SQLite's BINARY collation, whatever locale the database was created with, and the AGS prefix
+range (`ags >= '03159' AND ags < '0315:'`) means the same as in the embedded store.
+"""
+
+from __future__ import annotations
+
+import psycopg
+
+from poi_service.errors import PoiError
+from poi_service.store.base import SCHEMA_VERSION
+
+# pg_advisory_xact_lock key: hashtext('poi_service.migrate'), fixed so every version agrees.
+MIGRATION_LOCK_KEY = 0x706F6931  # "poi1"
+
+_POINT = """
+  lon double precision NOT NULL, lat double precision NOT NULL,
+  geom geometry(Point, 4326) GENERATED ALWAYS AS (ST_SetSRID(ST_MakePoint(lon, lat), 4326)) STORED,
+  geog geography(Point, 4326)
+    GENERATED ALWAYS AS (ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography) STORED,"""
+
+_COMMON = f"""
+  fid bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  id text COLLATE "C" NOT NULL UNIQUE,{_POINT}
+  geocode_source text COLLATE "C" NOT NULL, geocode_precision text COLLATE "C" NOT NULL,
+  geocode_confidence double precision NOT NULL, geocoded_at timestamptz NOT NULL,
+  external_key text COLLATE "C" UNIQUE,
+  created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL,
+  doc text COLLATE "C" NOT NULL,  -- fold_text(spec.document(data))
+  tsv tsvector NOT NULL,          -- its words (poi_service.store.pg_text), prefix-searchable"""
+
+
+def _indexes(table: str) -> str:
+    return f"""
+CREATE INDEX {table}_geog ON {table} USING gist (geog);
+CREATE INDEX {table}_geom ON {table} USING gist (geom);
+CREATE INDEX {table}_tsv ON {table} USING gin (tsv);
+CREATE INDEX {table}_ags ON {table} (ags);"""
+
+
+STEPS: dict[int, str] = {
+    1: f"""
+CREATE TABLE places ({_COMMON}
+  name text COLLATE "C" NOT NULL, category text COLLATE "C" NOT NULL, street text COLLATE "C",
+  housenumber text COLLATE "C", postcode text COLLATE "C", locality text COLLATE "C",
+  ags text COLLATE "C", phone text COLLATE "C", website text COLLATE "C", description text COLLATE "C",
+  source text COLLATE "C");
+{_indexes("places")}
+CREATE INDEX places_category ON places (category);
+CREATE TABLE memberships ({_COMMON}
+  name text COLLATE "C" NOT NULL, kind text COLLATE "C" NOT NULL, country text COLLATE "C" NOT NULL,
+  ags text COLLATE "C", state text COLLATE "C", district text COLLATE "C",
+  alliance text COLLATE "C" NOT NULL, role text COLLATE "C" NOT NULL, joined date,
+  joined_precision text COLLATE "C", source_url text COLLATE "C");
+{_indexes("memberships")}
+CREATE INDEX memberships_alliance ON memberships (alliance, state);
+CREATE TABLE geocode_cache (
+  provider text COLLATE "C" NOT NULL, key text COLLATE "C" NOT NULL, value text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (provider, key));
+""",
+}
+assert max(STEPS) == SCHEMA_VERSION, "a schema version without its migration step"
+
+
+def current_version(conn: psycopg.Connection[tuple[object, ...]]) -> int:
+    """The applied schema version; 0 for an empty database."""
+    exists = conn.execute("SELECT to_regclass('schema_version') IS NOT NULL").fetchone()
+    if not exists or not exists[0]:
+        return 0
+    row = conn.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
+    return int(row[0]) if row else 0  # type: ignore[call-overload]
+
+
+def migrate(conn: psycopg.Connection[tuple[object, ...]]) -> int:
+    """Brings the database to SCHEMA_VERSION; refuses a database of a newer service. Returns the version.
+
+    The postgis extension is created when missing, which needs a role allowed to (a superuser or
+    the database owner on PostgreSQL 13+ when postgis is trusted); create it beforehand otherwise.
+    """
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK_KEY,))
+        has_postgis = conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'postgis'").fetchone()
+        if not has_postgis:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version ("
+            "version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        version = current_version(conn)
+        if version > SCHEMA_VERSION:
+            raise PoiError(f"store schema {version} is newer than this service ({SCHEMA_VERSION})", 500)
+        for step in range(version + 1, SCHEMA_VERSION + 1):
+            conn.execute(STEPS[step].encode())  # fixed DDL of this module, no parameters
+            conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (step,))
+    return max(version, SCHEMA_VERSION)
