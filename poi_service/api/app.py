@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 
 from poi_service import __version__
 from poi_service.api.deps import Services
@@ -24,8 +25,13 @@ geodesic metres on WGS84, bounds are minx,miny,maxx,maxy. Every error is applica
 
 def create_app(settings: Settings, store: Store, geocoder: Geocoder | None = None) -> FastAPI:
     """The API over an open store; the caller owns the store's lifetime."""
-    app = FastAPI(
-        title="poi-service", version=__version__, description=DESCRIPTION, default_response_class=JSONResponse
+    # FastAPIOffline serves Swagger UI and ReDoc from its own package instead of a CDN.
+    app = FastAPIOffline(
+        title="poi-service",
+        version=__version__,
+        description=DESCRIPTION,
+        default_response_class=JSONResponse,
+        static_url="/static/docs",
     )
     app.state.services = Services(
         settings=settings,
