@@ -44,34 +44,72 @@ NAMED_DISTRICT_PREFIXES = ("region", "stadteregion", "regionalverband")
 # every suffix it actually finds, this list covers free text typed without the data at hand.
 OFFICIAL_SUFFIXES = frozenset(
     {
-        "stadt", "st", "gemeinde", "markt", "m", "flecken", "gkst", "grosse kreisstadt", "kreisstadt",
-        "hansestadt", "freie und hansestadt", "landeshauptstadt", "universitatsstadt", "hochschulstadt",
-        "lutherstadt", "kurort", "ostseebad", "nordseebad", "seebad", "kreisfreie stadt", "landkreis", "kreis",
+        "stadt",
+        "st",
+        "gemeinde",
+        "markt",
+        "m",
+        "flecken",
+        "gkst",
+        "grosse kreisstadt",
+        "kreisstadt",
+        "hansestadt",
+        "freie und hansestadt",
+        "landeshauptstadt",
+        "universitatsstadt",
+        "hochschulstadt",
+        "lutherstadt",
+        "kurort",
+        "ostseebad",
+        "nordseebad",
+        "seebad",
+        "kreisfreie stadt",
+        "landkreis",
+        "kreis",
     }
 )
 
 # Connector words and abbreviations dropped from name keys (not as first word), so that
 # 'Neustadt a.d.Aisch' == 'Neustadt an der Aisch' and 'Grafing b.München' == 'Grafing bei München'.
 _CONNECTORS = frozenset(
-    {"a", "am", "an", "auf", "b", "bei", "d", "dem", "den", "der", "i", "im", "in", "o", "ob", "vor", "zu"}
+    {"a", "am", "an", "auf", "b", "bei", "d", "dem", "den", "der", "i", "im", "in", "ob", "v", "vor", "zu"}
 )
+# Region abbreviations in Destatis short names ('Weißenburg i.Bay.', 'Neustadt/Vogtl.'), folded.
+_ABBREVIATIONS = {
+    "bay": "bayern",
+    "erzgeb": "erzgebirge",
+    "vogtl": "vogtland",
+    "opf": "oberpfalz",
+    "westf": "westfalen",
+    "sa": "sachsen",
+    "ofr": "oberfranken",
+    "ufr": "unterfranken",
+    "mfr": "mittelfranken",
+    "schw": "schwaben",
+    "thur": "thuringen",
+    "rhld": "rheinland",
+    "odw": "odenwald",
+    "obb": "oberbayern",
+    "ndb": "niederbayern",
+    "oldb": "oldenburg",
+    "hann": "hannoversch",
+}
 _SEPARATORS = re.compile(r"[-‐‑–—_./,;:()\[\]'’\"]+")
+_COMBINING = re.compile("[\u0300-\u036f]")  # the diacritics NFKD splits off Latin letters (ä -> a + ̈)
 _STREET_END = re.compile(r"(str|strasse)$")
 
 
-def fold(text: str) -> str:
+def fold(text: str, keep_accents: bool = False) -> str:
     """Casefolded, ß -> ss, accents stripped (ä -> a), punctuation and hyphens as single spaces."""
-    text = text.replace("ß", "ss").replace("ẞ", "ss")
-    text = unicodedata.normalize("NFKD", text.casefold())
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = text.replace("ß", "ss").replace("ẞ", "ss").casefold()
+    if not keep_accents and not text.isascii():
+        text = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
     return " ".join(_SEPARATORS.sub(" ", text).split())
 
 
 def transliterated(key: str) -> str:
-    """ae/oe/ue -> a/o/u, for input typed without umlauts ('Muenchen'); applied to queries only.
-
-    Index keys keep 'ue' because real names differ only there (Neuenkirchen vs Neunkirchen).
-    """
+    """ae/oe/ue -> a/o/u, for input typed without umlauts ('Muenchen'); applied to queries only."""
+    # Index keys keep 'ue' because real names differ only there (Neuenkirchen vs Neunkirchen).
     return key.replace("ae", "a").replace("oe", "o").replace("ue", "u")
 
 
@@ -80,14 +118,16 @@ def strip_official_suffix(name: str) -> str:
     return name.split(",", 1)[0].strip()
 
 
-def place_key(name: str) -> str:
+def place_key(name: str, keep_accents: bool = False) -> str:
     """Matching key of a place name: folded, suffix dropped, 'St.' -> 'sankt', connectors dropped."""
-    words = fold(strip_official_suffix(name)).split()
+    # keep_accents keeps ü apart from u, to prefer Münster over Munster when the input wrote the umlaut.
+    words = fold(strip_official_suffix(name), keep_accents).split()
     if not words:
         return ""
     if words[0] == "st":
         words[0] = "sankt"
-    return " ".join([words[0], *(w for w in words[1:] if w not in _CONNECTORS)])
+    rest = (_ABBREVIATIONS.get(w, w) for w in words[1:] if w not in _CONNECTORS)
+    return " ".join([words[0], *rest])
 
 
 def base_key(name: str) -> str:
@@ -135,4 +175,6 @@ def looks_like_street(text: str) -> bool:
     if re.search(r"\d", key):
         return True
     last = key.rsplit(" ", 1)[-1] if key else ""
-    return bool(re.search(r"(str|strasse|weg|platz|allee|gasse|ring|damm|ufer|chaussee|bogen|pfad|steig)$", last))
+    return bool(
+        re.search(r"(str|strasse|weg|platz|allee|gasse|ring|damm|ufer|chaussee|bogen|pfad|steig)$", last)
+    )
