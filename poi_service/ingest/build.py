@@ -1,0 +1,237 @@
+"""Checked rows to PlaceData (and helpers shared with members.py): input coordinates win, else the geocoder."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import shapely
+
+from poi_service.boundaries import NEAREST_FALLBACK_DEG, Boundaries
+from poi_service.categories import Vocabulary
+from poi_service.errors import ImportFailed, InvalidParam
+from poi_service.geocode.base import GeocodeAnswer, GeocodeQuery, Geocoder, GeocodeResult
+from poi_service.ingest.validate import MAX_FIELD, Fields, PlaceFields, check_place
+from poi_service.models import Geocoding, PlaceData, Point, Precision
+
+MIN_CONFIDENCE = 0.5  # weaker geocoder answers are refused rather than stored
+MAX_SHOWN_ERRORS = 50
+
+
+class Progress(Protocol):
+    """Told how far a stage ('geocode', 'write') has got."""
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        """done of total items of stage are finished."""
+
+
+def no_progress(stage: str, done: int, total: int) -> None:
+    """Progress that reports nothing."""
+
+
+@dataclass(frozen=True, slots=True)
+class RawRow:
+    """One input record and where it stands in its file ('line 7', 'feature 3', 'row 2')."""
+
+    where: str
+    fields: Mapping[str, object]
+    problems: tuple[InvalidParam, ...] = ()  # structural faults found while reading (names carry `where`)
+
+
+def place_key(name: str, street: str | None, housenumber: str | None, locality: str | None) -> str:
+    """Stable external key of a place without one: 'places:' + normalised name|street|housenumber|locality."""
+    parts = (name, street or "", housenumber or "", locality or "")
+    return "places:" + "|".join(" ".join(unicodedata.normalize("NFKC", p).casefold().split()) for p in parts)
+
+
+def member_key(alliance: str, country: str, name: str) -> str:
+    """External key of a membership: 'alliance:{alliance}:{country}:{name}'."""
+    return f"alliance:{alliance}:{country}:{' '.join(name.split())}"
+
+
+def refuse(errors: list[InvalidParam], total: int, what: str) -> ImportFailed:
+    """The error for a refused batch: how many rows failed, each problem named by its row."""
+    rows = len({e.name.split(":", 1)[0] for e in errors})
+    shown = errors[:MAX_SHOWN_ERRORS]
+    more = f" (first {MAX_SHOWN_ERRORS} problems listed)" if len(errors) > len(shown) else ""
+    return ImportFailed(f"{what}: {rows} of {total} rows refused, nothing was written{more}", shown)
+
+
+def given_geocoding(
+    raw: Mapping[str, object], at: datetime, errors: list[InvalidParam], where: str
+) -> Geocoding:
+    """Provenance of input coordinates: EXACT from 'input', unless the row carries its own (exports)."""
+    f = Fields(raw)
+    coord_source = f.text("coord_source", 500)
+    source = f.text("geocode_source", 100) or ("input: " + coord_source if coord_source else "input")
+    precision, confidence, when = Precision.EXACT, 1.0, at
+    text = f.text("geocode_precision", 20)
+    if text is not None:
+        try:
+            precision = Precision(text.casefold())
+        except ValueError:
+            f.error("geocode_precision", f"must be one of {', '.join(p.value for p in Precision)}")
+    number = f.number("geocode_confidence")
+    if number is not None and not 0.0 <= number <= 1.0:
+        f.error("geocode_confidence", "must be within 0..1")
+    elif number is not None:
+        confidence = number
+    stamp = f.text("geocoded_at", 40)
+    if stamp is not None:
+        try:
+            when = datetime.fromisoformat(stamp)
+            when = when if when.tzinfo else when.replace(tzinfo=UTC)
+        except ValueError:
+            f.error("geocoded_at", f"must be an ISO 8601 timestamp, got {stamp!r}")
+    errors.extend(InvalidParam(f"{where}: {e.name}", e.reason) for e in f.errors)
+    return Geocoding(source, precision, confidence, when)
+
+
+def explain(answer: GeocodeAnswer, what: str) -> str:
+    """Why an answer locates nothing: ambiguous (with candidates) or unknown."""
+    if answer.candidates:
+        labels = "; ".join(c.label for c in answer.candidates[:5])
+        return f"{what} is ambiguous ({labels}): add a postcode, state or coordinates"
+    return f"{what} was not found by the geocoder: check the spelling or give lat/lon"
+
+
+def accept(answer: GeocodeAnswer, what: str, coarsest: Precision) -> GeocodeResult | str:
+    """The best result if it is confident and fine enough; otherwise the reason to refuse the row."""
+    best = answer.best
+    if best is None:
+        return explain(answer, what)
+    if best.precision.rank > coarsest.rank:
+        return f"{what} is located only to {best.precision.value} level ({best.label}): give coordinates"
+    if best.confidence < MIN_CONFIDENCE:
+        return f"{what}: the geocoder is unsure ({best.label}, confidence {best.confidence:.2f})"
+    return best
+
+
+def own_key(raw: Mapping[str, object], where: str, errors: list[InvalidParam]) -> str | None:
+    """The row's external_key column, if it has one."""
+    f = Fields(raw)
+    key = f.text("external_key", MAX_FIELD)
+    errors.extend(InvalidParam(f"{where}: {e.name}", e.reason) for e in f.errors)
+    return key
+
+
+def unique_keys(rows: list[tuple[str, str]], errors: list[InvalidParam]) -> None:
+    """A key twice in one batch would silently drop a row: refuse it."""
+    first: dict[str, str] = {}
+    for where, key in rows:
+        if key in first:
+            errors.append(InvalidParam(f"{where}: external_key", f"{key!r} repeats {first[key]}"))
+        else:
+            first[key] = where
+
+
+@dataclass(slots=True)
+class _Place:
+    where: str
+    fields: PlaceFields
+    point: Point
+    geocoding: Geocoding
+    ags: str | None
+    key: str
+    from_point: bool  # input coordinates: the municipality comes from the boundaries
+
+
+def build_places(
+    rows: Sequence[RawRow], geocoder: Geocoder, vocabulary: Vocabulary, data_dir: Path, *,
+    at: datetime, what: str, progress: Progress = no_progress,
+) -> list[PlaceData]:  # fmt: skip
+    """PlaceData for every row, or ImportFailed naming each bad row; nothing is written here."""
+    errors: list[InvalidParam] = []
+    built: list[_Place] = []
+    for i, row in enumerate(rows, start=1):
+        fields, problems = check_place(row.fields, vocabulary)
+        errors.extend(row.problems)
+        errors.extend(InvalidParam(f"{row.where}: {p.name}", p.reason) for p in problems)
+        key = own_key(row.fields, row.where, errors)
+        if fields is not None and not row.problems:
+            a = fields.address
+            key = key or place_key(fields.name, a.street, a.housenumber, a.locality)
+            place = _locate_place(row, fields, key, geocoder, at, errors)
+            if place is not None:
+                built.append(place)
+        progress("geocode", i, len(rows))
+    exact = [p for p in built if p.from_point]
+    if exact:
+        boundaries = Boundaries.load(data_dir)
+        lons, lats = np.array([p.point.lon for p in exact]), np.array([p.point.lat for p in exact])
+        for p, ags in zip(exact, boundaries.municipality_ags(lons, lats), strict=True):
+            p.ags = _stated_ags(p, ags, geocoder, boundaries)
+    unique_keys([(p.where, p.key) for p in built], errors)
+    if errors:
+        raise refuse(errors, len(rows), what)
+    return [
+        PlaceData(
+            name=p.fields.name,
+            category=p.fields.category,
+            address=replace(p.fields.address, ags=p.ags),
+            point=p.point,
+            geocoding=p.geocoding,
+            phone=p.fields.phone,
+            website=p.fields.website,
+            description=p.fields.description,
+            source=p.fields.source,
+            external_key=p.key,
+        )
+        for p in built
+    ]
+
+
+def _locate_place(
+    row: RawRow, f: PlaceFields, key: str, geocoder: Geocoder, at: datetime, errors: list[InvalidParam]
+) -> _Place | None:
+    if f.point is not None:
+        return _Place(
+            row.where, f, f.point, given_geocoding(row.fields, at, errors, row.where), None, key, True
+        )
+    a = f.address
+    if not (a.postcode or a.locality):
+        errors.append(
+            InvalidParam(f"{row.where}: lat", "give lat/lon, or an address with postcode or locality")
+        )
+        return None
+    query = GeocodeQuery(None, a.street, a.housenumber, a.postcode, a.locality, None, "DE")
+    found = accept(geocoder.geocode(query), f"address {a.one_line()!r}", Precision.MUNICIPALITY)
+    if isinstance(found, str):
+        errors.append(InvalidParam(f"{row.where}: address", found))
+        return None
+    ags = found.ags if found.ags and len(found.ags) == 8 else _lookup_ags(found, geocoder)
+    return _Place(row.where, f, found.point, found.provenance(at), ags, key, False)
+
+
+def _stated_ags(place: _Place, found: str | None, geocoder: Geocoder, boundaries: Boundaries) -> str | None:
+    """The address's own municipality when the point lies within the border generalisation of it.
+
+    The shipped borders are generalised (1:5,000,000): a point a few hundred metres across a border
+    keeps the municipality its address names (e.g. a Harrislee address just inside Flensburg's outline).
+    Only points that close to a border cost a geocoder call.
+    """
+    a = place.fields.address
+    area = boundaries.get(found) if found else None
+    point = shapely.Point(place.point.lon, place.point.lat)
+    if area is None or not (a.postcode or a.locality):
+        return found
+    if area.geometry.boundary.distance(point) > NEAREST_FALLBACK_DEG:
+        return found
+    query = GeocodeQuery(None, a.street, a.housenumber, a.postcode, a.locality, None, "DE")
+    best = geocoder.geocode(query).best
+    stated = best.ags if best and best.ags and len(best.ags) == 8 and best.confidence >= 1.0 else None
+    stated_area = boundaries.get(stated) if stated and stated != found else None
+    if stated_area is None or stated_area.geometry.distance(point) > NEAREST_FALLBACK_DEG:
+        return found
+    return stated
+
+
+def _lookup_ags(found: GeocodeResult, geocoder: Geocoder) -> str | None:
+    """The municipality key of a result that has none, from a reverse lookup of its point."""
+    rev = geocoder.reverse(found.point) if found.precision.rank <= Precision.MUNICIPALITY.rank else None
+    return rev.municipality_ags if rev else None

@@ -1,0 +1,140 @@
+"""Imports a CSV, GeoJSON or GeoPackage file: every row checked and geocoded first, then one atomic write."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal, TypeVar
+
+from poi_service.categories import Vocabulary
+from poi_service.config import DEFAULT_DATA_DIR
+from poi_service.errors import ImportFailed
+from poi_service.geocode.base import Geocoder
+from poi_service.ingest.build import Progress, RawRow, build_places, no_progress
+from poi_service.ingest.members import build_memberships
+from poi_service.ingest.readers import Table, read_table
+from poi_service.models import Geocoding, MembershipData, PlaceData
+from poi_service.store import Store
+
+Kind = Literal["places", "memberships"]
+KINDS: tuple[Kind, ...] = ("places", "memberships")
+PROVENANCE = ("coord_source", "geocode_source", "geocode_precision", "geocode_confidence", "geocoded_at")
+COLUMNS: dict[Kind, tuple[str, ...]] = {
+    "places": ("name", "category", "street", "housenumber", "postcode", "locality", "phone", "website",
+               "description", "lat", "lon", "geometry", "source", "source_url", "external_key", *PROVENANCE),
+    "memberships": ("name", "kind", "state", "country", "alliance", "joined", "role", "source_url", "lat",
+                    "lon", "geometry", "external_key", *PROVENANCE),
+}  # fmt: skip
+# Columns of our own exports that an import recomputes (not reported as ignored).
+DERIVED = frozenset({"id", "wkt", "ags", "address", "district", "category_label", "category_label_en",
+                     "phone_display", "joined_date", "joined_precision", "distance_m", "created_at", "updated_at"})  # fmt: skip
+REQUIRED: dict[Kind, tuple[str, ...]] = {"places": ("name", "category"), "memberships": ("name", "alliance")}
+T = TypeVar("T", PlaceData, MembershipData)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    """What an import did (or, on a dry run, would do)."""
+
+    path: str
+    kind: Kind
+    rows: int
+    new: int  # external keys not in the store yet
+    updated: int  # rows replacing a stored record with the same external key
+    written: int  # 0 on a dry run
+    dry_run: bool
+    precision: dict[str, int] = field(default_factory=dict)  # geocoding precision -> rows
+    ignored_columns: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready form (for --json)."""
+        return {
+            "path": self.path, "kind": self.kind, "rows": self.rows, "new": self.new, "updated": self.updated,
+            "written": self.written, "dry_run": self.dry_run, "precision": self.precision,
+            "ignored_columns": list(self.ignored_columns),
+        }  # fmt: skip
+
+
+def precision_counts(geocodings: Sequence[Geocoding]) -> dict[str, int]:
+    """Rows per precision, best precision first."""
+    counts = Counter(g.precision for g in geocodings)
+    return {p.value: counts[p] for p in sorted(counts, key=lambda p: p.rank)}
+
+
+def check_columns(table: Table, kind: Kind, name: str) -> tuple[str, ...]:
+    """Refuses a file without the required columns; returns the columns it will ignore."""
+    missing = [c for c in REQUIRED[kind] if c not in table.columns]
+    if missing:
+        raise ImportFailed(f"{name}: missing column(s) {', '.join(missing)} for {kind}")
+    return tuple(sorted(table.columns - set(COLUMNS[kind]) - DERIVED))
+
+
+def source_alias(rows: list[RawRow]) -> list[RawRow]:
+    """Places accept 'source_url' (the shipped CSV's column) where 'source' is absent."""
+    out = []
+    for row in rows:
+        fields = dict(row.fields)
+        if fields.get("source") in (None, "") and fields.get("source_url") not in (None, ""):
+            fields["source"] = fields["source_url"]
+        out.append(RawRow(row.where, fields, row.problems))
+    return out
+
+
+def import_file(
+    store: Store, path: Path, geocoder: Geocoder, *, dry_run: bool = False, kind: Kind = "places",
+    progress: Progress = no_progress, data_dir: Path = DEFAULT_DATA_DIR, vocabulary: Vocabulary | None = None,
+    layer: str | None = None,
+) -> ImportReport:  # fmt: skip
+    """Checks and geocodes every row, then writes all of them in one transaction (or nothing)."""
+    if kind not in KINDS:
+        raise ImportFailed(f"unknown kind {kind!r}; use places or memberships")
+    table = read_table(path, layer, prefer=kind)
+    ignored = check_columns(table, kind, path.name)
+    if not table.rows:
+        raise ImportFailed(f"{path.name} holds no records")
+    at = datetime.now(UTC)
+    what = f"import of {path.name}"
+    if kind == "places":
+        rows = source_alias(table.rows)
+        places = build_places(rows, geocoder, vocabulary or Vocabulary.load(), data_dir, at=at, what=what,
+                              progress=progress)  # fmt: skip
+        existing = {p.external_key for p in store.places.iter_all()}
+        written = 0 if dry_run else write_places(store, places, progress)
+        return _report(path, kind, places, existing, written, dry_run, ignored)
+    members = build_memberships(table.rows, geocoder, data_dir, at=at, what=what, progress=progress)
+    existing = {m.external_key for m in store.memberships.iter_all()}
+    written = 0 if dry_run else write_memberships(store, members, progress)
+    return _report(path, kind, members, existing, written, dry_run, ignored)
+
+
+def tracked(rows: Sequence[T], progress: Progress) -> Iterator[T]:
+    """Yields rows, reporting each one written."""
+    for i, row in enumerate(rows, start=1):
+        yield row
+        progress("write", i, len(rows))
+
+
+def write_places(store: Store, rows: Sequence[PlaceData], progress: Progress = no_progress) -> int:
+    """Upserts places in one transaction."""
+    with store.transaction():
+        return store.places.add_many(tracked(rows, progress))
+
+
+def write_memberships(store: Store, rows: Sequence[MembershipData], progress: Progress = no_progress) -> int:
+    """Upserts memberships in one transaction."""
+    with store.transaction():
+        return store.memberships.add_many(tracked(rows, progress))
+
+
+def _report(
+    path: Path, kind: Kind, data: Sequence[PlaceData] | Sequence[MembershipData], existing: set[str | None],
+    written: int, dry_run: bool, ignored: tuple[str, ...],
+) -> ImportReport:  # fmt: skip
+    updated = sum(1 for d in data if d.external_key in existing)
+    return ImportReport(
+        str(path), kind, len(data), len(data) - updated, updated, written, dry_run,
+        precision_counts([d.geocoding for d in data]), ignored,
+    )  # fmt: skip

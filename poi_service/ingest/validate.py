@@ -1,0 +1,256 @@
+"""Field rules shared by the importer and the write API; every bad field becomes an InvalidParam."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+from poi_service.categories import Vocabulary
+from poi_service.errors import InvalidInput, InvalidParam
+from poi_service.models import Address, Alliance, DatePrecision, Point, Role, parse_partial_date
+from poi_service.phone import to_e164
+
+MAX_NAME = 200
+MAX_FIELD = 200  # street, housenumber, locality, kind, state
+MAX_DESCRIPTION = 2000
+MAX_SOURCE = 2000
+MAX_URL = 2000
+POSTCODE = re.compile(r"\d{5}")
+COUNTRY = re.compile(r"[A-Z]{2}")
+YEAR_RANGE = re.compile(r"(\d{4})\s*/\s*(\d{4})")
+SEPARATOR = re.compile(r"\s+;\s+")  # between several URLs ('a ; b'); a bare ';' belongs to a URL
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # keeps \t \n \r
+
+Raw = Mapping[str, object]
+E = TypeVar("E", Alliance, Role)
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceFields:
+    """The checked, normalised fields of one place (the point only if the input gave one)."""
+
+    name: str
+    category: str
+    address: Address
+    point: Point | None
+    phone: str | None = None
+    website: str | None = None
+    description: str | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MemberFields:
+    """The checked, normalised fields of one alliance membership."""
+
+    name: str
+    kind: str
+    country: str
+    state: str | None
+    alliance: Alliance
+    role: Role
+    joined: date | None
+    joined_precision: DatePrecision | None
+    source_url: str | None
+    point: Point | None
+
+
+class Fields:
+    """Reads fields of one record, collecting an InvalidParam per broken rule."""
+
+    def __init__(self, raw: Raw) -> None:
+        self.raw = raw
+        self.errors: list[InvalidParam] = []
+
+    def error(self, name: str, reason: str) -> None:
+        """Records one broken rule."""
+        self.errors.append(InvalidParam(name, reason))
+
+    def text(
+        self, name: str, max_len: int = MAX_FIELD, *, required: bool = False, multiline: bool = False
+    ) -> str | None:
+        """A stripped string (blank is None), at most max_len characters, without control characters."""
+        value = self.raw.get(name)
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            value = ""
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            self.error(name, "must be text")
+            return None
+        text = str(value).strip()
+        if not text:
+            if required:
+                self.error(name, "is required")
+            return None
+        if len(text) > max_len:
+            self.error(name, f"must be at most {max_len} characters, got {len(text)}")
+            return None
+        if (CONTROL_MULTILINE if multiline else CONTROL).search(text):
+            self.error(name, "must not contain control characters" + ("" if multiline else " or line breaks"))
+            return None
+        return text
+
+    def number(self, name: str) -> float | None:
+        """A finite float from a number or text ('54.8', also the German '54,8'); blank is None."""
+        value = self.raw.get(name)
+        if isinstance(value, bool):
+            self.error(name, "must be a number")
+            return None
+        if isinstance(value, int | float):
+            number = float(value)
+        else:
+            text = self.text(name, 50)
+            if text is None:
+                return None
+            if "," in text and "." not in text:
+                text = text.replace(",", ".")
+            try:
+                number = float(text)
+            except ValueError:
+                self.error(name, f"must be a number, got {text!r}")
+                return None
+        if math.isnan(number) and not isinstance(value, str):
+            return None  # a missing value in a data frame
+        if not math.isfinite(number):
+            self.error(name, "must be a finite number")
+            return None
+        return number
+
+    def point(self) -> Point | None:
+        """lat and lon together (or neither), finite and in range."""
+        before = len(self.errors)
+        lat, lon = self.number("lat"), self.number("lon")
+        if len(self.errors) > before:
+            return None
+        if (lat is None) != (lon is None):
+            missing, given = ("lat", "lon") if lat is None else ("lon", "lat")
+            self.error(missing, f"is required when {given} is given (give both or neither)")
+            return None
+        if lat is None or lon is None:
+            return None
+        if not -90.0 <= lat <= 90.0:
+            self.error("lat", f"must be within -90..90, got {lat}")
+        if not -180.0 <= lon <= 180.0:
+            self.error("lon", f"must be within -180..180, got {lon}")
+        return Point(lon, lat) if len(self.errors) == before else None
+
+    def url(self, name: str, *, several: bool = False) -> str | None:
+        """An http or https URL (or several separated by ' ; ' when allowed)."""
+        text = self.text(name, MAX_URL)
+        if text is None:
+            return None
+        for part in SEPARATOR.split(text) if several else (text,):
+            if not is_web_url(part):
+                self.error(name, f"must be an http or https URL, got {part[:80]!r}")
+                return None
+        return text
+
+
+def is_web_url(text: str) -> bool:
+    """True for an absolute http(s) URL with a host and no spaces."""
+    if not text or any(c.isspace() for c in text):
+        return False
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
+def check_place(raw: Raw, vocabulary: Vocabulary) -> tuple[PlaceFields | None, list[InvalidParam]]:
+    """The place fields of a record, or None with every broken rule."""
+    f = Fields(raw)
+    name = f.text("name", MAX_NAME, required=True)
+    category = None
+    label = f.text("category", required=True)
+    if label is not None:
+        found = vocabulary.match(label)
+        if found is None:
+            slugs = ", ".join(c.slug for c in vocabulary.categories)
+            f.error("category", f"unknown category {label!r}; use a slug, label or alias of: {slugs}")
+        else:
+            category = found.slug
+    postcode = f.text("postcode", 20)
+    if postcode is not None and not POSTCODE.fullmatch(postcode):
+        f.error("postcode", f"must be exactly 5 digits, got {postcode!r}")
+    phone = f.text("phone", 50)
+    if phone is not None:
+        try:
+            phone = to_e164(phone)
+        except ValueError as exc:
+            f.error("phone", str(exc))
+    address = Address(f.text("street"), f.text("housenumber"), postcode, f.text("locality"))
+    fields = PlaceFields(
+        name=name or "",
+        category=category or "",
+        address=address,
+        point=f.point(),
+        phone=phone,
+        website=f.url("website"),
+        description=f.text("description", MAX_DESCRIPTION, multiline=True),
+        source=f.text("source", MAX_SOURCE, multiline=True),
+    )
+    return (None, f.errors) if f.errors else (fields, [])
+
+
+def validate_place(raw: Raw, vocabulary: Vocabulary) -> PlaceFields:
+    """The place fields of a request body; InvalidInput listing every broken rule."""
+    fields, errors = check_place(raw, vocabulary)
+    if fields is None:
+        raise InvalidInput("; ".join(f"{e.name}: {e.reason}" for e in errors), errors)
+    return fields
+
+
+def parse_joined(text: str) -> tuple[date | None, DatePrecision | None]:
+    """parse_partial_date, plus 'YYYY/YYYY' (unknown which year): stored as unknown, never guessed."""
+    found = YEAR_RANGE.fullmatch(text.strip())
+    if found and int(found[1]) <= int(found[2]):
+        return None, None
+    return parse_partial_date(text)
+
+
+def check_member(raw: Raw) -> tuple[MemberFields | None, list[InvalidParam]]:
+    """The membership fields of a record, or None with every broken rule."""
+    f = Fields(raw)
+    name = f.text("name", MAX_NAME, required=True)
+    country = (f.text("country", 10) or "DE").upper()
+    if not COUNTRY.fullmatch(country):
+        f.error("country", f"must be an ISO 3166-1 alpha-2 code such as DE, got {country!r}")
+    alliance = _choice(f, "alliance", Alliance, None)
+    role = _choice(f, "role", Role, Role.MEMBER)
+    joined: tuple[date | None, DatePrecision | None] = (None, None)
+    joined_text = f.text("joined", 30)
+    if joined_text is not None:
+        try:
+            joined = parse_joined(joined_text)
+        except ValueError:
+            f.error("joined", f"must be YYYY, YYYY-MM or YYYY-MM-DD, got {joined_text!r}")
+    fields = MemberFields(
+        name=name or "",
+        kind=f.text("kind") or "other",
+        country=country,
+        state=f.text("state"),
+        alliance=alliance or Alliance.BUENDNIS,
+        role=role or Role.MEMBER,
+        joined=joined[0],
+        joined_precision=joined[1],
+        source_url=f.url("source_url", several=True),
+        point=f.point(),
+    )
+    return (None, f.errors) if f.errors else (fields, [])
+
+
+def _choice(f: Fields, name: str, enum: type[E], default: E | None) -> E | None:
+    text = f.text(name, 50, required=default is None)
+    if text is None:
+        return default
+    try:
+        return enum(text.casefold())
+    except ValueError:
+        f.error(name, f"must be one of {', '.join(e.value for e in enum)}, got {text!r}")
+        return None
