@@ -10,6 +10,7 @@ from poi_service import __version__
 from poi_service.cli import data, lookup
 from poi_service.cli.common import CliState, report_error
 from poi_service.errors import PoiError
+from poi_service.quality.command import data_group
 
 
 class PoiGroup(click.Group):
@@ -40,7 +41,7 @@ def cli(ctx: click.Context, database: str | None) -> None:
 
 
 for command in (data.init, data.import_file_cmd, data.export_cmd, data.serve, lookup.geocode,
-                lookup.reverse, lookup.nearby):  # fmt: skip
+                lookup.reverse, lookup.nearby, data_group):  # fmt: skip
     cli.add_command(command)
 
 

@@ -92,11 +92,11 @@ class SqliteCollection(Generic[R, D, F]):
             fids = self._in_polygon(rows, query.polygon)
             return self._page(fids, None, query)
         total = int(self.store.query(f"SELECT count(*) FROM {t} WHERE {where}", params)[0][0])  # noqa: S608
-        rows = self._records(
+        records = self._records(
             f"{self._select} WHERE {where} ORDER BY fid LIMIT ? OFFSET ?",
             [*params, query.limit, query.offset],
         )
-        return Page([Hit(record) for _, record in rows], total, query.limit, query.offset)
+        return Page([Hit(record) for _, record in records], total, query.limit, query.offset)
 
     def nearest(self, point: Point, k: int, filter: F) -> list[Hit[R]]:
         """The k nearest records, exact geodesic order."""
