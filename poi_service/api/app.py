@@ -11,7 +11,7 @@ from poi_service.api.deps import Services
 from poi_service.api.middleware import BodyLimit, SecurityHeaders
 from poi_service.api.problems import install_problem_handlers
 from poi_service.api.responses import JSONResponse
-from poi_service.api.routes import alliance, geocode, meta, places
+from poi_service.api.routes import alliance, geocode, maps, meta, places
 from poi_service.categories import Vocabulary
 from poi_service.config import Settings
 from poi_service.geocode import make_geocoder
@@ -40,7 +40,13 @@ def create_app(settings: Settings, store: Store, geocoder: Geocoder | None = Non
         geocoder=geocoder or make_geocoder(settings, store),
     )
     install_problem_handlers(app)
-    for router in (meta.router, places.router, alliance.router, geocode.router):
+    for router in (
+        meta.router,
+        places.router,
+        alliance.router,
+        geocode.router,
+        maps.router,
+    ):
         app.include_router(router)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"])
