@@ -11,7 +11,7 @@ from poi_service.api.deps import Services
 from poi_service.api.middleware import BodyLimit, SecurityHeaders
 from poi_service.api.problems import install_problem_handlers
 from poi_service.api.responses import JSONResponse
-from poi_service.api.routes import alliance, geocode, maps, meta, places
+from poi_service.api.routes import alliance, export, geocode, maps, meta, ogc, places
 from poi_service.categories import Vocabulary
 from poi_service.config import Settings
 from poi_service.geocode import make_geocoder
@@ -46,6 +46,8 @@ def create_app(settings: Settings, store: Store, geocoder: Geocoder | None = Non
         alliance.router,
         geocode.router,
         maps.router,
+        ogc.router,
+        export.router,
     ):
         app.include_router(router)
     if settings.cors_origins:
