@@ -1,0 +1,1 @@
+"""Reproducible benchmarks (not tests): see bench/README.md."""
