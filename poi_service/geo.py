@@ -6,6 +6,8 @@ The index works on a unit sphere; the bounds below turn a geodesic radius into a
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import numpy.typing as npt
 from pyproj import Geod
@@ -40,6 +42,14 @@ def to_xyz(lons: FloatArray, lats: FloatArray) -> FloatArray:
     lat_r = np.radians(lats)
     cos_lat = np.cos(lat_r)
     return np.column_stack((cos_lat * np.cos(lon_r), cos_lat * np.sin(lon_r), np.sin(lat_r)))
+
+
+def unit_vector(lon: float, lat: float) -> tuple[float, float, float]:
+    """One point on the unit sphere (plain math: numpy costs more than it saves for one point)."""
+    lon_r = math.radians(lon)
+    lat_r = math.radians(lat)
+    cos_lat = math.cos(lat_r)
+    return (cos_lat * math.cos(lon_r), cos_lat * math.sin(lon_r), math.sin(lat_r))
 
 
 def chord_upper(radius_m: float) -> float:

@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.spatial import cKDTree
 
-from poi_service.geo import FloatArray, chord_upper, geodesic_lower_m, geodesic_m, to_xyz
+from poi_service.geo import FloatArray, chord_upper, geodesic_lower_m, geodesic_m, to_xyz, unit_vector
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -49,7 +49,7 @@ class PointIndex:
         """Every row within radius_m (geodesic) of the point, optionally only rows with these codes."""
         if self._tree is None:
             return Neighbours(np.empty(0, np.int64), np.empty(0))
-        centre = to_xyz(np.array([lon]), np.array([lat]))[0]
+        centre = unit_vector(lon, lat)
         pos = np.asarray(self._tree.query_ball_point(centre, chord_upper(radius_m)), dtype=np.int64)
         if codes:
             pos = pos[np.isin(self.codes[pos], codes)]
@@ -64,7 +64,7 @@ class PointIndex:
         n = len(self.fids)
         if self._tree is None or k <= 0:
             return Neighbours(np.empty(0, np.int64), np.empty(0))
-        centre = to_xyz(np.array([lon]), np.array([lat]))[0]
+        centre = unit_vector(lon, lat)
         want = min(n, max(2 * k, k + 8))
         while True:
             chords, pos = self._tree.query(centre, k=want)

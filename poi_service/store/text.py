@@ -11,9 +11,10 @@ _DIGRAPHS = (("ae", "a"), ("oe", "o"), ("ue", "u"))
 
 def fold_text(text: str) -> str:
     """Folds case, accents, ß and ä/ae alike so 'Süderstraße' and 'Suederstrasse' compare equal."""
-    text = text.casefold().replace("ß", "ss")
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = text.casefold()
+    if not text.isascii():  # most names are plain ASCII; skip the Unicode work for them
+        text = unicodedata.normalize("NFKD", text.replace("ß", "ss"))
+        text = "".join(c for c in text if not unicodedata.combining(c))
     for digraph, single in _DIGRAPHS:
         text = text.replace(digraph, single)
     return text
