@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=1_048_576, ge=1024, description="Largest accepted request body in bytes."
     )
+    max_upload_bytes: int = Field(
+        default=20_971_520, ge=1024, description="Largest file upload to POST /imports in bytes."
+    )
     geocoder: Literal["offline", "nominatim", "photon"] = Field(
         default="offline",
         description="Geocoder: offline (shipped gazetteer) or an online provider via geopy.",

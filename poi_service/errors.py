@@ -22,6 +22,7 @@ class PoiError(Exception):
     code: str = "bad-request"
     title: str = "Bad request"
     invalid_params: list[InvalidParam] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)  # extra response headers (WWW-Authenticate)
 
     def __str__(self) -> str:
         return self.detail
@@ -51,6 +52,42 @@ class Conflict(PoiError):
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail, 409, "conflict", "Conflict")
+
+
+class Unauthorized(PoiError):
+    """No API key, or one that is unknown or revoked (RFC 6750 challenge in WWW-Authenticate)."""
+
+    def __init__(self, detail: str, error: str | None = None) -> None:
+        challenge = 'Bearer realm="poi-service"' + (f', error="{error}"' if error else "")
+        super().__init__(detail, 401, "unauthorized", "Unauthorized", [], {"WWW-Authenticate": challenge})
+
+
+class Forbidden(PoiError):
+    """A valid API key whose role does not allow the action."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, 403, "forbidden", "Forbidden")
+
+
+class PreconditionFailed(PoiError):
+    """The client's version (If-Match, expected_version) is not the stored one: someone wrote first."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, 412, "precondition-failed", "Precondition failed")
+
+
+class PreconditionRequired(PoiError):
+    """A write that could overwrite another one came without If-Match."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, 428, "precondition-required", "Precondition required")
+
+
+class Unprocessable(PoiError):
+    """Well-formed fields the service cannot act on (e.g. an address the geocoder cannot locate)."""
+
+    def __init__(self, detail: str, params: list[InvalidParam] | None = None) -> None:
+        super().__init__(detail, 422, "unprocessable", "Unprocessable content", params or [])
 
 
 class PayloadTooLarge(PoiError):

@@ -42,6 +42,17 @@ class Role(StrEnum):
     MEMBER = "member"
 
 
+class KeyRole(StrEnum):
+    """What an API key may do: editors write records, admins also purge and manage keys."""
+
+    EDITOR = "editor"
+    ADMIN = "admin"
+
+    def allows(self, needed: KeyRole) -> bool:
+        """True when this role includes the needed one."""
+        return self == KeyRole.ADMIN or self == needed
+
+
 class DatePrecision(StrEnum):
     """How much of a join date the source gives."""
 
@@ -132,6 +143,8 @@ class Place(PlaceData):
     id: str
     created_at: datetime
     updated_at: datetime
+    version: int = 1  # 1 on insert, +1 on every change (update, delete, restore, re-import)
+    deleted_at: datetime | None = None  # set by a soft delete; such records only show in history
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +181,8 @@ class Membership(MembershipData):
     id: str
     created_at: datetime
     updated_at: datetime
+    version: int = 1  # 1 on insert, +1 on every change (update, delete, restore, re-import)
+    deleted_at: datetime | None = None  # set by a soft delete; such records only show in history
 
 
 def parse_partial_date(text: str) -> tuple[date | None, DatePrecision | None]:

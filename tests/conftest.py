@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,11 +15,14 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "data"
 
 
-def backend_params() -> list[str]:
-    """Backends under test: the embedded one always; PostGIS when a test server URL is set."""
-    backends = ["sqlite"]
-    if os.environ.get("POI_TEST_POSTGRES_URL"):
-        backends.append("postgis")
+def backend_params() -> list[object]:
+    """Backends under test: the embedded one always; PostGIS when tests/pg.py can get a server
+    (POI_TEST_POSTGRES_URL or local binaries), and always under CI, where a missing PostGIS fails."""
+    from tests import pg
+
+    backends: list[object] = ["sqlite"]
+    if pg.available() or pg.in_ci():
+        backends.append(pytest.param("postgis", marks=pytest.mark.postgis))
     return backends
 
 
@@ -41,3 +45,25 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 def data_dir() -> Path:
     """The shipped data directory."""
     return DATA_DIR
+
+
+def require_chromium() -> None:
+    """Skip browser tests without Chromium locally; fail them in CI (scripts/browser-install.sh installs it)."""
+    from tests.browser.chromium import missing_reason
+
+    reason = missing_reason()
+    if reason is None:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"browser tests cannot run in CI: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """One headless Chromium (Playwright's sync API) shared by every browser test of the session."""
+    require_chromium()
+    from tests.browser.chromium import browser
+
+    with browser() as b:
+        yield b

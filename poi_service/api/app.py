@@ -11,7 +11,18 @@ from poi_service.api.deps import Services
 from poi_service.api.middleware import BodyLimit, SecurityHeaders
 from poi_service.api.problems import install_problem_handlers
 from poi_service.api.responses import JSONResponse
-from poi_service.api.routes import alliance, export, geocode, maps, meta, ogc, places
+from poi_service.api.routes import (
+    alliance,
+    alliance_write,
+    export,
+    geocode,
+    imports,
+    maps,
+    meta,
+    ogc,
+    places,
+    places_write,
+)
 from poi_service.categories import Vocabulary
 from poi_service.config import Settings
 from poi_service.geocode import make_geocoder
@@ -48,12 +59,26 @@ def create_app(settings: Settings, store: Store, geocoder: Geocoder | None = Non
         maps.router,
         ogc.router,
         export.router,
+        places_write.router,
+        alliance_write.router,
+        imports.router,
     ):
         app.include_router(router)
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"])
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "If-Match"],
+            expose_headers=["ETag", "Location"],
+        )
     app.add_middleware(SecurityHeaders)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        upload_bytes=settings.max_upload_bytes,
+        upload_paths=("/imports",),
+    )
     return app
 
 

@@ -8,19 +8,29 @@ from poi_service.errors import PayloadTooLarge
 
 
 class BodyLimit:
-    """Refuses bodies over max_bytes (413 problem) by Content-Length and by counting streamed bytes."""
+    """Refuses bodies over max_bytes (413 problem) by Content-Length and by counting streamed bytes;
+    requests to upload_paths (file uploads) get upload_bytes instead."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        upload_bytes: int | None = None,
+        upload_paths: tuple[str, ...] = (),
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.upload_bytes = upload_bytes if upload_bytes is not None else max_bytes
+        self.upload_paths = upload_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.upload_bytes if scope["path"] in self.upload_paths else self.max_bytes
         for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await self._refuse(scope, send)
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
+                await self._refuse(scope, send, limit)
                 return
         seen = 0
 
@@ -29,18 +39,18 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise PayloadTooLarge(f"request body is over {self.max_bytes} bytes")
+                if seen > limit:
+                    raise PayloadTooLarge(f"request body is over {limit} bytes")
             return message
 
         await self.app(scope, counting_receive, send)
 
-    async def _refuse(self, scope: Scope, send: Send) -> None:
+    async def _refuse(self, scope: Scope, send: Send, limit: int) -> None:
         import orjson
 
         body = orjson.dumps({
             "type": "https://poi-service.invalid/problems/payload-too-large", "title": "Payload too large",
-            "status": 413, "detail": f"request body is over {self.max_bytes} bytes", "instance": scope["path"],
+            "status": 413, "detail": f"request body is over {limit} bytes", "instance": scope["path"],
             "code": "payload-too-large",
         })  # fmt: skip
         await send({"type": "http.response.start", "status": 413,

@@ -24,6 +24,7 @@ def problem_response(
     code: str,
     request: Request,
     params: list[InvalidParam] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     """An RFC 9457 body: type, title, status, detail, instance, plus code and invalid_params."""
     body: dict[str, Any] = {
@@ -36,7 +37,7 @@ def problem_response(
     }
     if params:
         body["invalid_params"] = [{"name": p.name, "reason": p.reason} for p in params]
-    return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM_JSON)
+    return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def _location_name(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -52,7 +53,9 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(PoiError)
     async def poi_error(request: Request, exc: PoiError) -> Response:
-        return problem_response(exc.status, exc.title, exc.detail, exc.code, request, exc.invalid_params)
+        return problem_response(
+            exc.status, exc.title, exc.detail, exc.code, request, exc.invalid_params, exc.headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:

@@ -71,7 +71,7 @@ def import_file_cmd(
         try:
             report = import_file(
                 store, file, geocoder_for(settings, store), dry_run=dry_run, kind=kind, progress=progress,
-                data_dir=settings.data_dir, layer=layer,
+                data_dir=settings.data_dir, layer=layer, actor="cli",
             )  # fmt: skip
         finally:
             progress.close()

@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from poi_service import __version__
-from poi_service.cli import data, lookup, maps
+from poi_service.cli import data, keys, lookup, maps
 from poi_service.cli.common import CliState, report_error
 from poi_service.errors import PoiError
 from poi_service.quality.command import data_group
@@ -41,7 +41,7 @@ def cli(ctx: click.Context, database: str | None) -> None:
 
 
 for command in (data.init, data.import_file_cmd, data.export_cmd, data.serve, lookup.geocode,
-                lookup.reverse, lookup.nearby, data_group, maps.maps_group):  # fmt: skip
+                lookup.reverse, lookup.nearby, data_group, maps.maps_group, keys.keys_group):  # fmt: skip
     cli.add_command(command)
 
 

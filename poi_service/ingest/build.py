@@ -204,7 +204,7 @@ def _locate_place(
     if isinstance(found, str):
         errors.append(InvalidParam(f"{row.where}: address", found))
         return None
-    ags = found.ags if found.ags and len(found.ags) == 8 else _lookup_ags(found, geocoder)
+    ags = found.ags if found.ags and len(found.ags) == 8 else lookup_ags(found, geocoder)
     return _Place(row.where, f, found.point, found.provenance(at), ags, key, False)
 
 
@@ -231,7 +231,7 @@ def _stated_ags(place: _Place, found: str | None, geocoder: Geocoder, boundaries
     return stated
 
 
-def _lookup_ags(found: GeocodeResult, geocoder: Geocoder) -> str | None:
+def lookup_ags(found: GeocodeResult, geocoder: Geocoder) -> str | None:
     """The municipality key of a result that has none, from a reverse lookup of its point."""
     rev = geocoder.reverse(found.point) if found.precision.rank <= Precision.MUNICIPALITY.rank else None
     return rev.municipality_ags if rev else None

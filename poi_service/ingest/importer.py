@@ -86,9 +86,12 @@ def source_alias(rows: list[RawRow]) -> list[RawRow]:
 def import_file(
     store: Store, path: Path, geocoder: Geocoder, *, dry_run: bool = False, kind: Kind = "places",
     progress: Progress = no_progress, data_dir: Path = DEFAULT_DATA_DIR, vocabulary: Vocabulary | None = None,
-    layer: str | None = None,
+    layer: str | None = None, actor: str | None = None,
 ) -> ImportReport:  # fmt: skip
-    """Checks and geocodes every row, then writes all of them in one transaction (or nothing)."""
+    """Checks and geocodes every row, then writes all of them in one transaction (or nothing).
+
+    actor (an API key id, 'cli') goes to the history: one 'import' change per changed record.
+    """
     if kind not in KINDS:
         raise ImportFailed(f"unknown kind {kind!r}; use places or memberships")
     table = read_table(path, layer, prefer=kind)
@@ -102,11 +105,11 @@ def import_file(
         places = build_places(rows, geocoder, vocabulary or Vocabulary.load(), data_dir, at=at, what=what,
                               progress=progress)  # fmt: skip
         existing = {p.external_key for p in store.places.iter_all()}
-        written = 0 if dry_run else write_places(store, places, progress)
+        written = 0 if dry_run else write_places(store, places, progress, actor)
         return _report(path, kind, places, existing, written, dry_run, ignored)
     members = build_memberships(table.rows, geocoder, data_dir, at=at, what=what, progress=progress)
     existing = {m.external_key for m in store.memberships.iter_all()}
-    written = 0 if dry_run else write_memberships(store, members, progress)
+    written = 0 if dry_run else write_memberships(store, members, progress, actor)
     return _report(path, kind, members, existing, written, dry_run, ignored)
 
 
@@ -117,16 +120,20 @@ def tracked(rows: Sequence[T], progress: Progress) -> Iterator[T]:
         progress("write", i, len(rows))
 
 
-def write_places(store: Store, rows: Sequence[PlaceData], progress: Progress = no_progress) -> int:
+def write_places(
+    store: Store, rows: Sequence[PlaceData], progress: Progress = no_progress, actor: str | None = None
+) -> int:
     """Upserts places in one transaction."""
     with store.transaction():
-        return store.places.add_many(tracked(rows, progress))
+        return store.places.add_many(tracked(rows, progress), actor=actor)
 
 
-def write_memberships(store: Store, rows: Sequence[MembershipData], progress: Progress = no_progress) -> int:
+def write_memberships(
+    store: Store, rows: Sequence[MembershipData], progress: Progress = no_progress, actor: str | None = None
+) -> int:
     """Upserts memberships in one transaction."""
     with store.transaction():
-        return store.memberships.add_many(tracked(rows, progress))
+        return store.memberships.add_many(tracked(rows, progress), actor=actor)
 
 
 def _report(

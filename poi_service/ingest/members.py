@@ -42,7 +42,7 @@ def build_memberships(
         errors.extend(InvalidParam(f"{row.where}: {p.name}", p.reason) for p in problems)
         key = own_key(row.fields, row.where, errors)
         if fields is not None and not row.problems:
-            data = _membership(row, fields, geocoder, data_dir, at, errors)
+            data = locate_member(row, fields, geocoder, data_dir, at, errors)
             if data is not None:
                 key = key or member_key(fields.alliance.value, fields.country, fields.name)
                 out.append((row.where, replace(data, external_key=key)))
@@ -53,7 +53,7 @@ def build_memberships(
     return [d for _, d in out]
 
 
-def _membership(
+def locate_member(
     row: RawRow, f: MemberFields, geocoder: Geocoder, data_dir: Path, at: datetime, errors: list[InvalidParam]
 ) -> MembershipData | None:
     """One membership located by its coordinates or its name, state and country (None if refused)."""

@@ -81,13 +81,15 @@ def load_shipped(
     with store.transaction():
         if replace:
             for place in list(store.places.iter_all()):
-                store.places.delete(place.id)
+                store.places.delete(place.id, purge=True, actor="seed")
                 removed += 1
             for member in list(store.memberships.iter_all()):
-                store.memberships.delete(member.id)
+                store.memberships.delete(member.id, purge=True, actor="seed")
                 removed += 1
-        n_places = store.places.add_many(tracked(places, _stage(progress, "places")))
-        n_members = store.memberships.add_many(tracked(members, _stage(progress, "memberships")))
+        n_places = store.places.add_many(tracked(places, _stage(progress, "places")), actor="seed")
+        n_members = store.memberships.add_many(
+            tracked(members, _stage(progress, "memberships")), actor="seed"
+        )
     precision = {
         "places": precision_counts([p.geocoding for p in places]),
         "memberships": precision_counts([m.geocoding for m in members]),

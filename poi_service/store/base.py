@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Generic, Protocol, TypeVar
+from datetime import date, datetime
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from shapely.geometry.base import BaseGeometry
 
 from poi_service.models import (
     Alliance,
     BBox,
+    KeyRole,
     Membership,
     MembershipData,
     Place,
@@ -21,7 +22,7 @@ from poi_service.models import (
     Role,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: record versions, soft delete, history, API keys
 
 R_co = TypeVar("R_co", Place, Membership, covariant=True)
 
@@ -103,28 +104,81 @@ class MembershipStats:
     by_year: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
+Action = Literal["create", "update", "delete", "restore", "import", "purge"]
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One recorded write of one record: who (API key id, or 'cli'), when, and the states around it.
+
+    before/after are the record's stored columns as JSON-ready scalars (id, version, data columns,
+    lon/lat, geocoding, timestamps); before is None for a create, after is None for a purge.
+    """
+
+    seq: int  # order of the writes, increasing
+    record_id: str
+    version: int  # the record's version after the write (the purged version for a purge)
+    action: Action
+    actor: str | None
+    at: datetime
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class KeyInfo:
+    """An API key without its secret: the id (public, part of the key), a name, the role."""
+
+    id: str
+    name: str
+    role: KeyRole
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
 R = TypeVar("R", Place, Membership)
 D_contra = TypeVar("D_contra", PlaceData, MembershipData, contravariant=True)
 
 
 class Collection(Protocol[R, D_contra, F]):
-    """CRUD and spatial search over one kind of record."""
+    """CRUD with versions, soft delete and history, and spatial search over one kind of record.
 
-    def get(self, record_id: str) -> R:
-        """The record with this id; NotFound otherwise."""
+    Every write bumps the record's version and records a Change in the same transaction.
+    Soft-deleted records are invisible to get (unless include_deleted), search, nearest, count
+    and iter_all. `actor` is the API key id (or 'cli', 'seed') written to the history.
+    """
 
-    def add(self, data: D_contra) -> R:
-        """Stores a new record and returns it with its id."""
+    def get(self, record_id: str, *, include_deleted: bool = False) -> R:
+        """The record with this id; NotFound otherwise (also for a deleted one, unless include_deleted)."""
 
-    def add_many(self, rows: Iterable[D_contra]) -> int:
+    def add(self, data: D_contra, *, actor: str | None = None) -> R:
+        """Stores a new record (version 1) and returns it with its id; Conflict if its external_key
+        is already stored (deleted records included: restore those)."""
+
+    def add_many(self, rows: Iterable[D_contra], *, actor: str | None = None) -> int:
         """Stores many records in one transaction (all or nothing); rows with an external_key
-        already present replace that record (upsert). Returns the number written."""
+        already present replace that record (upsert; a deleted one comes back), rows equal to the
+        stored record apart from geocoded_at are left alone. One 'import' Change per changed
+        record. Returns the number of rows given."""
 
-    def update(self, record_id: str, data: D_contra) -> R:
-        """Replaces a record's data; NotFound if absent."""
+    def update(
+        self, record_id: str, data: D_contra, *, expected_version: int | None = None, actor: str | None = None
+    ) -> R:
+        """Replaces a live record's data; NotFound if absent or deleted, PreconditionFailed if
+        expected_version is given and is not the stored version, Conflict on a taken external_key."""
 
-    def delete(self, record_id: str) -> None:
-        """Removes a record; NotFound if absent."""
+    def delete(
+        self, record_id: str, *, expected_version: int | None = None, actor: str | None = None,
+        purge: bool = False,
+    ) -> None:  # fmt: skip
+        """Soft-deletes a live record (restorable); purge removes it for good, deleted or not (its
+        history stays). NotFound / PreconditionFailed as for update."""
+
+    def restore(self, record_id: str, *, expected_version: int | None = None, actor: str | None = None) -> R:
+        """Undoes a soft delete; NotFound if no such record, Conflict if it is not deleted."""
+
+    def history(self, record_id: str) -> list[Change]:
+        """Every recorded write of the record, oldest first; NotFound if there is neither."""
 
     def search(self, query: Query[F]) -> Page[R]:
         """Records matching every condition of the query, one page of them."""
@@ -166,6 +220,18 @@ class Store(Protocol):
 
     def info(self) -> dict[str, object]:
         """Backend name, schema version and record counts (for /health)."""
+
+    def create_key(self, name: str, role: KeyRole) -> tuple[KeyInfo, str]:
+        """A new API key: its info and the full key (shown once; only its SHA-256 is stored)."""
+
+    def list_keys(self) -> list[KeyInfo]:
+        """Every key, revoked ones included, oldest first."""
+
+    def find_key(self, key_id: str) -> tuple[KeyInfo, str] | None:
+        """A key's info and stored SHA-256 hex digest, or None."""
+
+    def revoke_key(self, key_id: str) -> KeyInfo:
+        """Revokes a key at once (NotFound if unknown); revoking twice keeps the first time."""
 
     def close(self) -> None:
         """Releases connections."""

@@ -12,11 +12,13 @@ range (`ags >= '03159' AND ags < '0315:'`) means the same as in the embedded sto
 from __future__ import annotations
 
 import psycopg
+from psycopg.rows import TupleRow
 
 from poi_service.errors import PoiError
-from poi_service.store.base import SCHEMA_VERSION
 
-# pg_advisory_xact_lock key: hashtext('poi_service.migrate'), fixed so every version agrees.
+SCHEMA_VERSION = 2  # as the embedded store's (poi_service/store/schema.py)
+
+# The pg_advisory_xact_lock key of migrations; fixed, so every version of the service agrees.
 MIGRATION_LOCK_KEY = 0x706F6931  # "poi1"
 
 _POINT = """
@@ -64,26 +66,61 @@ CREATE TABLE geocode_cache (
   provider text COLLATE "C" NOT NULL, key text COLLATE "C" NOT NULL, value text NOT NULL,
   created_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (provider, key));
 """,
+    # Versions, soft delete, history and API keys (the editing API).
+    2: """
+ALTER TABLE places ADD COLUMN version integer NOT NULL DEFAULT 1, ADD COLUMN deleted_at timestamptz;
+ALTER TABLE memberships ADD COLUMN version integer NOT NULL DEFAULT 1, ADD COLUMN deleted_at timestamptz;
+CREATE INDEX places_deleted ON places (deleted_at) WHERE deleted_at IS NOT NULL;
+CREATE INDEX memberships_deleted ON memberships (deleted_at) WHERE deleted_at IS NOT NULL;
+-- Area searches count live records: a partial index answers that count without the table.
+DROP INDEX places_ags;
+CREATE INDEX places_ags ON places (ags) WHERE deleted_at IS NULL;
+DROP INDEX memberships_ags;
+CREATE INDEX memberships_ags ON memberships (ags) WHERE deleted_at IS NULL;
+CREATE TABLE poi_history (
+  seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, collection text COLLATE "C" NOT NULL,
+  record_id text COLLATE "C" NOT NULL, version integer NOT NULL, action text COLLATE "C" NOT NULL,
+  actor text COLLATE "C", at timestamptz NOT NULL, before jsonb, after jsonb);
+CREATE INDEX poi_history_record ON poi_history (collection, record_id, seq);
+CREATE TABLE poi_keys (
+  id text COLLATE "C" PRIMARY KEY, name text NOT NULL, role text COLLATE "C" NOT NULL,
+  hash text COLLATE "C" NOT NULL, created_at timestamptz NOT NULL, revoked_at timestamptz);
+""",
 }
 assert max(STEPS) == SCHEMA_VERSION, "a schema version without its migration step"
 
 
-def current_version(conn: psycopg.Connection[tuple[object, ...]]) -> int:
+def current_version(conn: psycopg.Connection[TupleRow]) -> int:
     """The applied schema version; 0 for an empty database."""
     exists = conn.execute("SELECT to_regclass('schema_version') IS NOT NULL").fetchone()
     if not exists or not exists[0]:
         return 0
     row = conn.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
-    return int(row[0]) if row else 0  # type: ignore[call-overload]
+    return int(row[0]) if row else 0
 
 
-def migrate(conn: psycopg.Connection[tuple[object, ...]]) -> int:
-    """Brings the database to SCHEMA_VERSION; refuses a database of a newer service. Returns the version.
+def migrate(conn: psycopg.Connection[TupleRow]) -> tuple[int, bool]:
+    """Brings the database to SCHEMA_VERSION; refuses a database of a newer service.
 
-    The postgis extension is created when missing, which needs a role allowed to (a superuser or
-    the database owner on PostgreSQL 13+ when postgis is trusted); create it beforehand otherwise.
+    Returns (schema version, read-only). A read-only database (a hot-standby replica, or
+    default_transaction_read_only) is not changed: it must already be at SCHEMA_VERSION, i.e. the
+    primary was migrated by a service of this version first.
+    The postgis extension is created when missing, which needs a role allowed to (a superuser,
+    or the database owner if postgis is marked trusted); create it beforehand otherwise.
     """
     with conn.transaction():
+        row = conn.execute("SELECT current_setting('transaction_read_only') = 'on'").fetchone()
+        if row and row[0]:
+            version = current_version(conn)
+            if version > SCHEMA_VERSION:
+                raise PoiError(f"store schema {version} is newer than this service ({SCHEMA_VERSION})", 500)
+            if version < SCHEMA_VERSION:
+                raise PoiError(
+                    f"read-only database at schema {version}: start a service of this version "
+                    f"({SCHEMA_VERSION}) against the primary first, so that it migrates",
+                    500,
+                )
+            return version, True
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK_KEY,))
         has_postgis = conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'postgis'").fetchone()
         if not has_postgis:
@@ -96,6 +133,6 @@ def migrate(conn: psycopg.Connection[tuple[object, ...]]) -> int:
         if version > SCHEMA_VERSION:
             raise PoiError(f"store schema {version} is newer than this service ({SCHEMA_VERSION})", 500)
         for step in range(version + 1, SCHEMA_VERSION + 1):
-            conn.execute(STEPS[step].encode())  # fixed DDL of this module, no parameters
+            conn.execute(STEPS[step])  # fixed DDL of this module, no parameters
             conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (step,))
-    return max(version, SCHEMA_VERSION)
+    return max(version, SCHEMA_VERSION), False

@@ -2,9 +2,12 @@
 
 Connections come from a psycopg_pool ConnectionPool (autocommit; sessions in UTC). Writes run
 in a transaction on one pooled connection that the calling thread keeps until it ends; nested
-`transaction()` blocks become savepoints. Multi-statement reads (a count and a page, candidates
-and their rows) share one REPEATABLE READ snapshot, so totals and pages agree under concurrent
-writes. Every write is visible to every other PostgisStore on the same database at commit.
+`transaction()` blocks become savepoints. Area, bbox, text and k-nearest searches are one
+statement each (total and page from one snapshot); a radius or polygon search reads candidates,
+then its page's rows, and should a row change in between (its xmin), reruns in a REPEATABLE READ
+snapshot. Every write is visible to every
+other PostgisStore on the same database at commit. A read-only database (a hot-standby replica)
+serves reads; writes get a 503 PoiError, geocode-cache writes are skipped.
 
 URL: postgresql://user:password@host:port/dbname?sslmode=...; besides libpq's parameters it
 takes pool_min_size (default 1), pool_max_size (default 10) and pool_timeout (seconds a request
@@ -16,21 +19,23 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
 from psycopg.rows import DictRow, dict_row
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
-from poi_service.models import Membership, MembershipData, Place, PlaceData
-from poi_service.store.base import MembershipFilter, MembershipStats, PlaceFilter
-from poi_service.store.pg_collection import PgCollection
+from poi_service import keys
+from poi_service.errors import NotFound, PoiError
+from poi_service.models import KeyRole, Membership, MembershipData, Place, PlaceData
+from poi_service.store.base import KeyInfo, MembershipFilter, MembershipStats, PlaceFilter
+from poi_service.store.pg_collection import Conn
 from poi_service.store.pg_schema import migrate
+from poi_service.store.pg_write import PgCollection
 from poi_service.store.records import MEMBERSHIPS, PLACES
-
-Conn = psycopg.Connection[DictRow]
 
 POOL_DEFAULTS: dict[str, float] = {"pool_min_size": 1, "pool_max_size": 10, "pool_timeout": 30.0}
 
@@ -63,6 +68,9 @@ def redacted(url: str) -> str:
 
 def _configure(conn: Conn) -> None:
     conn.execute("SET TIME ZONE 'UTC'")
+    # Plan each statement for its actual values: a radius of 50 m and one of 50 km, a village and
+    # Berlin, want different plans, and psycopg prepares statements that run often.
+    conn.execute("SET plan_cache_mode = force_custom_plan")
 
 
 class PostgisStore:
@@ -75,7 +83,7 @@ class PostgisStore:
         self.data_dir = data_dir
         # A direct connection first: a wrong URL or password fails here with libpq's own message.
         with psycopg.connect(conninfo, autocommit=True) as conn:
-            self.schema_version = migrate(conn)
+            self.schema_version, self.read_only = migrate(conn)
         min_size = pool_min_size if pool_min_size is not None else int(options["pool_min_size"])
         max_size = pool_max_size if pool_max_size is not None else int(options["pool_max_size"])
         self.pool = ConnectionPool[Conn](
@@ -109,6 +117,23 @@ class PostgisStore:
         return conn
 
     @contextmanager
+    def _pooled(self) -> Iterator[Conn]:
+        """A connection from the pool; 503 when none frees up within pool_timeout."""
+        try:
+            conn = self.pool.getconn()
+        except PoolTimeout as exc:
+            raise PoiError(
+                f"no database connection free within {self.pool.timeout:g} s",
+                503,
+                "unavailable",
+                "Service unavailable",
+            ) from exc
+        try:
+            yield conn
+        finally:
+            self.pool.putconn(conn)
+
+    @contextmanager
     def writing(self) -> Iterator[Conn]:
         """A connection in a transaction: the thread's open one (as a savepoint) or a new one."""
         conn = self._current()
@@ -116,11 +141,16 @@ class PostgisStore:
             with conn.transaction():
                 yield conn
             return
-        with self.pool.connection() as conn:
+        with self._pooled() as conn:
             self._local.conn = conn
             try:
                 with conn.transaction():
                     yield conn
+            except psycopg.errors.ReadOnlySqlTransaction as exc:
+                raise PoiError(
+                    "this server's database is a read-only replica: send writes to a server on the primary",
+                    503, "read-only", "Read-only replica",
+                ) from exc  # fmt: skip
             finally:
                 self._local.conn = None
 
@@ -137,7 +167,7 @@ class PostgisStore:
         if conn is not None:
             yield conn
             return
-        with self.pool.connection() as conn:
+        with self._pooled() as conn:
             yield conn
 
     @contextmanager
@@ -147,12 +177,13 @@ class PostgisStore:
         if conn is not None:
             yield conn
             return
-        with self.pool.connection() as conn:
+        with self._pooled() as conn:
             conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             try:
                 yield conn
             finally:
-                conn.execute("ROLLBACK")
+                if not conn.broken:
+                    conn.execute("ROLLBACK")
 
     def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[DictRow]:
         with self.reading() as conn:
@@ -163,16 +194,18 @@ class PostgisStore:
     def membership_stats(self) -> MembershipStats:
         """Counts per alliance, per state and per join year."""
         stats = MembershipStats()
-        for row in self._rows("SELECT alliance, count(*) AS n FROM memberships GROUP BY 1 ORDER BY 1"):
+        for row in self._rows(
+            "SELECT alliance, count(*) AS n FROM memberships WHERE deleted_at IS NULL GROUP BY 1 ORDER BY 1"
+        ):
             stats.by_alliance[row["alliance"]] = row["n"]
         for row in self._rows(
             "SELECT alliance, coalesce(state, country) AS state, count(*) AS n FROM memberships "
-            "GROUP BY 1, 2 ORDER BY 1, 2"
+            "WHERE deleted_at IS NULL GROUP BY 1, 2 ORDER BY 1, 2"
         ):
             stats.by_state.setdefault(row["alliance"], {})[row["state"]] = row["n"]
         for row in self._rows(
             "SELECT alliance, coalesce(to_char(joined, 'YYYY'), 'unknown') AS year, count(*) AS n "
-            "FROM memberships GROUP BY 1, 2 ORDER BY 1, 2"
+            "FROM memberships WHERE deleted_at IS NULL GROUP BY 1, 2 ORDER BY 1, 2"
         ):
             stats.by_year.setdefault(row["alliance"], {})[row["year"]] = row["n"]
         return stats
@@ -183,7 +216,9 @@ class PostgisStore:
         return str(rows[0]["value"]) if rows else None
 
     def cache_put(self, provider: str, key: str, value: str) -> None:
-        """Keeps a geocoder answer."""
+        """Keeps a geocoder answer; a no-op on a read-only database (a replica), where it is only a cache."""
+        if self.read_only:
+            return
         with self.writing() as conn:
             conn.execute(
                 "INSERT INTO geocode_cache (provider, key, value) VALUES (%s, %s, %s) ON CONFLICT (provider, key) "
@@ -197,10 +232,48 @@ class PostgisStore:
         return {
             "backend": "postgis",
             "schema_version": int(version),
+            **({"read_only": True} if self.read_only else {}),
             "places": self._places.count(),
             "memberships": self._memberships.count(),
         }
 
+    # -- API keys ----------------------------------------------------------------------------
+
+    def create_key(self, name: str, role: KeyRole) -> tuple[KeyInfo, str]:
+        """A new key; the full key is returned once, only its SHA-256 is kept."""
+        key_id, secret = keys.new_key()
+        info = KeyInfo(key_id, keys.check_name(name), KeyRole(role), datetime.now(UTC))
+        with self.writing() as conn:
+            conn.execute(
+                "INSERT INTO poi_keys (id, name, role, hash, created_at) VALUES (%s, %s, %s, %s, %s)",
+                (key_id, info.name, info.role.value, keys.digest(secret), info.created_at),
+            )
+        return info, secret
+
+    def list_keys(self) -> list[KeyInfo]:
+        """Every key, revoked ones included, oldest first."""
+        return [_key(r) for r in self._rows("SELECT * FROM poi_keys ORDER BY created_at, id")]
+
+    def find_key(self, key_id: str) -> tuple[KeyInfo, str] | None:
+        """A key's info and stored digest."""
+        rows = self._rows("SELECT * FROM poi_keys WHERE id = %s", (key_id,))
+        return (_key(rows[0]), str(rows[0]["hash"])) if rows else None
+
+    def revoke_key(self, key_id: str) -> KeyInfo:
+        """Marks a key revoked (revoking twice keeps the first time)."""
+        with self.writing() as conn:
+            row = conn.execute(
+                "UPDATE poi_keys SET revoked_at = coalesce(revoked_at, %s) WHERE id = %s RETURNING *",
+                (datetime.now(UTC), key_id),
+            ).fetchone()
+        if row is None:
+            raise NotFound(f"no API key with id {key_id!r}")
+        return _key(row)
+
     def close(self) -> None:
         """Closes the pool's connections."""
         self.pool.close()
+
+
+def _key(row: DictRow) -> KeyInfo:
+    return KeyInfo(row["id"], row["name"], KeyRole(row["role"]), row["created_at"], row["revoked_at"])

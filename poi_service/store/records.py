@@ -70,6 +70,15 @@ def _dt(value: Any) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
 
 
+def _state(row: Row) -> dict[str, Any]:
+    """version and deleted_at of a row (1 and None for a row read without those columns)."""
+    try:
+        version, deleted = row["version"], row["deleted_at"]
+    except (KeyError, IndexError):
+        return {"version": 1, "deleted_at": None}
+    return {"version": int(version), "deleted_at": None if deleted is None else _dt(deleted)}
+
+
 @dataclass(frozen=True)
 class RecordSpec(Generic[R, D, F]):
     """What a backend needs to know about one record kind."""
@@ -123,6 +132,7 @@ class PlaceSpec(RecordSpec[Place, PlaceData, PlaceFilter]):
             point=Point(row["lon"], row["lat"]), geocoding=_geocoding(row), phone=row["phone"],
             website=row["website"], description=row["description"], source=row["source"],
             external_key=row["external_key"], created_at=_dt(row["created_at"]), updated_at=_dt(row["updated_at"]),
+            **_state(row),
         )  # fmt: skip
 
     def where(self, flt: PlaceFilter) -> tuple[list[str], list[Any]]:
@@ -162,7 +172,7 @@ class MembershipSpec(RecordSpec[Membership, MembershipData, MembershipFilter]):
             joined=joined if isinstance(joined, date) or joined is None else date.fromisoformat(joined),
             joined_precision=DatePrecision(row["joined_precision"]) if row["joined_precision"] else None,
             source_url=row["source_url"], external_key=row["external_key"],
-            created_at=_dt(row["created_at"]), updated_at=_dt(row["updated_at"]),
+            created_at=_dt(row["created_at"]), updated_at=_dt(row["updated_at"]), **_state(row),
         )  # fmt: skip
 
     def where(self, flt: MembershipFilter) -> tuple[list[str], list[Any]]:

@@ -1,4 +1,5 @@
-"""DDL of the embedded store: GeoPackage layers, full-text tables, change counters, migrations."""
+"""DDL of the embedded store: GeoPackage layers, full-text tables, change counters, history, keys,
+and the migrations between schema versions."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ _COMMON = """
   geocode_confidence REAL NOT NULL, geocoded_at TEXT NOT NULL,
   external_key TEXT UNIQUE,
   search_text TEXT NOT NULL DEFAULT '',
-  created_at TEXT NOT NULL, updated_at TEXT NOT NULL,"""
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+  version INTEGER NOT NULL DEFAULT 1, deleted_at TEXT,"""
 
 TABLES = {
     "places": f"""CREATE TABLE places ({_COMMON}
@@ -42,6 +44,38 @@ CREATE TABLE poi_changes (collection TEXT PRIMARY KEY, version INTEGER NOT NULL)
 CREATE TABLE geocode_cache (provider TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
   created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')), PRIMARY KEY (provider, key));
 """
+
+# Schema 2: versions, soft delete, history and API keys. Neither table is registered in
+# gpkg_contents, so GDAL and QGIS do not list them as layers.
+_V2_TABLES = (
+    """CREATE TABLE poi_history (seq INTEGER PRIMARY KEY AUTOINCREMENT, collection TEXT NOT NULL,
+  record_id TEXT NOT NULL, version INTEGER NOT NULL, action TEXT NOT NULL, actor TEXT, at TEXT NOT NULL,
+  before TEXT, after TEXT)""",
+    "CREATE INDEX poi_history_record ON poi_history (collection, record_id, seq)",
+    """CREATE TABLE poi_keys (id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL,
+  hash TEXT NOT NULL, created_at TEXT NOT NULL, revoked_at TEXT)""",
+)
+
+
+def _deleted_index(table: str) -> str:
+    # Tiny (deleted rows only): live counts are count(*) minus this index's count.
+    return f"CREATE INDEX {table}_deleted ON {table} (deleted_at) WHERE deleted_at IS NOT NULL"
+
+
+# Steps from version n - 1 to n: single statements, run in one transaction.
+STEPS: dict[int, tuple[str, ...]] = {
+    2: (
+        *(
+            f"ALTER TABLE {t} ADD COLUMN {column}"
+            for t in ("places", "memberships")
+            for column in ("version INTEGER NOT NULL DEFAULT 1", "deleted_at TEXT")
+        ),
+        _deleted_index("places"),
+        _deleted_index("memberships"),
+        *_V2_TABLES,
+    ),
+}
+assert max(STEPS) == SCHEMA_VERSION, "a schema version without its migration step"
 
 
 def insert_triggers(table: str) -> dict[str, str]:
@@ -83,28 +117,52 @@ CREATE TRIGGER {t}_fts_update AFTER UPDATE OF search_text ON {t} BEGIN {fts_dele
 INSERT INTO poi_changes VALUES ('{t}', 0);
 CREATE TRIGGER {t}_changed_update AFTER UPDATE ON {t} BEGIN {counter} END;
 CREATE TRIGGER {t}_changed_delete AFTER DELETE ON {t} BEGIN {counter} END;
+{_deleted_index(t)};
 """
         + "\n".join(insert_triggers(t).values())
     )
 
 
 def migrate(conn: sqlite3.Connection) -> None:
-    """Creates the schema in an empty file; refuses a file from a newer version of the service."""
+    """Creates the schema in an empty file, or brings an older file up to SCHEMA_VERSION (all steps
+    in one transaction); refuses a file from a newer version of the service."""
     has_meta = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'poi_meta'").fetchone()
     if has_meta:
-        row = conn.execute("SELECT value FROM poi_meta WHERE key = 'schema_version'").fetchone()
-        version = int(row[0])
-        if version > SCHEMA_VERSION:
-            raise PoiError(f"store schema {version} is newer than this service ({SCHEMA_VERSION})", 500)
-        # Future migrations run here, one step per version, inside one transaction.
+        if _version(conn) < SCHEMA_VERSION:
+            _upgrade(conn)
+        _version(conn)
         return
     script = (
         f"PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {USER_VERSION};"
         + "BEGIN;"
         + CORE_DDL
         + _SUPPORT
+        + ";\n".join(_V2_TABLES)
+        + ";\n"
         + _collection_ddl(PLACES)
         + _collection_ddl(MEMBERSHIPS)
         + f"INSERT INTO poi_meta VALUES ('schema_version', '{SCHEMA_VERSION}'); COMMIT;"
     )
     conn.executescript(script)
+
+
+def _version(conn: sqlite3.Connection) -> int:
+    row = conn.execute("SELECT value FROM poi_meta WHERE key = 'schema_version'").fetchone()
+    version = int(row[0])
+    if version > SCHEMA_VERSION:
+        raise PoiError(f"store schema {version} is newer than this service ({SCHEMA_VERSION})", 500)
+    return version
+
+
+def _upgrade(conn: sqlite3.Connection) -> None:
+    """Runs the missing steps; several processes starting at once serialise on the write lock."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for step in range(_version(conn) + 1, SCHEMA_VERSION + 1):
+            for statement in STEPS[step]:
+                conn.execute(statement)
+        conn.execute("UPDATE poi_meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")

@@ -1,9 +1,13 @@
 """The embedded backend: one SQLite file that is also a valid GeoPackage.
 
-Reads and writes share one connection behind a lock (SQLite connections are not thread-safe);
-WAL lets other processes read while one writes. Radius and k-nearest queries go through an
-in-memory PointIndex that is rebuilt when the change counter (kept by triggers) moves, so
-writes made by other processes or workers are seen on the next query.
+Writes go through one connection behind a lock (SQLite connections are not thread-safe), reads
+through a second one behind its own lock, each read in one snapshot (a read transaction): with WAL,
+reads never wait for a write, in this process or another, and never see half of one. A thread
+inside a write transaction reads through the writing connection and so sees its own writes.
+Writers of several processes (`serve --workers N`) serialise on SQLite's write lock, waiting up
+to BUSY_TIMEOUT_MS. Radius and k-nearest queries go through an in-memory PointIndex that is
+rebuilt when the change counter (kept by triggers) moves, so writes made by other processes or
+workers are seen on the next query.
 """
 
 from __future__ import annotations
@@ -16,11 +20,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from poi_service.store.base import MembershipStats
-from poi_service.store.collection import SqliteCollection
+from poi_service import keys
+from poi_service.errors import NotFound, PoiError
+from poi_service.models import KeyRole
+from poi_service.store.base import KeyInfo, MembershipStats
 from poi_service.store.gpkg import register_functions
 from poi_service.store.records import MEMBERSHIPS, PLACES
 from poi_service.store.schema import migrate
+from poi_service.store.sqlite_write import SqliteCollection
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -38,12 +45,10 @@ class SqliteStore:
         self.path = path
         self.url = f"sqlite:///{path}"
         self.data_dir = data_dir
-        self.conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self.conn.row_factory = sqlite3.Row
-        register_functions(self.conn)
-        self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        self.conn = self._connect()
         self.lock = threading.RLock()
         self._depth = 0
+        self._writer: int | None = None  # thread that holds the open write transaction
         with self.lock:
             # The GeoPackage header (application_id) is written before WAL so it lands in the
             # main file, where GDAL and QGIS read it.
@@ -54,8 +59,19 @@ class SqliteStore:
             # bulk imports from spilling (memory is only taken as pages are read).
             self.conn.execute("PRAGMA cache_size = -65536")
             self.conn.execute("PRAGMA temp_store = MEMORY")
+        self._reader = self._connect()
+        self._reader.execute("PRAGMA cache_size = -65536")
+        self.read_lock = threading.RLock()
+        self._read_depth = 0
         self._places = SqliteCollection(self, PLACES)
         self._memberships = SqliteCollection(self, MEMBERSHIPS)
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        register_functions(conn)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        return conn
 
     @property
     def places(self) -> SqliteCollection:  # type: ignore[type-arg]
@@ -78,8 +94,18 @@ class SqliteStore:
                 finally:
                     self._depth -= 1
                 return
-            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:  # another process held the write lock too long
+                raise PoiError(
+                    f"the store is busy ({exc}); try again",
+                    503,
+                    "busy",
+                    "Store busy",
+                    headers={"Retry-After": "2"},
+                ) from exc
             self._depth = 1
+            self._writer = threading.get_ident()
             try:
                 yield
             except BaseException:
@@ -89,26 +115,54 @@ class SqliteStore:
                 self.conn.execute("COMMIT")
             finally:
                 self._depth = 0
+                self._writer = None
+
+    def in_transaction(self) -> bool:
+        """True on the thread that holds the open write transaction."""
+        return self._writer == threading.get_ident()
+
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """A connection whose statements see one committed state (the writer's own inside a write)."""
+        if self.in_transaction():
+            yield self.conn
+            return
+        with self.read_lock:
+            if self._read_depth:
+                self._read_depth += 1
+                try:
+                    yield self._reader
+                finally:
+                    self._read_depth -= 1
+                return
+            self._reader.execute("BEGIN")
+            self._read_depth = 1
+            try:
+                yield self._reader
+            finally:
+                self._read_depth = 0
+                self._reader.execute("COMMIT")
 
     def query(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[sqlite3.Row]:
-        """Runs a read under the connection lock."""
-        with self.lock:
-            return self.conn.execute(sql, params).fetchall()
+        """Runs a read in a snapshot."""
+        with self.reading() as conn:
+            return conn.execute(sql, params).fetchall()
 
     def membership_stats(self) -> MembershipStats:
         """Counts per alliance, per state and per join year."""
         stats = MembershipStats()
         for row in self.query(
-            "SELECT alliance, count(*) FROM memberships GROUP BY alliance ORDER BY alliance"
+            "SELECT alliance, count(*) FROM memberships WHERE deleted_at IS NULL GROUP BY alliance ORDER BY alliance"
         ):
             stats.by_alliance[row[0]] = row[1]
         for row in self.query(
-            "SELECT alliance, coalesce(state, country), count(*) FROM memberships GROUP BY 1, 2 ORDER BY 1, 2"
+            "SELECT alliance, coalesce(state, country), count(*) FROM memberships WHERE deleted_at IS NULL "
+            "GROUP BY 1, 2 ORDER BY 1, 2"
         ):
             stats.by_state.setdefault(row[0], {})[row[1]] = row[2]
         for row in self.query(
             "SELECT alliance, coalesce(substr(joined, 1, 4), 'unknown'), count(*) FROM memberships "
-            "GROUP BY 1, 2 ORDER BY 1, 2"
+            "WHERE deleted_at IS NULL GROUP BY 1, 2 ORDER BY 1, 2"
         ):
             stats.by_year.setdefault(row[0], {})[row[1]] = row[2]
         return stats
@@ -136,7 +190,49 @@ class SqliteStore:
             "memberships": self._memberships.count(),
         }
 
+    # -- API keys ----------------------------------------------------------------------------
+
+    def create_key(self, name: str, role: KeyRole) -> tuple[KeyInfo, str]:
+        """A new key; the full key is returned once, only its digest is kept."""
+        key_id, secret = keys.new_key()
+        info = KeyInfo(key_id, keys.check_name(name), KeyRole(role), utcnow())
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO poi_keys (id, name, role, hash, created_at) VALUES (?, ?, ?, ?, ?)",
+                (key_id, info.name, info.role.value, keys.digest(secret), info.created_at.isoformat()),
+            )
+        return info, secret
+
+    def list_keys(self) -> list[KeyInfo]:
+        """Every key, oldest first."""
+        return [_key(r) for r in self.query("SELECT * FROM poi_keys ORDER BY created_at, id")]
+
+    def find_key(self, key_id: str) -> tuple[KeyInfo, str] | None:
+        """A key's info and digest."""
+        rows = self.query("SELECT * FROM poi_keys WHERE id = ?", (key_id,))
+        return (_key(rows[0]), str(rows[0]["hash"])) if rows else None
+
+    def revoke_key(self, key_id: str) -> KeyInfo:
+        """Marks a key revoked."""
+        with self.transaction():
+            row = self.conn.execute(
+                "UPDATE poi_keys SET revoked_at = coalesce(revoked_at, ?) WHERE id = ? RETURNING *",
+                (utcnow().isoformat(), key_id),
+            ).fetchone()
+            if row is None:
+                raise NotFound(f"no API key with id {key_id!r}")
+        return _key(row)
+
     def close(self) -> None:
-        """Closes the connection."""
-        with self.lock:
+        """Closes the connections."""
+        with self.lock, self.read_lock:
             self.conn.close()
+            self._reader.close()
+
+
+def _key(row: sqlite3.Row) -> KeyInfo:
+    revoked = row["revoked_at"]
+    return KeyInfo(
+        row["id"], row["name"], KeyRole(row["role"]), datetime.fromisoformat(row["created_at"]),
+        datetime.fromisoformat(revoked) if revoked else None,
+    )  # fmt: skip

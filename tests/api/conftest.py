@@ -11,7 +11,7 @@ import pytest
 
 from poi_service.api.app import create_app
 from poi_service.config import Settings
-from poi_service.models import Alliance, Role
+from poi_service.models import Alliance, KeyRole, Role
 from poi_service.store import Store, open_store
 from tests.conftest import DATA_DIR
 from tests.factories import membership, random_places
@@ -50,3 +50,39 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     with serve(app) as url, httpx.Client(base_url=url, timeout=30) as client:
         yield Api(url, client, store, settings)
     store.close()
+
+
+@dataclass
+class EditApi:
+    """A running server over an empty-ish store, with an editor, an admin and a revoked key."""
+
+    url: str
+    client: httpx.Client
+    store: Store
+    settings: Settings
+    editor: dict[str, str]  # Authorization headers
+    admin: dict[str, str]
+    revoked: dict[str, str]
+    editor_id: str
+
+
+@pytest.fixture(scope="module")
+def edit_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EditApi]:
+    path: Path = tmp_path_factory.mktemp("edit") / "edit.gpkg"
+    settings = Settings(database_url=str(path), max_body_bytes=20_000, max_upload_bytes=200_000)
+    store = open_store(settings.database_url, DATA_DIR)
+    store.places.add_many(random_places(20))
+    editor, editor_key = store.create_key("Redaktion", KeyRole.EDITOR)
+    _, admin_key = store.create_key("Admin", KeyRole.ADMIN)
+    revoked, revoked_key = store.create_key("Ehemalige", KeyRole.EDITOR)
+    store.revoke_key(revoked.id)
+    app = create_app(settings, store)
+    with serve(app) as url, httpx.Client(base_url=url, timeout=30) as client:
+        yield EditApi(url, client, store, settings, bearer(editor_key), bearer(admin_key), bearer(revoked_key),
+                      editor.id)  # fmt: skip
+    store.close()
+
+
+def bearer(key: str) -> dict[str, str]:
+    """The Authorization header of a key."""
+    return {"Authorization": f"Bearer {key}"}

@@ -5,37 +5,18 @@ installs it)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from poi_service.api.app import create_app
 from poi_service.config import Settings
 from poi_service.store import Store
-from tests.browser.chromium import browser, missing_reason
 from tests.browser.data import map_store
+from tests.conftest import require_chromium
 from tests.server import serve
-
-
-def _require_chromium() -> None:
-    reason = missing_reason()
-    if reason is None:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"browser tests cannot run in CI: {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Any]:
-    """One headless Chromium for the session."""
-    _require_chromium()
-    with browser() as b:
-        yield b
 
 
 @dataclass
@@ -49,7 +30,7 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    _require_chromium()
+    require_chromium()
     path: Path = tmp_path_factory.mktemp("browser") / "maps.gpkg"
     store = map_store(path)
     settings = Settings(database_url=str(path))

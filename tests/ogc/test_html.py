@@ -3,7 +3,6 @@ map of the features (self-hosted Leaflet) and a table; the map checked in headle
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from typing import Any
@@ -11,7 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser.chromium import DESKTOP, attach, missing_reason, screenshot, wait_js
+from tests.browser.chromium import DESKTOP, attach, screenshot, wait_js
 from tests.ogc.conftest import XSS_NAME, Ogc
 
 PAGES = ("/ogc", "/ogc/conformance", "/ogc/api", "/ogc/collections", "/ogc/collections/places",
@@ -89,18 +88,10 @@ def test_form_with_empty_fields_counts_them_as_not_given(ogc: Ogc) -> None:
 
 
 @pytest.fixture()
-def page(ogc: Ogc) -> Iterator[Any]:
-    reason = missing_reason()
-    if reason is not None and os.environ.get("CI"):
-        pytest.fail(f"browser tests cannot run in CI: {reason}", pytrace=False)
-    if reason is not None:
-        pytest.skip(reason)
-    from tests.browser.chromium import browser
-
-    with browser() as b:
-        context = b.new_context(viewport=DESKTOP)
-        yield context.new_page()
-        context.close()
+def page(ogc: Ogc, chromium: Any) -> Iterator[Any]:
+    context = chromium.new_context(viewport=DESKTOP)
+    yield context.new_page()
+    context.close()
 
 
 @pytest.mark.browser

@@ -95,4 +95,4 @@ def test_geocode_cache(store: Store) -> None:
 
 def test_info(members: Store) -> None:
     info = members.info()
-    assert info["memberships"] == 6 and info["places"] == 0 and info["schema_version"] == 1
+    assert info["memberships"] == 6 and info["places"] == 0 and info["schema_version"] == 2

@@ -9,7 +9,7 @@ import geopandas as gpd
 import pyogrio
 import pytest
 
-from poi_service.models import Point
+from poi_service.models import KeyRole, Point
 from poi_service.store import Near, PlaceFilter, Query, open_store
 from tests.conftest import DATA_DIR
 from tests.factories import random_places
@@ -62,3 +62,40 @@ def test_refuses_newer_schema(tmp_path: Path) -> None:
     con.close()
     with pytest.raises(Exception, match="newer"):
         open_store(str(path), DATA_DIR)
+
+
+def _downgrade_to_v1(path: Path) -> None:
+    """Turns a fresh file into the layout of schema 1 (before versions, history and keys)."""
+    con = sqlite3.connect(path, isolation_level=None)
+    for t in ("places", "memberships"):
+        con.execute(f"DROP INDEX {t}_deleted")
+        con.execute(f"ALTER TABLE {t} DROP COLUMN version")
+        con.execute(f"ALTER TABLE {t} DROP COLUMN deleted_at")
+    con.execute("DROP TABLE poi_history")
+    con.execute("DROP TABLE poi_keys")
+    con.execute("UPDATE poi_meta SET value = '1' WHERE key = 'schema_version'")
+    con.close()
+
+
+def test_migrates_schema_1_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "old.gpkg"
+    store = open_store(str(path), DATA_DIR)
+    store.places.add_many(random_places(20))
+    ids = sorted(p.id for p in store.places.iter_all())
+    store.close()
+    _downgrade_to_v1(path)
+    store = open_store(str(path), DATA_DIR)
+    try:
+        assert store.info()["schema_version"] == 2
+        places = list(store.places.iter_all())
+        assert sorted(p.id for p in places) == ids and {p.version for p in places} == {1}
+        assert store.places.history(ids[0]) == []  # written before history existed
+        store.places.delete(ids[0], expected_version=1, actor="k")
+        assert store.places.count() == 19
+        assert [c.action for c in store.places.history(ids[0])] == ["delete"]
+        assert store.create_key("x", KeyRole.EDITOR)[0].name == "x"
+    finally:
+        store.close()
+    con = sqlite3.connect(path)
+    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert pyogrio.read_info(path, layer="places")["features"] == 20

@@ -10,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from poi_service.api import params
 from poi_service.api.deps import ServicesDep
+from poi_service.api.editing import etag
 from poi_service.api.geojson import membership_feature, membership_features
 from poi_service.api.links import collection
 from poi_service.api.responses import GeoJSONResponse, JSONResponse
@@ -66,8 +67,9 @@ async def nearest_members(
 
 @router.get("/members/{member_id}", summary="One membership")
 async def get_member(services: ServicesDep, member_id: str) -> JSONResponse:
-    """A membership as a GeoJSON Feature."""
-    return GeoJSONResponse(membership_feature(services.store.memberships.get(member_id)))
+    """A membership as a GeoJSON Feature with its ETag (for If-Match on writes)."""
+    member = services.store.memberships.get(member_id)
+    return GeoJSONResponse(membership_feature(member), headers={"ETag": etag(member)})
 
 
 @router.get("/stats", summary="Membership counts per alliance, state and join year")

@@ -9,6 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from poi_service.api import params
 from poi_service.api.deps import ServicesDep
+from poi_service.api.editing import etag
 from poi_service.api.geojson import place_feature, place_features
 from poi_service.api.links import collection
 from poi_service.api.responses import GeoJSONResponse, JSONResponse
@@ -96,8 +97,9 @@ async def within(
 
 @router.get("/places/{place_id}", summary="One place")
 async def get_place(services: ServicesDep, place_id: str) -> JSONResponse:
-    """A place as a GeoJSON Feature; 404 problem if unknown."""
-    return GeoJSONResponse(place_feature(services.store.places.get(place_id), services.vocabulary))
+    """A place as a GeoJSON Feature with its ETag (for If-Match on writes); 404 problem if unknown."""
+    place = services.store.places.get(place_id)
+    return GeoJSONResponse(place_feature(place, services.vocabulary), headers={"ETag": etag(place)})
 
 
 @router.get("/categories", summary="The category vocabulary")
