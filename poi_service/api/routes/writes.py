@@ -1,0 +1,113 @@
+"""Write endpoints (editor key) for one resource: create, replace, merge-patch, delete, restore, history.
+
+Places and alliance memberships have the same write semantics, so one factory builds both
+routers from a `WriteResource`. Handlers are plain functions, so FastAPI runs them in its
+threadpool: geocoding and waiting for the store's write lock never block the event loop that
+serves reads.
+"""
+
+# No `from __future__ import annotations`: the handlers' annotations use the factory's locals,
+# which FastAPI can only see when they are evaluated at definition time.
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header, Path, Query, Request
+from starlette.responses import Response
+
+from poi_service.api import editing
+from poi_service.api.auth import EditorKey, ensure_role
+from poi_service.api.deps import Services, ServicesDep
+from poi_service.ingest.edit import EditSpec
+from poi_service.models import KeyRole
+
+IfMatch = Annotated[
+    str | None,
+    Header(description="The ETag of the record as last read; required (428 without, 412 if stale)."),
+]
+IfMatchOptional = Annotated[str | None, Header(description="The ETag of the deleted record (optional).")]
+Purge = Annotated[bool, Query(description="Remove for good instead of a soft delete (admin).")]
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResource:
+    """What differs between the write routers of places and memberships."""
+
+    noun: str  # "place", "membership": in summaries and docs
+    collection_path: str  # "/places", "/alliance/members"
+    id_param: str  # the path parameter's name, shared with the read routes ("place_id")
+    read_route: str  # name of the GET route of one record, for Location
+    spec: EditSpec[Any, Any]
+    collection: Callable[[Services], editing.AnyCollection]
+    feature: Callable[[Services, Any], dict[str, Any]]
+    body_doc: str
+    body_example: dict[str, Any]
+
+
+def write_router(res: WriteResource) -> APIRouter:
+    """The six write endpoints of one resource."""
+    router = APIRouter(tags=["editing"])
+    one = f"{res.collection_path}/{{{res.id_param}}}"
+    RecordId = Annotated[str, Path(alias=res.id_param, description=f"The {res.noun}'s id.")]
+    Fields = Annotated[dict[str, Any], Body(description=res.body_doc, examples=[res.body_example])]
+    MergePatch = Annotated[
+        dict[str, Any],
+        Body(
+            description="RFC 7396 merge patch: given fields change, null clears.",
+            media_type="application/merge-patch+json",
+        ),
+    ]
+
+    def answer(services: Services, record: Any, status: int = 200, location: str | None = None) -> Response:
+        return editing.written(res.feature(services, record), record, status, location)
+
+    @router.post(res.collection_path, status_code=201, summary=f"Create a {res.noun} (editor)")
+    def create(services: ServicesDep, request: Request, key: EditorKey, body: Fields) -> Response:
+        """201 with the new record, its ETag and Location; 409 if a record with its key exists."""
+        record = editing.create(res.spec, res.collection(services), body, services, key.id)
+        location = str(request.url_for(res.read_route, **{res.id_param: record.id}))
+        return answer(services, record, 201, location)
+
+    @router.put(one, summary=f"Replace a {res.noun} (editor, If-Match)")
+    def replace(
+        services: ServicesDep, key: EditorKey, record_id: RecordId, body: Fields, if_match: IfMatch = None
+    ) -> Response:
+        """Every editable field from the body; fields left out become empty."""
+        coll = res.collection(services)
+        record = editing.replace_record(res.spec, coll, record_id, body, if_match, services, key.id)
+        return answer(services, record)
+
+    @router.patch(one, summary=f"Change some fields of a {res.noun} (editor, If-Match)")
+    def patch(
+        services: ServicesDep, key: EditorKey, record_id: RecordId, body: MergePatch, if_match: IfMatch = None
+    ) -> Response:
+        """Only the given fields change; lat/lon move the pin (null for both: geocode again)."""
+        coll = res.collection(services)
+        record = editing.patch_record(res.spec, coll, record_id, body, if_match, services, key.id)
+        return answer(services, record)
+
+    @router.delete(one, status_code=204, summary=f"Delete a {res.noun} (editor, If-Match)")
+    def delete(
+        services: ServicesDep, key: EditorKey, record_id: RecordId, if_match: IfMatch = None,
+        purge: Purge = False,
+    ) -> Response:  # fmt: skip
+        """A soft delete (undo with POST .../restore) unless purge=true."""
+        if purge:
+            ensure_role(key, KeyRole.ADMIN, "purge=true")
+        coll = res.collection(services)
+        return editing.deleted_response(editing.delete_record(coll, record_id, if_match, key.id, purge))
+
+    @router.post(f"{one}/restore", summary=f"Undo the deletion of a {res.noun} (editor)")
+    def restore(
+        services: ServicesDep, key: EditorKey, record_id: RecordId, if_match: IfMatchOptional = None
+    ) -> Response:
+        """The record is live again (409 if it is not deleted)."""
+        record = editing.restore_record(res.collection(services), record_id, if_match, key.id)
+        return answer(services, record)
+
+    @router.get(f"{one}/history", summary=f"Every change of a {res.noun} (editor)")
+    def history(services: ServicesDep, key: EditorKey, record_id: RecordId) -> Response:
+        """Who (key id), when, action, and the states before and after, oldest first."""
+        return editing.history_response(record_id, res.collection(services).history(record_id))
+
+    return router
