@@ -19,7 +19,10 @@ import poi_service.analysis as pa
 from poi_service.ingest.validate import parse_joined
 from poi_service.models import DatePrecision
 from poi_service.store import Store
+from poi_service.store.sqlite import SqliteStore
 from tests.conftest import DATA_DIR
+
+ROOT = Path(__file__).resolve().parent.parent
 
 MEMBERS_CSV = DATA_DIR / "alliance" / "members_sourced.csv"
 PLACES_CSV = DATA_DIR / "places" / "harrislee_flensburg_places_sourced.csv"
@@ -238,3 +241,19 @@ def test_offline_map_loads_nothing_from_the_network(shipped_store: Store) -> Non
     assert webmap.offline_problems(html) == []
     assert "cdn" not in html.casefold() and "data:text/javascript;base64," in html
     assert "Harrislee" in html and "GeoBasis-DE" in html
+
+
+def test_readme_example_runs(shipped_store: Store, members: gpd.GeoDataFrame) -> None:
+    """The README's analyst snippet, run against the shipped store (the service URL line left out)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## For analysts", 1)[1]
+    code = section.split("```python", 1)[1].split("```", 1)[0]
+    assert isinstance(shipped_store, SqliteStore)
+    path = str(shipped_store.path)
+    lines = [ln for ln in code.splitlines() if "http://" not in ln]
+    namespace: dict[str, object] = {}
+    exec(compile("\n".join(lines).replace('"var/poi.gpkg"', repr(path)), "README.md", "exec"), namespace)
+    per_state = namespace["per_state"]
+    assert isinstance(per_state, pd.DataFrame) and len(per_state) == 16
+    buendnis = members[(members["alliance"] == "buendnis") & (members["country"] == "DE")]
+    assert int(per_state["members"].sum()) == len(buendnis)

@@ -10,13 +10,14 @@ import sys
 from typing import Any
 
 import geopandas as gpd
+
+# Hard imports (not importorskip): both are in the test extra; a missing client fails the run.
+import owslib.ogcapi.features as owslib_features
+import pyogrio
 import pytest
 import shapely
 
 from tests.ogc.conftest import Ogc
-
-pyogrio = pytest.importorskip("pyogrio")
-owslib_features = pytest.importorskip("owslib.ogcapi.features")
 
 LOOPBACK = {"NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}  # never via a proxy
 # GDAL (pyogrio) holds the GIL while it downloads, so it must not share a process with the in-thread
