@@ -10,7 +10,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
-DEFAULT_DATABASE = PROJECT_ROOT / "var" / "poi.gpkg"
+DEFAULT_STATE_DIR = PROJECT_ROOT / "var"
+DEFAULT_DATABASE = DEFAULT_STATE_DIR / "poi.gpkg"
 
 
 class Settings(BaseSettings):
@@ -59,6 +60,10 @@ class Settings(BaseSettings):
     )
     geocoder_min_delay_s: float = Field(
         default=1.0, ge=1.0, description="Pause between online geocoder requests."
+    )
+    state_dir: Path = Field(
+        default=DEFAULT_STATE_DIR,
+        description="Per-host runtime state: the online geocoder's rate-limit file, shared by all workers.",
     )
     geocoder_retries: int = Field(
         default=2, ge=0, le=5, description="Retries of a failed online geocoder request."
