@@ -108,6 +108,24 @@ def test_alliance_endpoints(api: Api) -> None:
     assert stats["by_alliance"] == {"buendnis": 2, "international": 1, "seebruecke_declared": 1}
 
 
+@pytest.mark.parametrize(
+    "state", ["Niedersachsen", "niedersachsen", " NIEDERSACHSEN ", "NI", "ni", "DE-NI", "de-ni", "03"]
+)
+def test_state_filter_takes_names_codes_and_ags(api: Api, state: str) -> None:
+    body = api.client.get("/alliance/members", params={"state": state}).json()
+    assert [f["properties"]["name"] for f in body["features"]] == ["Göttingen"]
+
+
+def test_state_filter_folds_umlauts(api: Api) -> None:
+    # Only Schleswig-Holstein and Brandenburg hold members here: other valid states answer empty, not 400.
+    for state in ("Schleswig-Holstein", "schleswig holstein", "SH", "01"):
+        body = api.client.get("/alliance/members", params={"state": state}).json()
+        assert [f["properties"]["name"] for f in body["features"]] == ["Flensburg"], state
+    for state in ("Thüringen", "thueringen", "THURINGEN", "TH", "16", "Baden-Wuerttemberg"):
+        r = api.client.get("/alliance/members", params={"state": state})
+        assert r.status_code == 200 and r.json()["numberMatched"] == 0, state
+
+
 def test_geocode_and_reverse(api: Api) -> None:
     body = api.client.get("/geocode", params={"q": "Harrislee"}).json()
     top = body["features"][0]

@@ -28,7 +28,8 @@ RoleQ = Annotated[Role | None, Query(description="coordinator, state_coordinator
 @router.get("/members", summary="Memberships matching filters")
 async def members(
     services: ServicesDep, request: Request, alliance: AllianceQ = None, role: RoleQ = None,
-    state: Annotated[str | None, Query(description="State name, e.g. Niedersachsen.")] = None,
+    state: Annotated[str | None, Query(description="German state: name (any case, with or without umlauts), "
+                                       "ISO 3166-2 code (NI, DE-NI) or AGS (03).")] = None,
     country: Annotated[str | None, Query(description="ISO 3166-1 alpha-2 code, e.g. DE, IT.")] = None,
     joined_after: Annotated[date | None, Query(description="Joined on or after (YYYY-MM-DD).")] = None,
     joined_before: Annotated[date | None, Query(description="Joined on or before (YYYY-MM-DD).")] = None,
@@ -40,6 +41,8 @@ async def members(
     size, offset = params.page(limit, offset, services.settings)
     if joined_after and joined_before and joined_after > joined_before:
         raise params.invalid("joined_after", "must not be later than joined_before")
+    if state is not None:  # the gazetteer's first load reads files: not on the event loop
+        state = await run_in_threadpool(params.state, state, services.settings.data_dir)
     flt = MembershipFilter(alliance, role, state, country.upper() if country else None, joined_after,
                            joined_before, params.text(q))  # fmt: skip
     query = StoreQuery(flt, bbox=params.bbox(bbox), area=area, limit=size, offset=offset)
