@@ -22,6 +22,10 @@ from poi_service.store import Query as StoreQuery
 router = APIRouter(prefix="/alliance", tags=["alliance"])
 
 AllianceQ = Annotated[Alliance | None, Query(description="buendnis, international or seebruecke_declared.")]
+# Join dates may be a year or a month; a member matches only if it surely joined within the bounds.
+JOINED_AFTER = "YYYY-MM-DD: the whole known join period (day, month or year) starts on or after it."
+JOINED_BEFORE = ("YYYY-MM-DD: the whole known join period ends on or before it "
+                 "(a member dated only '2019' matches from 2019-12-31 on).")  # fmt: skip
 RoleQ = Annotated[Role | None, Query(description="coordinator, state_coordinator or member.")]
 
 
@@ -31,8 +35,8 @@ async def members(
     state: Annotated[str | None, Query(description="German state: name (any case, with or without umlauts), "
                                        "ISO 3166-2 code (NI, DE-NI) or AGS (03).")] = None,
     country: Annotated[str | None, Query(description="ISO 3166-1 alpha-2 code, e.g. DE, IT.")] = None,
-    joined_after: Annotated[date | None, Query(description="Joined on or after (YYYY-MM-DD).")] = None,
-    joined_before: Annotated[date | None, Query(description="Joined on or before (YYYY-MM-DD).")] = None,
+    joined_after: Annotated[date | None, Query(description=JOINED_AFTER)] = None,
+    joined_before: Annotated[date | None, Query(description=JOINED_BEFORE)] = None,
     bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy in lon/lat degrees.")] = None,
     area: Annotated[str | None, Query(description="AGS or name of a state, district or municipality.")] = None,
     q: Text = None, limit: Limit = None, offset: Offset = 0,
