@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, FilePath, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(
         default=DEFAULT_DATA_DIR, description="Shipped reference data (gazetteer, boundaries)."
+    )
+    categories_file: FilePath | None = Field(
+        default=None,
+        description="CSV of extra categories (columns slug, label_de, label_en, aliases) added to the shipped ones.",
     )
     max_radius_m: float = Field(
         default=50_000.0, gt=0, description="Largest radius_m a nearby query accepts."
