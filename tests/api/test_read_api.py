@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 import shapely
@@ -67,6 +68,26 @@ def test_nearest_matches_brute_force(api: Api) -> None:
     assert [f["id"] for f in body["features"]] == [p.id for p in ranked]
     geometry = body["features"][0]["geometry"]
     assert geometry == {"type": "Point", "coordinates": [ranked[0].point.lon, ranked[0].point.lat]}
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/places/nearest", {"lat": HALL[0], "lon": HALL[1], "k": 3}),
+        ("/alliance/members/nearest", {"lat": HALL[0], "lon": HALL[1], "k": 2}),
+        ("/geocode", {"q": "Rotenburg"}),
+        ("/geocode", {"q": "Harrislee"}),
+    ],
+)
+def test_one_piece_collections_have_counts_and_a_self_link(
+    api: Api, path: str, params: dict[str, Any]
+) -> None:
+    r = api.client.get(path, params=params)
+    body = r.json()
+    assert r.status_code == 200 and body["type"] == "FeatureCollection"
+    assert body["numberMatched"] == body["numberReturned"] == len(body["features"]) > 0
+    assert body["links"] == [{"rel": "self", "type": "application/geo+json", "href": str(r.request.url)}]
+    assert api.client.get(body["links"][0]["href"]).json() == body
 
 
 def test_bbox_area_and_within(api: Api) -> None:

@@ -12,7 +12,7 @@ from poi_service.api import params
 from poi_service.api.deps import ServicesDep
 from poi_service.api.editing import etag
 from poi_service.api.geojson import membership_feature, membership_features
-from poi_service.api.links import collection
+from poi_service.api.links import collection, unpaged
 from poi_service.api.responses import GeoJSONResponse, JSONResponse
 from poi_service.api.routes.places import Lat, Limit, Lon, Offset, Text
 from poi_service.models import Alliance, Role
@@ -57,7 +57,7 @@ async def members(
 
 @router.get("/members/nearest", summary="The k nearest member municipalities")
 async def nearest_members(
-    services: ServicesDep, lat: Lat, lon: Lon,
+    services: ServicesDep, request: Request, lat: Lat, lon: Lon,
     k: Annotated[int, Query(description="How many, 1..POI_MAX_K.")] = 10,
     alliance: AllianceQ = None, role: RoleQ = None,
 ) -> JSONResponse:  # fmt: skip
@@ -66,10 +66,7 @@ async def nearest_members(
     hits = services.store.memberships.nearest(
         params.point(lat, lon), params.k_nearest(k, services.settings), flt
     )
-    features = membership_features(hits)
-    body = {"type": "FeatureCollection", "numberMatched": len(features), "numberReturned": len(features),
-            "features": features}  # fmt: skip
-    return GeoJSONResponse(body)
+    return GeoJSONResponse(unpaged(request, membership_features(hits)))
 
 
 @router.get("/members/{member_id}", summary="One membership")
