@@ -82,7 +82,8 @@ def import_file_cmd(
         return
     written = "dry run: nothing written" if dry_run else f"{report.written} written"
     click.echo(
-        f"{kind} from {file}: {report.rows} rows, {report.new} new, {report.updated} updated; {written}"
+        f"{kind} from {file}: {report.rows} rows, {report.new} new, {report.updated} updated, "
+        f"{report.unchanged} unchanged; {written}"
     )
     click.echo(f"  geocoding precision: {counts(report.precision)}")
     if report.ignored_columns:
