@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import csv
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -66,3 +67,16 @@ def test_joined_filters_need_the_whole_period_in_range(
     params = {k: v.isoformat() for k, v in (("joined_after", after), ("joined_before", before)) if v}
     assert members(client, **params) == sorted(want)
     assert any(len(r["joined"]) in (4, 7) for r in ROWS), "the shipped file has year and month dates"
+
+
+def test_stats_per_alliance_state_and_year(client: httpx.Client) -> None:
+    by_state: dict[str, Counter[str]] = defaultdict(Counter)
+    by_year: dict[str, Counter[str]] = defaultdict(Counter)
+    for row in ROWS:
+        by_state[row["alliance"]][row["state"] or row["country"]] += 1  # foreign members: their country
+        span = period(row["joined"])  # '2018/2019' is unknown, never guessed
+        by_year[row["alliance"]][str(span[0].year) if span else "unknown"] += 1
+    by_alliance = Counter(row["alliance"] for row in ROWS)
+    stats = client.get("/alliance/stats").json()
+    assert stats == {"by_alliance": by_alliance, "by_state": by_state, "by_year": by_year}
+    assert stats["by_state"]["buendnis"]["Niedersachsen"] > 0 and stats["by_year"]["buendnis"]["unknown"] > 0
