@@ -6,9 +6,11 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
+from poi_service.config import Settings
 from poi_service.errors import invalid
 
 VOCABULARY_FILE = Path(__file__).with_name("categories.csv")
+COLUMNS = ("slug", "label_de", "label_en")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,10 +40,18 @@ class Vocabulary:
         categories: dict[str, Category] = {}
         for path in (VOCABULARY_FILE, *paths):
             with path.open(encoding="utf-8", newline="") as handle:
-                for row in csv.DictReader(handle):
+                reader = csv.DictReader(handle)
+                if not set(COLUMNS) <= set(reader.fieldnames or ()):
+                    raise ValueError(f"{path}: a category file needs the columns {', '.join(COLUMNS)}")
+                for row in reader:
                     aliases = tuple(a.strip() for a in (row.get("aliases") or "").split("|") if a.strip())
                     categories[row["slug"]] = Category(row["slug"], row["label_de"], row["label_en"], aliases)
         return cls(list(categories.values()))
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Vocabulary:
+        """The shipped vocabulary extended by POI_CATEGORIES_FILE, when set."""
+        return cls.load(*([settings.categories_file] if settings.categories_file else []))
 
     def get(self, slug: str) -> Category | None:
         """The category with this slug, if any."""

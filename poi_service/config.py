@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, FilePath, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
-DEFAULT_DATABASE = PROJECT_ROOT / "var" / "poi.gpkg"
+DEFAULT_STATE_DIR = PROJECT_ROOT / "var"
+DEFAULT_DATABASE = DEFAULT_STATE_DIR / "poi.gpkg"
 
 
 class Settings(BaseSettings):
@@ -24,6 +25,10 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(
         default=DEFAULT_DATA_DIR, description="Shipped reference data (gazetteer, boundaries)."
+    )
+    categories_file: FilePath | None = Field(
+        default=None,
+        description="CSV of extra categories (columns slug, label_de, label_en, aliases) added to the shipped ones.",
     )
     max_radius_m: float = Field(
         default=50_000.0, gt=0, description="Largest radius_m a nearby query accepts."
@@ -59,6 +64,10 @@ class Settings(BaseSettings):
     )
     geocoder_min_delay_s: float = Field(
         default=1.0, ge=1.0, description="Pause between online geocoder requests."
+    )
+    state_dir: Path = Field(
+        default=DEFAULT_STATE_DIR,
+        description="Per-host runtime state: the online geocoder's rate-limit file, shared by all workers.",
     )
     geocoder_retries: int = Field(
         default=2, ge=0, le=5, description="Retries of a failed online geocoder request."

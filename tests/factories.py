@@ -69,6 +69,6 @@ def membership(name: str, alliance: Alliance, lon: float, lat: float, **kw: obje
         point=Point(lon, lat),
         geocoding=GEOCODED,
         joined=joined,  # type: ignore[arg-type]
-        joined_precision=DatePrecision.DAY if joined else None,
+        joined_precision=kw.pop("joined_precision", DatePrecision.DAY if joined else None),  # type: ignore[arg-type]
         source_url="https://example.org/source",
     )

@@ -113,14 +113,17 @@ def test_import_dry_run_and_json(copy: Path, tmp_path: Path) -> None:
     assert report["precision"] == {"postcode": 1}
     assert counts(copy) == before
     result = run("import", str(path), database=copy)
-    assert "1 rows, 1 new, 0 updated; 1 written" in result.stdout
+    assert "1 rows, 1 new, 0 updated, 0 unchanged; 1 written" in result.stdout
+    result = run("import", str(path), database=copy)
+    assert "1 rows, 0 new, 0 updated, 1 unchanged; 0 written" in result.stdout
     assert counts(copy)[0] == before[0] + 1
 
 
 def test_import_memberships_kind(copy: Path, tmp_path: Path) -> None:
     shipped = DATA_DIR / "alliance" / "members_sourced.csv"
     result = run("import", str(shipped), "--kind", "memberships", "--json", database=copy)
-    assert json.loads(result.stdout)["updated"] == 249
+    report = json.loads(result.stdout)
+    assert (report["updated"], report["unchanged"], report["written"]) == (0, 249, 0)
     assert counts(copy)[1] == 249
 
 

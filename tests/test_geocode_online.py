@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import socket
 import threading
 import time
@@ -189,6 +190,13 @@ def fake() -> Iterator[FakeServer]:
         thread.join(timeout=5)
 
 
+@pytest.fixture(autouse=True)
+def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private POI_STATE_DIR per test, so rate-limit files of parallel tests never meet."""
+    monkeypatch.setenv("POI_STATE_DIR", str(tmp_path / "state"))
+    return tmp_path / "state"
+
+
 class DictCache:
     """The simplest GeocodeCache: a dict."""
 
@@ -253,6 +261,34 @@ def test_rate_limit_holds_across_threads(fake: FakeServer) -> None:
     arrivals = sorted(h.at for h in fake.hits)
     assert len(arrivals) == 3
     assert min(np.diff(arrivals)) >= 1.0
+
+
+def geocode_in_child(host: str, state_dir: str, texts: list[str], ready: Any) -> None:
+    """Child-process body: warm up, wait for the sibling, then geocode (uncached) texts."""
+    geocoder = make_geocoder(settings(host).model_copy(update={"state_dir": Path(state_dir)}), None)
+    assert isinstance(geocoder, OnlineGeocoder)
+    _ = geocoder.offline.gazetteer  # loaded before the race starts, so both ask at once
+    ready.wait(timeout=60)
+    for text in texts:
+        geocoder.geocode(GeocodeQuery(text=text))
+
+
+def test_rate_limit_holds_across_processes(fake: FakeServer, state_dir: Path) -> None:
+    # Two worker processes of one host (serve --workers 2) share POI_STATE_DIR, not memory.
+    ctx = multiprocessing.get_context("spawn")
+    ready = ctx.Barrier(2)
+    work = [["Harrislee", "24955"], ["Schleswig-Holstein", "Kreis Schleswig-Flensburg"]]
+    procs = [
+        ctx.Process(target=geocode_in_child, args=(fake.host, str(state_dir), texts, ready)) for texts in work
+    ]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(timeout=120)
+    assert [p.exitcode for p in procs] == [0, 0]
+    arrivals = sorted(h.at for h in fake.hits)
+    assert len(arrivals) == 4
+    assert min(np.diff(arrivals)) >= 0.99  # the file holds wall-clock time; allow for clock rounding
 
 
 @pytest.mark.parametrize(

@@ -73,8 +73,12 @@ def test_reimport_is_idempotent(store: Store, geocoder: OfflineGeocoder, tmp_pat
     import_file(store, path, geocoder)
     before = snapshot(store)
     report = import_file(store, path, geocoder)
-    assert (report.new, report.updated, report.written) == (0, 3, 3)
+    assert (report.new, report.updated, report.unchanged, report.written) == (0, 0, 3, 0)
     assert snapshot(store) == before
+    moved = GOOD_ROWS.replace("54.801944", "54.802")  # one row changes, two stay as stored
+    report = import_file(store, write(tmp_path / "moved.csv", HEADER + moved), geocoder)
+    assert (report.new, report.updated, report.unchanged, report.written) == (0, 1, 2, 1)
+    assert max(p.version for p in store.places.iter_all()) == 2
 
 
 def test_bad_row_names_its_line_and_writes_nothing(
@@ -111,11 +115,17 @@ def test_line_numbers_follow_the_file(store: Store, geocoder: OfflineGeocoder, t
 def test_dry_run_writes_nothing(store: Store, geocoder: OfflineGeocoder, tmp_path: Path) -> None:
     path = write(tmp_path / "p.csv", HEADER + GOOD_ROWS)
     report = import_file(store, path, geocoder, dry_run=True)
-    assert (report.new, report.updated, report.written, report.dry_run) == (3, 0, 0, True)
+    assert (report.new, report.updated, report.unchanged, report.written, report.dry_run) == (
+        3,
+        0,
+        0,
+        0,
+        True,
+    )
     assert store.places.count() == 0
     import_file(store, write(tmp_path / "one.csv", HEADER + GOOD_ROWS.splitlines(True)[0]), geocoder)
     report = import_file(store, path, geocoder, dry_run=True)
-    assert (report.new, report.updated) == (2, 1)
+    assert (report.new, report.updated, report.unchanged) == (2, 0, 1)
     assert report.precision == {"exact": 1, "postcode": 1, "municipality": 1}
     assert store.places.count() == 1
 
@@ -209,7 +219,8 @@ def test_membership_import(store: Store, geocoder: OfflineGeocoder, tmp_path: Pa
     assert members["Potsdam"].external_key == "alliance:buendnis:DE:Potsdam"
     assert members["Landkreis Göttingen"].municipality.ags == "03159"
     assert members["Palermo"].municipality.ags is None
-    assert import_file(store, path, geocoder, kind="memberships").updated == 3
+    again = import_file(store, path, geocoder, kind="memberships")
+    assert (again.new, again.updated, again.unchanged, again.written) == (0, 0, 3, 0)
     assert store.memberships.count() == 3
     bad = text + "Atlantis,Stadt,Bayern,DE,buendnis,2020,member,https://a.de\n"
     with pytest.raises(ImportFailed) as info:

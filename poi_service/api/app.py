@@ -47,7 +47,7 @@ def create_app(settings: Settings, store: Store, geocoder: Geocoder | None = Non
     app.state.services = Services(
         settings=settings,
         store=store,
-        vocabulary=Vocabulary.load(),
+        vocabulary=Vocabulary.from_settings(settings),
         geocoder=geocoder or make_geocoder(settings, store),
     )
     install_problem_handlers(app)

@@ -25,3 +25,8 @@ def collection(
         "features": features,
         "links": links,
     }
+
+
+def unpaged(request: Request, features: list[dict[str, Any]]) -> dict[str, Any]:
+    """A collection answered in one piece (nearest k, geocoding): every match returned, a self link."""
+    return collection(request, features, len(features), max(len(features), 1), 0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import shapely
@@ -11,9 +12,13 @@ from shapely.geometry.base import BaseGeometry
 from poi_service.categories import Vocabulary
 from poi_service.config import Settings
 from poi_service.errors import invalid
+from poi_service.geocode.gazetteer import load_gazetteer
+from poi_service.geocode.normalize import fold, transliterated
 from poi_service.models import BBox, Point
 
-__all__ = ["bbox", "categories", "invalid", "k_nearest", "page", "point", "polygon", "radius", "text"]
+__all__ = [
+    "bbox", "categories", "invalid", "k_nearest", "page", "point", "polygon", "radius", "state", "text",
+]  # fmt: skip
 
 
 def point(lat: float, lon: float) -> Point:
@@ -74,6 +79,23 @@ def categories(values: list[str] | None, vocabulary: Vocabulary) -> tuple[str, .
     """Category slugs (repeated or comma-separated), each from the vocabulary."""
     slugs = [s.strip() for v in values or [] for s in v.split(",") if s.strip()]
     return tuple(vocabulary.require(s).slug for s in slugs)
+
+
+def state(text: str | None, data_dir: Path) -> str | None:
+    """A German state by name, ISO 3166-2 code ('NI', 'DE-NI') or AGS ('03') -> the name records store."""
+    if text is None or not text.strip():
+        return None
+    gaz = load_gazetteer(data_dir)
+    key = text.strip()
+    # state_code folds case, accents and hyphens; transliterated() adds 'Thueringen' for 'Thüringen'.
+    code = gaz.state_code(key) or gaz.state_code(transliterated(fold(key)))
+    if code is None and len(key) == 2 and key.isdigit():
+        code = next((d.state_code for ags, d in gaz.districts.items() if ags[:2] == key), None)
+    if code is None:
+        raise invalid(
+            "state", f"unknown German state {key!r}; give a name, a code (NI, DE-NI) or an AGS (03)"
+        )
+    return gaz.states[code]
 
 
 def text(q: str | None) -> str | None:

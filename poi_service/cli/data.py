@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from poi_service.categories import Vocabulary
 from poi_service.cli.common import CliState, TqdmProgress, counts, echo_json, geocoder_for
 from poi_service.config import Settings
 from poi_service.errors import Conflict
@@ -71,7 +72,8 @@ def import_file_cmd(
         try:
             report = import_file(
                 store, file, geocoder_for(settings, store), dry_run=dry_run, kind=kind, progress=progress,
-                data_dir=settings.data_dir, layer=layer, actor="cli",
+                data_dir=settings.data_dir, vocabulary=Vocabulary.from_settings(settings), layer=layer,
+                actor="cli",
             )  # fmt: skip
         finally:
             progress.close()
@@ -80,7 +82,8 @@ def import_file_cmd(
         return
     written = "dry run: nothing written" if dry_run else f"{report.written} written"
     click.echo(
-        f"{kind} from {file}: {report.rows} rows, {report.new} new, {report.updated} updated; {written}"
+        f"{kind} from {file}: {report.rows} rows, {report.new} new, {report.updated} updated, "
+        f"{report.unchanged} unchanged; {written}"
     )
     click.echo(f"  geocoding precision: {counts(report.precision)}")
     if report.ignored_columns:
@@ -99,7 +102,7 @@ def export_cmd(state: CliState, kind: Kind, fmt: str | None, output: Path) -> No
     settings = state.settings()
     chosen = format_for(output, fmt)
     with state.store(settings) as store:
-        n = export_records(store, kind, chosen, output)
+        n = export_records(store, kind, chosen, output, Vocabulary.from_settings(settings))
     layer = f" (layer {kind!r})" if chosen == "gpkg" else ""
     click.echo(f"Wrote {n} {kind} to {output}{layer}")
 

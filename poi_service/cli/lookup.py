@@ -129,7 +129,8 @@ def nearby(
 ) -> None:  # fmt: skip
     """Places within --radius-m metres of LAT LON, nearest first."""
     lon, lat = guard_point(lat, lon)
-    vocabulary = Vocabulary.load()
+    settings = state.settings()
+    vocabulary = Vocabulary.from_settings(settings)
     slugs = []
     for text in categories:
         found = vocabulary.match(text)
@@ -137,7 +138,6 @@ def nearby(
             valid = ", ".join(c.slug for c in vocabulary.categories)
             raise invalid("category", f"unknown category {text!r}; use one of {valid}")
         slugs.append(found.slug)
-    settings = state.settings()
     query = Query(PlaceFilter(tuple(slugs)), near=Near(Point(lon, lat), radius_m), limit=limit)
     with state.store(settings) as store:
         page = store.places.search(query)

@@ -27,6 +27,7 @@ CONF_UNKNOWN_POSTCODE = 0.9  # the locality was found, the postcode given is not
 CONF_CONFLICT = 0.6  # postcode and locality disagree, or the locality was not understood
 CONF_WORLD_ALTERNATE = 0.95  # city found by an alternate name ('Athen')
 WORLD_NO_COUNTRY = 0.8  # factor when no country was given and the name is unknown in Germany
+STRONG_SHARE = 0.1  # a foreign namesake with a tenth of the largest one's population is an alternative
 
 
 class OfflineGeocoder:
@@ -150,15 +151,23 @@ class OfflineGeocoder:
         for locality in parsed.localities:
             cities, primary = world.lookup(locality, parsed.country)
             conf = 1.0 if primary else CONF_WORLD_ALTERNATE
-            scored = [(c, conf * factor) for c in cities]
-            if not scored and parsed.country:
-                scored = [
-                    (c, 0.9 * s / 100.0 * factor) for c, s in world.fuzzy(locality, parsed.country, 85.0)
-                ]
-            if scored:
-                results = [_city_result(c, s) for c, s in scored[:10]]
-                return GeocodeAnswer(results[0], results)
+            if cities:
+                results = [_city_result(c, conf * factor) for c in cities[:10]]
+                return GeocodeAnswer(results[0] if len(_strong(cities)) == 1 else None, results)
+            if parsed.country:
+                fuzzy = world.fuzzy(locality, parsed.country, 85.0)
+                results = [_city_result(c, 0.9 * s / 100.0 * factor) for c, s in fuzzy[:10]]
+                if results:
+                    return GeocodeAnswer(results[0], results)
         return GeocodeAnswer(None, [])
+
+
+def _strong(cities: list[City]) -> list[City]:
+    """Namesakes that are real alternatives to the largest (cities come largest first)."""
+    # Like two German Neustadts, Valencia (VE, 1.6 M) and Valencia (ES, 0.8 M) are an ambiguity; a
+    # town of 25,000 called Paris in Texas is not one for Paris (2.1 M).
+    top = cities[0].population
+    return [c for c in cities if c.population >= STRONG_SHARE * top]
 
 
 def _main_row(gaz: Gazetteer, rows: list[PostcodeEntry]) -> PostcodeEntry:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, BinaryIO, Literal, TypeVar
 
 from geopy.exc import (
     GeocoderRateLimited,
@@ -59,23 +61,64 @@ class MemoryCache:
 
 
 class RateLimiter:
-    """Serialises calls and leaves min_delay_s between the end of one call and the start of the next."""
+    """Serialises calls and leaves min_delay_s between the end of one call and the start of the next.
 
-    def __init__(self, min_delay_s: float) -> None:
+    With a lock_file the spacing holds across processes on this host (serve --workers N, a CLI
+    import beside the server): the file is flock'ed during the call and holds the last call's end.
+    """
+
+    def __init__(self, min_delay_s: float, lock_file: Path | None = None) -> None:
         self.min_delay_s = min_delay_s
-        self._lock = threading.Lock()
+        self.lock_file = lock_file
+        self._lock = threading.Lock()  # flock is per open file, so threads of one process queue here
         self._last_end = float("-inf")
+        if lock_file is not None:
+            lock_file.parent.mkdir(parents=True, exist_ok=True)
+            lock_file.touch()
 
     def call(self, fn: Callable[[], T]) -> T:
         """Runs fn once its turn has come."""
         with self._lock:
-            wait = self._last_end + self.min_delay_s - time.monotonic()
-            if wait > 0:
-                time.sleep(wait)
-            try:
-                return fn()
-            finally:
-                self._last_end = time.monotonic()
+            if self.lock_file is None:
+                return self._spaced(fn, self._last_end, time.monotonic, self._remember)
+            with self.lock_file.open("r+b") as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file is closed
+                # Wall-clock seconds: the only clock every process reads alike.
+                last = _read_time(handle.read())
+                return self._spaced(fn, last, time.time, lambda end: _write_time(handle, end))
+
+    def _spaced(
+        self, fn: Callable[[], T], last_end: float, clock: Callable[[], float], done: Callable[[float], None]
+    ) -> T:
+        wait = last_end + self.min_delay_s - clock()
+        if wait > 0:
+            time.sleep(min(wait, self.min_delay_s))  # a clock set back must not stall us for longer
+        try:
+            return fn()
+        finally:
+            done(clock())
+
+    def _remember(self, end: float) -> None:
+        self._last_end = end
+
+
+def _read_time(data: bytes) -> float:
+    try:
+        return float(data.decode("ascii"))
+    except ValueError:
+        return float("-inf")  # empty (new) or damaged file: no call to wait for
+
+
+def _write_time(handle: BinaryIO, end: float) -> None:
+    handle.seek(0)
+    handle.truncate()
+    handle.write(repr(end).encode("ascii"))
+    handle.flush()
+
+
+def lock_file(state_dir: Path, provider: str, domain: str) -> Path:
+    """The per-host rate-limit file of one provider server."""
+    return state_dir / f"geocoder-{provider}-{re.sub(r'[^A-Za-z0-9.-]', '_', domain)}.lock"
 
 
 def cache_key(query: GeocodeQuery) -> str:
@@ -100,6 +143,7 @@ class OnlineGeocoder:
         retries: int = 2,
         cache: GeocodeCache | None = None,
         data_dir: Path,
+        state_dir: Path | None = None,
     ) -> None:
         if not domain:
             raise ValueError("an online geocoder needs a domain (POI_GEOCODER_DOMAIN)")
@@ -107,8 +151,11 @@ class OnlineGeocoder:
         self.domain = domain
         self.retries = retries
         self._cache: GeocodeCache = cache if cache is not None else MemoryCache()
-        self._limiter = RateLimiter(min_delay_s)
-        self._lock = threading.Lock()  # one lookup of a key at a time, so a key is never fetched twice
+        # Without a state_dir the limit holds per process only.
+        lock = lock_file(state_dir, provider, domain) if state_dir is not None else None
+        self._limiter = RateLimiter(min_delay_s, lock)
+        # One lookup of a key at a time, so a key is never fetched twice by this process.
+        self._lock = threading.Lock()
         # Reverse geocoding stays offline: the shipped boundaries give the AGS no provider returns, and it
         # saves rate-limited requests to a third party.
         self.offline = OfflineGeocoder(data_dir)
@@ -130,6 +177,7 @@ class OnlineGeocoder:
             retries=settings.geocoder_retries,
             cache=cache,
             data_dir=settings.data_dir,
+            state_dir=settings.state_dir,
         )
 
     def geocode(self, query: GeocodeQuery) -> GeocodeAnswer:

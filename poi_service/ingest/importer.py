@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from poi_service.categories import Vocabulary
 from poi_service.config import DEFAULT_DATA_DIR
@@ -16,8 +16,10 @@ from poi_service.geocode.base import Geocoder
 from poi_service.ingest.build import Progress, RawRow, build_places, no_progress
 from poi_service.ingest.members import build_memberships
 from poi_service.ingest.readers import Table, read_table
-from poi_service.models import Geocoding, MembershipData, PlaceData
+from poi_service.models import Geocoding, Membership, MembershipData, Place, PlaceData
 from poi_service.store import Store
+from poi_service.store.history import same_data
+from poi_service.store.records import MEMBERSHIPS, PLACES, RecordSpec
 
 Kind = Literal["places", "memberships"]
 KINDS: tuple[Kind, ...] = ("places", "memberships")
@@ -43,8 +45,9 @@ class ImportReport:
     kind: Kind
     rows: int
     new: int  # external keys not in the store yet
-    updated: int  # rows replacing a stored record with the same external key
-    written: int  # 0 on a dry run
+    updated: int  # rows changing the stored record with the same external key
+    unchanged: int  # rows equal to their stored record (geocoded_at aside): the store skips them
+    written: int  # records added or changed (new + updated); 0 on a dry run
     dry_run: bool
     precision: dict[str, int] = field(default_factory=dict)  # geocoding precision -> rows
     ignored_columns: tuple[str, ...] = ()
@@ -53,7 +56,7 @@ class ImportReport:
         """JSON-ready form (for --json)."""
         return {
             "path": self.path, "kind": self.kind, "rows": self.rows, "new": self.new, "updated": self.updated,
-            "written": self.written, "dry_run": self.dry_run, "precision": self.precision,
+            "unchanged": self.unchanged, "written": self.written, "dry_run": self.dry_run, "precision": self.precision,
             "ignored_columns": list(self.ignored_columns),
         }  # fmt: skip
 
@@ -104,13 +107,15 @@ def import_file(
         rows = source_alias(table.rows)
         places = build_places(rows, geocoder, vocabulary or Vocabulary.load(), data_dir, at=at, what=what,
                               progress=progress)  # fmt: skip
-        existing = {p.external_key for p in store.places.iter_all()}
-        written = 0 if dry_run else write_places(store, places, progress, actor)
-        return _report(path, kind, places, existing, written, dry_run, ignored)
+        report = _report(path, kind, places, PLACES, store.places.iter_all(), dry_run, ignored)
+        if not dry_run:
+            write_places(store, places, progress, actor)
+        return report
     members = build_memberships(table.rows, geocoder, data_dir, at=at, what=what, progress=progress)
-    existing = {m.external_key for m in store.memberships.iter_all()}
-    written = 0 if dry_run else write_memberships(store, members, progress, actor)
-    return _report(path, kind, members, existing, written, dry_run, ignored)
+    report = _report(path, kind, members, MEMBERSHIPS, store.memberships.iter_all(), dry_run, ignored)
+    if not dry_run:
+        write_memberships(store, members, progress, actor)
+    return report
 
 
 def tracked(rows: Sequence[T], progress: Progress) -> Iterator[T]:
@@ -137,11 +142,16 @@ def write_memberships(
 
 
 def _report(
-    path: Path, kind: Kind, data: Sequence[PlaceData] | Sequence[MembershipData], existing: set[str | None],
-    written: int, dry_run: bool, ignored: tuple[str, ...],
+    path: Path, kind: Kind, data: Sequence[T], spec: RecordSpec[Any, T, Any], stored: Iterable[Place | Membership],
+    dry_run: bool, ignored: tuple[str, ...],
 ) -> ImportReport:  # fmt: skip
-    updated = sum(1 for d in data if d.external_key in existing)
+    """What writing data will do: the store's own same_data() decides which rows it skips."""
+    by_key = {r.external_key: r for r in stored if r.external_key is not None}
+    known = [(d, by_key[d.external_key]) for d in data if d.external_key in by_key]
+    unchanged = sum(1 for d, record in known if same_data(spec, spec.to_row(d), record))
+    updated = len(known) - unchanged
+    new = len(data) - len(known)
     return ImportReport(
-        str(path), kind, len(data), len(data) - updated, updated, written, dry_run,
+        str(path), kind, len(data), new, updated, unchanged, 0 if dry_run else new + updated, dry_run,
         precision_counts([d.geocoding for d in data]), ignored,
     )  # fmt: skip

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar
 
 from poi_service.models import (
@@ -191,8 +191,12 @@ class MembershipSpec(RecordSpec[Membership, MembershipData, MembershipFilter]):
             conds.append("joined >= ?")
             params.append(flt.joined_after.isoformat())
         if flt.joined_before is not None:
-            conds.append("joined <= ?")
-            params.append(flt.joined_before.isoformat())
+            # A partial date stands for its whole period ('2019' = all of 2019): it matches only if the
+            # period ends by joined_before, i.e. starts before the day/month/year after that date begins.
+            nxt = flt.joined_before + timedelta(days=1) if flt.joined_before < date.max else date.max
+            conds.append("(joined_precision = 'year' AND joined < ? OR joined_precision = 'month' AND joined < ?"
+                         " OR coalesce(joined_precision, 'day') = 'day' AND joined < ?)")  # fmt: skip
+            params += [date(nxt.year, 1, 1).isoformat(), nxt.replace(day=1).isoformat(), nxt.isoformat()]
         return conds, params
 
     def document(self, data: MembershipData) -> str:

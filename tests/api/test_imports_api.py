@@ -42,13 +42,14 @@ def test_csv_dry_run_import_and_idempotent_reupload(edit_api: EditApi) -> None:
     after = versions(edit_api)
     assert len(after) == len(before) + 3 and {after[f"office:{i}"][1] for i in (1, 2, 3)} == {1}
     report = upload(edit_api, "office.csv", csv)
-    assert (report["new"], report["updated"]) == (0, 3)
+    assert (report["new"], report["updated"], report["unchanged"], report["written"]) == (0, 0, 3, 0)
     assert versions(edit_api) == after  # same ids, same versions: a re-upload changes nothing
     record_id = after["office:1"][0]
     changes = edit_api.client.get(f"/places/{record_id}/history", headers=edit_api.editor).json()["changes"]
     assert [(c["action"], c["actor"]) for c in changes] == [("import", edit_api.editor_id)]
     changed = upload(edit_api, "office.csv", csv.replace(b"Kirche am Hang", b"Kirche am Berg"))
-    assert changed["updated"] == 3 and versions(edit_api)["office:1"][1] == 2
+    assert (changed["updated"], changed["unchanged"], changed["written"]) == (1, 2, 1)
+    assert versions(edit_api)["office:1"][1] == 2 and versions(edit_api)["office:2"][1] == 1
 
 
 def test_bad_rows_are_named_by_line_and_nothing_is_written(edit_api: EditApi) -> None:

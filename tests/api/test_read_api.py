@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 import shapely
@@ -69,6 +70,26 @@ def test_nearest_matches_brute_force(api: Api) -> None:
     assert geometry == {"type": "Point", "coordinates": [ranked[0].point.lon, ranked[0].point.lat]}
 
 
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/places/nearest", {"lat": HALL[0], "lon": HALL[1], "k": 3}),
+        ("/alliance/members/nearest", {"lat": HALL[0], "lon": HALL[1], "k": 2}),
+        ("/geocode", {"q": "Rotenburg"}),
+        ("/geocode", {"q": "Harrislee"}),
+    ],
+)
+def test_one_piece_collections_have_counts_and_a_self_link(
+    api: Api, path: str, params: dict[str, Any]
+) -> None:
+    r = api.client.get(path, params=params)
+    body = r.json()
+    assert r.status_code == 200 and body["type"] == "FeatureCollection"
+    assert body["numberMatched"] == body["numberReturned"] == len(body["features"]) > 0
+    assert body["links"] == [{"rel": "self", "type": "application/geo+json", "href": str(r.request.url)}]
+    assert api.client.get(body["links"][0]["href"]).json() == body
+
+
 def test_bbox_area_and_within(api: Api) -> None:
     body = api.client.get("/places", params={"bbox": "9.35,54.77,9.45,54.81", "limit": 200}).json()
     box = shapely.box(9.35, 54.77, 9.45, 54.81)
@@ -106,6 +127,24 @@ def test_alliance_endpoints(api: Api) -> None:
     assert body["features"][0]["properties"]["distance_m"] == pytest.approx(want, abs=0.01)
     stats = api.client.get("/alliance/stats").json()
     assert stats["by_alliance"] == {"buendnis": 2, "international": 1, "seebruecke_declared": 1}
+
+
+@pytest.mark.parametrize(
+    "state", ["Niedersachsen", "niedersachsen", " NIEDERSACHSEN ", "NI", "ni", "DE-NI", "de-ni", "03"]
+)
+def test_state_filter_takes_names_codes_and_ags(api: Api, state: str) -> None:
+    body = api.client.get("/alliance/members", params={"state": state}).json()
+    assert [f["properties"]["name"] for f in body["features"]] == ["Göttingen"]
+
+
+def test_state_filter_folds_umlauts(api: Api) -> None:
+    # Only Schleswig-Holstein and Brandenburg hold members here: other valid states answer empty, not 400.
+    for state in ("Schleswig-Holstein", "schleswig holstein", "SH", "01"):
+        body = api.client.get("/alliance/members", params={"state": state}).json()
+        assert [f["properties"]["name"] for f in body["features"]] == ["Flensburg"], state
+    for state in ("Thüringen", "thueringen", "THURINGEN", "TH", "16", "Baden-Wuerttemberg"):
+        r = api.client.get("/alliance/members", params={"state": state})
+        assert r.status_code == 200 and r.json()["numberMatched"] == 0, state
 
 
 def test_geocode_and_reverse(api: Api) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 
 from poi_service.boundaries import Boundaries
-from poi_service.geocode import OfflineGeocoder
+from poi_service.geocode import OfflineGeocoder, member_query
 from poi_service.geocode.base import GeocodeQuery
 from tests.api.conftest import EditApi
 from tests.api.test_bad_input import assert_problem
@@ -177,6 +177,32 @@ def test_memberships_are_edited_the_same_way(edit_api: EditApi) -> None:
     assert edit_api.client.post(f"{url}/restore", headers=h).status_code == 200
     changes = edit_api.client.get(f"{url}/history", headers=h).json()["changes"]
     assert [c["action"] for c in changes] == ["create", "update", "delete", "restore"]
+
+
+def test_put_replaces_a_membership(edit_api: EditApi) -> None:
+    h = edit_api.editor
+    body = {"name": "Flensburg", "kind": "Stadt", "state": "Schleswig-Holstein", "alliance": "international",
+            "role": "member", "joined": "2019-06-14", "source_url": "https://example.org/alt"}  # fmt: skip
+    r = edit_api.client.post("/alliance/members", json=body, headers=h)
+    assert r.status_code == 201, r.text
+    url, etag = r.headers["location"], r.headers["etag"]
+    new = {"name": "Kiel", "kind": "Stadt", "state": "SH", "alliance": "international", "role": "coordinator",
+           "joined": "2020"}  # fmt: skip
+    assert_problem(edit_api.client.put(url, json=new, headers=h), 428, None)
+    r = edit_api.client.put(url, json=new, headers={**h, "If-Match": etag})
+    assert r.status_code == 200, r.text
+    props = r.json()["properties"]
+    want = OfflineGeocoder(DATA_DIR).geocode(member_query("Kiel", "Stadt", "SH", "DE")).best
+    assert want is not None and props["ags"] == want.ags
+    assert r.json()["geometry"]["coordinates"] == [want.point.lon, want.point.lat]
+    assert (props["name"], props["role"], props["state"]) == ("Kiel", "coordinator", "Schleswig-Holstein")
+    assert (props["joined"], props["joined_precision"]) == ("2020", "year")
+    assert props["source_url"] is None, "PUT replaces: a field left out is cleared"
+    assert r.headers["etag"] != etag and edit_api.client.get(url).json() == r.json()
+    assert_problem(edit_api.client.put(url, json=new, headers={**h, "If-Match": etag}), 412, None)
+    changes = edit_api.client.get(f"{url}/history", headers=h).json()["changes"]
+    assert [(c["action"], c["version"]) for c in changes] == [("create", 1), ("update", 2)]
+    assert (changes[1]["before"]["name"], changes[1]["after"]["name"]) == ("Flensburg", "Kiel")
 
 
 def test_openapi_documents_the_write_api(edit_api: EditApi) -> None:

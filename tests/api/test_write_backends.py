@@ -41,5 +41,5 @@ def test_editing_round_trip(store: Store) -> None:
         for _ in range(2):
             r = client.post("/imports", files={"file": ("a.csv", csv)}, headers=auth)
             assert r.status_code == 200, r.text
-        assert r.json()["updated"] == 2 and store.places.count() == 3
+        assert (r.json()["new"], r.json()["unchanged"]) == (0, 2) and store.places.count() == 3
         assert {p.version for p in store.places.iter_all() if p.external_key in ("k:1", "k:2")} == {1}

@@ -7,7 +7,8 @@ from datetime import date
 import pytest
 from geopy.distance import geodesic
 
-from poi_service.models import Alliance, Point, Role
+from poi_service.analysis.frames import period_end
+from poi_service.models import Alliance, DatePrecision, Point, Role
 from poi_service.store import MembershipFilter, Query, Store
 from tests.factories import membership
 
@@ -60,6 +61,45 @@ def test_filters(members: Store) -> None:
     # A district-level member lies in its district, not in the district's municipalities.
     assert names(m.search(Query(MembershipFilter(), area="03159"))) == ["Göttingen", "Landkreis Göttingen"]
     assert names(m.search(Query(MembershipFilter(), area="03159016"))) == ["Göttingen"]
+
+
+PARTIAL_DATES = [
+    ("Jahr 2019", date(2019, 1, 1), DatePrecision.YEAR),
+    ("Jahr 2020", date(2020, 1, 1), DatePrecision.YEAR),
+    ("Juni 2019", date(2019, 6, 1), DatePrecision.MONTH),
+    ("Februar 2020", date(2020, 2, 1), DatePrecision.MONTH),
+    ("14. Juni 2019", date(2019, 6, 14), DatePrecision.DAY),
+    ("31. Dezember 2019", date(2019, 12, 31), DatePrecision.DAY),
+    ("undatiert", None, None),
+]
+
+
+@pytest.mark.parametrize(
+    ("after", "before"),
+    [
+        (None, date(2019, 1, 31)), (None, date(2019, 6, 13)), (None, date(2019, 6, 14)),
+        (None, date(2019, 6, 30)), (None, date(2019, 12, 30)), (None, date(2019, 12, 31)),
+        (None, date(2020, 2, 28)), (None, date(2020, 2, 29)), (date(2019, 6, 1), None),
+        (date(2019, 6, 2), None), (date(2019, 6, 1), date(2019, 6, 30)), (date(2019, 1, 1), date(2019, 12, 31)),
+    ],
+)  # fmt: skip
+def test_joined_bounds_hold_the_whole_known_period(
+    store: Store, after: date | None, before: date | None
+) -> None:
+    # Rule: a member matches only if it surely joined in range, i.e. its whole period lies within.
+    store.memberships.add_many(
+        [membership(name, Alliance.BUENDNIS, 9.4, 54.8, joined=joined, joined_precision=precision)
+         for name, joined, precision in PARTIAL_DATES]
+    )  # fmt: skip
+    want = sorted(
+        name
+        for name, joined, precision in PARTIAL_DATES
+        if joined is not None
+        and (after is None or joined >= after)
+        and (before is None or (period_end(joined, precision) or joined) <= before)
+    )
+    got = store.memberships.search(Query(MembershipFilter(joined_after=after, joined_before=before)))
+    assert names(got) == want
 
 
 def test_nearest_members(members: Store) -> None:

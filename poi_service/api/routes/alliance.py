@@ -12,7 +12,7 @@ from poi_service.api import params
 from poi_service.api.deps import ServicesDep
 from poi_service.api.editing import etag
 from poi_service.api.geojson import membership_feature, membership_features
-from poi_service.api.links import collection
+from poi_service.api.links import collection, unpaged
 from poi_service.api.responses import GeoJSONResponse, JSONResponse
 from poi_service.api.routes.places import Lat, Limit, Lon, Offset, Text
 from poi_service.models import Alliance, Role
@@ -22,16 +22,21 @@ from poi_service.store import Query as StoreQuery
 router = APIRouter(prefix="/alliance", tags=["alliance"])
 
 AllianceQ = Annotated[Alliance | None, Query(description="buendnis, international or seebruecke_declared.")]
+# Join dates may be a year or a month; a member matches only if it surely joined within the bounds.
+JOINED_AFTER = "YYYY-MM-DD: the whole known join period (day, month or year) starts on or after it."
+JOINED_BEFORE = ("YYYY-MM-DD: the whole known join period ends on or before it "
+                 "(a member dated only '2019' matches from 2019-12-31 on).")  # fmt: skip
 RoleQ = Annotated[Role | None, Query(description="coordinator, state_coordinator or member.")]
 
 
 @router.get("/members", summary="Memberships matching filters")
 async def members(
     services: ServicesDep, request: Request, alliance: AllianceQ = None, role: RoleQ = None,
-    state: Annotated[str | None, Query(description="State name, e.g. Niedersachsen.")] = None,
+    state: Annotated[str | None, Query(description="German state: name (any case, with or without umlauts), "
+                                       "ISO 3166-2 code (NI, DE-NI) or AGS (03).")] = None,
     country: Annotated[str | None, Query(description="ISO 3166-1 alpha-2 code, e.g. DE, IT.")] = None,
-    joined_after: Annotated[date | None, Query(description="Joined on or after (YYYY-MM-DD).")] = None,
-    joined_before: Annotated[date | None, Query(description="Joined on or before (YYYY-MM-DD).")] = None,
+    joined_after: Annotated[date | None, Query(description=JOINED_AFTER)] = None,
+    joined_before: Annotated[date | None, Query(description=JOINED_BEFORE)] = None,
     bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy in lon/lat degrees.")] = None,
     area: Annotated[str | None, Query(description="AGS or name of a state, district or municipality.")] = None,
     q: Text = None, limit: Limit = None, offset: Offset = 0,
@@ -40,6 +45,8 @@ async def members(
     size, offset = params.page(limit, offset, services.settings)
     if joined_after and joined_before and joined_after > joined_before:
         raise params.invalid("joined_after", "must not be later than joined_before")
+    if state is not None:  # the gazetteer's first load reads files: not on the event loop
+        state = await run_in_threadpool(params.state, state, services.settings.data_dir)
     flt = MembershipFilter(alliance, role, state, country.upper() if country else None, joined_after,
                            joined_before, params.text(q))  # fmt: skip
     query = StoreQuery(flt, bbox=params.bbox(bbox), area=area, limit=size, offset=offset)
@@ -50,7 +57,7 @@ async def members(
 
 @router.get("/members/nearest", summary="The k nearest member municipalities")
 async def nearest_members(
-    services: ServicesDep, lat: Lat, lon: Lon,
+    services: ServicesDep, request: Request, lat: Lat, lon: Lon,
     k: Annotated[int, Query(description="How many, 1..POI_MAX_K.")] = 10,
     alliance: AllianceQ = None, role: RoleQ = None,
 ) -> JSONResponse:  # fmt: skip
@@ -59,10 +66,7 @@ async def nearest_members(
     hits = services.store.memberships.nearest(
         params.point(lat, lon), params.k_nearest(k, services.settings), flt
     )
-    features = membership_features(hits)
-    body = {"type": "FeatureCollection", "numberMatched": len(features), "numberReturned": len(features),
-            "features": features}  # fmt: skip
-    return GeoJSONResponse(body)
+    return GeoJSONResponse(unpaged(request, membership_features(hits)))
 
 
 @router.get("/members/{member_id}", summary="One membership")

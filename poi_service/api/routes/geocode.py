@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from poi_service.api import params
 from poi_service.api.deps import ServicesDep
+from poi_service.api.links import unpaged
 from poi_service.api.responses import GeoJSONResponse, JSONResponse
 from poi_service.api.routes.places import Lat, Lon
 from poi_service.errors import NotFound, invalid
@@ -29,7 +30,7 @@ def result_feature(r: GeocodeResult) -> dict[str, Any]:
 
 @router.get("/geocode", summary="Address or place name to coordinates")
 async def geocode(
-    services: ServicesDep, q: Field = None, street: Field = None, housenumber: Field = None,
+    services: ServicesDep, request: Request, q: Field = None, street: Field = None, housenumber: Field = None,
     postcode: Field = None, locality: Field = None, state: Field = None,
     country: Annotated[str | None, Query(min_length=2, max_length=2)] = None,
 ) -> JSONResponse:  # fmt: skip
@@ -43,9 +44,8 @@ async def geocode(
     results = ([answer.best] if answer.best else []) + [c for c in answer.candidates if c != answer.best]
     if not results:
         raise NotFound("no place matches the query")
-    body = {"type": "FeatureCollection", "ambiguous": answer.ambiguous, "geocoder": services.geocoder.name,
-            "features": [result_feature(r) for r in results]}  # fmt: skip
-    return GeoJSONResponse(body)
+    body = unpaged(request, [result_feature(r) for r in results])
+    return GeoJSONResponse({**body, "ambiguous": answer.ambiguous, "geocoder": services.geocoder.name})
 
 
 @router.get("/reverse", summary="Coordinates to municipality, district and state")

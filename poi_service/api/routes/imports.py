@@ -59,7 +59,7 @@ async def import_upload(
     dry_run: Annotated[bool, Query(description="Check and geocode every row, report, write nothing.")] = False,
     layer: Annotated[str | None, Query(description="GeoPackage layer (default: the one named like kind).")] = None,
 ) -> JSONResponse:  # fmt: skip
-    """All rows or none: 200 with the report (rows, new, updated, written, precision), or 422 naming
+    """All rows or none: 200 with the report (rows, new, updated, unchanged, written, precision), or 422 naming
     every refused row by its line ('line 7: postcode'). Rows with an external_key already stored
     update that record, so uploading the same file again changes nothing."""
     async with request.form(max_files=1, max_fields=10) as form:

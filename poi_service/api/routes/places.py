@@ -11,7 +11,7 @@ from poi_service.api import params
 from poi_service.api.deps import ServicesDep
 from poi_service.api.editing import etag
 from poi_service.api.geojson import place_feature, place_features
-from poi_service.api.links import collection
+from poi_service.api.links import collection, unpaged
 from poi_service.api.responses import GeoJSONResponse, JSONResponse
 from poi_service.store import Near, PlaceFilter
 from poi_service.store import Query as StoreQuery
@@ -48,7 +48,7 @@ async def nearby(
 
 @router.get("/places/nearest", summary="The k nearest places")
 async def nearest(
-    services: ServicesDep, lat: Lat, lon: Lon,
+    services: ServicesDep, request: Request, lat: Lat, lon: Lon,
     k: Annotated[int, Query(description="How many, 1..POI_MAX_K (default 100).")] = 10,
     category: Category = None, q: Text = None,
 ) -> JSONResponse:  # fmt: skip
@@ -56,10 +56,7 @@ async def nearest(
     s = services.settings
     flt = PlaceFilter(params.categories(category, services.vocabulary), params.text(q))
     hits = services.store.places.nearest(params.point(lat, lon), params.k_nearest(k, s), flt)
-    features = place_features(hits, services.vocabulary)
-    body = {"type": "FeatureCollection", "numberMatched": len(features), "numberReturned": len(features),
-            "features": features}  # fmt: skip
-    return GeoJSONResponse(body)
+    return GeoJSONResponse(unpaged(request, place_features(hits, services.vocabulary)))
 
 
 @router.get("/places", summary="Places in a bounding box and/or a named area")
