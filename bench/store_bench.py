@@ -282,7 +282,12 @@ def what_if(store: Any, arrays: PlaceArrays, wl: Workload, m: int) -> list[str]:
     page_fids = [index.nearest(lons[i], lats[i], K).fids for i in range(m)]
 
     def fetch_section() -> None:
-        timed("_fetch as is", lambda i: places._fetch(page_fids[i]))
+        cache = getattr(places, "_cache", {})
+        timed("_fetch as is, record cache emptied first",
+              lambda i: (cache.clear(), places._fetch(page_fids[i])))  # fmt: skip
+        for i in range(m):  # fill the record cache with these pages
+            places._fetch(page_fids[i])
+        timed("_fetch as is, records cached", lambda i: places._fetch(page_fids[i]))
         select = getattr(places, "_select", f"SELECT * FROM {spec.table}")  # noqa: S608
 
         def raw(i: int) -> list[tuple]:
@@ -363,7 +368,7 @@ def what_if(store: Any, arrays: PlaceArrays, wl: Workload, m: int) -> list[str]:
 
     def fixed_section() -> None:
         timed(
-            "_fresh_index as is (SELECT version FROM poi_changes under the lock)",
+            "_fresh_index as is (own read snapshot; PRAGMA data_version check)",
             lambda i: places._fresh_index(),
         )
         timed("_fresh_index + _fetch as is (two autocommit statements)",
@@ -379,7 +384,7 @@ def what_if(store: Any, arrays: PlaceArrays, wl: Workload, m: int) -> list[str]:
                     conn.execute("COMMIT")
 
         timed("  same two inside one BEGIN..COMMIT read transaction (one lock round)", one_txn)
-        timed("  PRAGMA data_version instead (detects other connections' commits)",
+        timed("  PRAGMA data_version alone (on the write connection)",
               lambda i: conn.execute("PRAGMA data_version").fetchone())  # fmt: skip
         timed("to_xyz of the query point as is (numpy on 1-element arrays)",
               lambda i: to_xyz(np.array([lons[i]]), np.array([lats[i]]))[0])  # fmt: skip
@@ -400,7 +405,8 @@ def what_if(store: Any, arrays: PlaceArrays, wl: Workload, m: int) -> list[str]:
             lambda i: tree.query_ball_point(centres[i], r_chord),
         )
         timed("cKDTree.query(k=20) alone", lambda i: tree.query(centres[i], k=20))
-        timed("PointIndex.within as is", lambda i: index.within(lons[i], lats[i], RADIUS_M))
+        timed("PointIndex.within + Ball.page(0, 10) as is",
+              lambda i: index.within(lons[i], lats[i], RADIUS_M).page(0, LIMIT))  # fmt: skip
         timed("PointIndex.nearest as is", lambda i: index.nearest(lons[i], lats[i], K))
 
     def district_section() -> None:
@@ -494,9 +500,9 @@ def what_if(store: Any, arrays: PlaceArrays, wl: Workload, m: int) -> list[str]:
 
 
 def _index_of(places: Any) -> Any:
-    """The PointIndex (newer stores return (index, codes) from _fresh_index)."""
+    """The PointIndex (older stores return it or (index, codes), newer ones a Snapshot)."""
     got = places._fresh_index()
-    return got[0] if isinstance(got, tuple) else got
+    return got[0] if isinstance(got, tuple) else getattr(got, "index", got)
 
 
 def _build_of(store: Any) -> Any:
@@ -535,22 +541,26 @@ def breakdown(store: Any, wl: Workload, m: int) -> list[str]:
     for i in range(m):
         q = Query(flt, near=Near(Point(lons[i], lats[i]), RADIUS_M), limit=LIMIT)
         t = clock()
-        index = _index_of(places)
-        t = lap("nearby: _fresh_index (change-counter SELECT)", t)
-        nb = index.within(lons[i], lats[i], RADIUS_M)
-        t = lap("nearby: PointIndex.within (kd ball + geodesics + sort)", t)
-        places._fetch(nb.fids[:LIMIT])
-        t = lap("nearby: _fetch of the page (SELECT ... fid IN + decode)", t)
-        places._page(nb.fids, nb.distances_m, q)
-        lap("nearby: _page (_fetch + Hit/Page objects)", t)
+        with store.reading():
+            index = _index_of(places)
+            t = lap("nearby: _fresh_index (data_version check)", t)
+            ball = index.within(lons[i], lats[i], RADIUS_M)
+            t = lap("nearby: PointIndex.within (kd ball, chord bounds, shell geodesics)", t)
+            nb = ball.page(0, LIMIT)
+            t = lap("nearby: Ball.page (geodesics of page candidates, sort)", t)
+            places._fetch(nb.fids)
+            t = lap("nearby: _fetch of the page (cache, SELECT ... fid IN + decode)", t)
+            places._page(nb.fids, nb.distances_m.tolist(), len(ball), q)
+            lap("nearby: _page (_fetch, now cached, + Hit/Page objects)", t)
     for i in range(m):
         t = clock()
-        index = _index_of(places)
-        t = lap("knn: _fresh_index", t)
-        nb = index.nearest(lons[i], lats[i], K)
-        t = lap("knn: PointIndex.nearest (kd query + geodesics + sort)", t)
-        places._fetch(nb.fids)
-        lap("knn: _fetch 10 rows", t)
+        with store.reading():
+            index = _index_of(places)
+            t = lap("knn: _fresh_index", t)
+            nb = index.nearest(lons[i], lats[i], K)
+            t = lap("knn: PointIndex.nearest (kd query + bounds + geodesics + sort)", t)
+            places._fetch(nb.fids)
+            lap("knn: _fetch 10 rows", t)
     plans: dict[str, list[str]] = {}
     select = getattr(places, "_select", "SELECT * FROM places")
     for op, make in (
@@ -759,6 +769,35 @@ def _since(t0: float, c0: float) -> tuple[float, float]:
 # -- one size, in a child process ---------------------------------------------------------------
 
 
+def index_only(
+    store: Any, wl: Workload, q: int, warm: int, base_out: dict[str, list[Answer]]
+) -> dict[str, Any]:
+    """Nearby and k-nearest answered by the point index alone: fids, exact distances and total,
+    in the read snapshot and change check every query makes, without fetching the records.
+    Checked against the brute force like the full queries (fid = generator row + 1)."""
+    places = store.places
+    lons, lats = wl.lons.tolist(), wl.lats.tolist()
+
+    def nearby(i: int) -> Answer:
+        with store.reading():
+            ball = _index_of(places).within(lons[i], lats[i], RADIUS_M)
+            page = ball.page(0, LIMIT)
+            return Answer(page.fids - 1, page.distances_m, len(ball))
+
+    def knn(i: int) -> Answer:
+        with store.reading():
+            nb = _index_of(places).nearest(lons[i], lats[i], K)
+            return Answer(nb.fids - 1, nb.distances_m, len(nb.fids))
+
+    out: dict[str, Any] = {}
+    for op, fn in (("nearby", nearby), ("knn", knn)):
+        timing, answers = measure(fn, q, warm)
+        for i, want in enumerate(base_out[op]):
+            check_same(op, i, answers[i], want, "index only vs baseline")
+        out[op] = timing.summary()
+    return out
+
+
 def rss_probe(path: str, seed: int, q: int) -> dict[str, float]:
     """A service-like process: opens an existing store, builds the index with the first query, runs q
     queries of every kind, and reports its RSS (current and peak). Nothing else is held in memory."""
@@ -839,6 +878,8 @@ def run_size(args: argparse.Namespace) -> dict[str, Any]:
                 "baseline": bt.summary(),
                 "mean_total": float(np.mean(totals)),
             }
+        log(f"N={n:,}: index only (no record fetch)")
+        res["index_only"] = index_only(store, wl, q, warm, base_out)
         log(f"N={n:,}: verifying store answers against the brute force")
         res["verified"] = verify(store_out, base_out, brute, wl, args.verify)
         res["verified_full_geodesic"] = min(args.verify, q)
@@ -966,6 +1007,21 @@ def render_targets(results: Sequence[dict[str, Any]]) -> tuple[str, list[str]]:
     return "\n".join(lines), misses
 
 
+def render_index_only(results: Sequence[dict[str, Any]]) -> str:
+    lines = [
+        "Index only (not the benchmark's queries: fids, exact distances and total from the point index, "
+        "no records fetched):",
+        "",
+        "| N | op | queries | p50 ms | p99 ms | CPU ms/q |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        for op, s in r.get("index_only", {}).items():
+            lines.append(f"| {r['n']:,} | {OP_LABEL[op]} | {s['queries']} | {_ms(s['p50_ms'])} | {_ms(s['p99_ms'])} "
+                         f"| {_ms(s['cpu_ms'])} |")  # fmt: skip
+    return "\n".join(lines)
+
+
 def render_notes(results: Sequence[dict[str, Any]]) -> str:
     lines = []
     for r in results:
@@ -1084,6 +1140,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         table,
         "",
         targets,
+        "",
+        render_index_only(results),
         "",
         "Notes:",
         "",

@@ -20,6 +20,14 @@ _GEOD = Geod(ellps="WGS84")
 # spherical) with d / theta between the ellipsoid's smallest and largest radius of curvature
 # (6,335,439 m and 6,399,594 m). R_LOW_M sits below that range, so no true hit is ever missed.
 R_LOW_M = 6_300_000.0
+# The range itself: a(1 - e^2) (meridional, equator) and a / sqrt(1 - e^2) (polar). The metric ratio
+# between the ellipsoid and the sphere lies in [R_MIN_M, R_MAX_M] everywhere, so a geodesic d and the
+# sphere angle theta of its end points satisfy R_MIN_M * theta <= d <= R_MAX_M * theta (the ellipsoid
+# geodesic maps to a sphere path of angle >= theta; the great circle maps to an ellipsoid path of
+# length <= R_MAX_M * theta). The padding covers float rounding of chords and angles.
+_A_M, _E2 = 6_378_137.0, 6.69437999014e-3
+R_MIN_M = _A_M * (1.0 - _E2) * (1.0 - 1e-9)
+R_MAX_M = _A_M / math.sqrt(1.0 - _E2) * (1.0 + 1e-9)
 
 
 def geodesic_m(lon: float, lat: float, lons: FloatArray, lats: FloatArray) -> FloatArray:
@@ -28,6 +36,13 @@ def geodesic_m(lon: float, lat: float, lons: FloatArray, lats: FloatArray) -> Fl
         return np.empty(0, dtype=np.float64)
     _, _, dist = _GEOD.inv(np.full(lons.shape, lon), np.full(lats.shape, lat), lons, lats)
     return np.asarray(dist, dtype=np.float64)
+
+
+def geodesics_m(lon: float, lat: float, lons: list[float], lats: list[float]) -> list[float]:
+    """Geodesic distances from one point to a few others: pyproj's scalar path, cheaper than its
+    array path below ~50 points (no buffer copies)."""
+    inv = _GEOD.inv
+    return [inv(lon, lat, x, y)[2] for x, y in zip(lons, lats, strict=True)]
 
 
 def geodesic_pair_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
@@ -58,7 +73,6 @@ def chord_upper(radius_m: float) -> float:
     return float(2.0 * np.sin(theta / 2.0))
 
 
-def geodesic_lower_m(chords: FloatArray) -> FloatArray:
-    """A lower bound of the geodesic distance for points at these unit-sphere chords."""
-    theta = 2.0 * np.arcsin(np.clip(chords / 2.0, 0.0, 1.0))
-    return np.asarray(theta * R_LOW_M, dtype=np.float64)
+def sphere_angles(chords: FloatArray) -> FloatArray:
+    """Sphere angles (radians) of unit-sphere chords; times R_MIN_M / R_MAX_M they bound the geodesic."""
+    return np.asarray(2.0 * np.arcsin(np.minimum(chords * 0.5, 1.0)), dtype=np.float64)

@@ -19,8 +19,10 @@ from poi_service.boundaries import Boundaries
 from poi_service.errors import NotFound
 from poi_service.models import Point
 from poi_service.store.base import Hit, Page, Query
-from poi_service.store.index import IntArray, PointIndex
+from poi_service.store.decode import row_decoder
+from poi_service.store.index import Ball, IntArray
 from poi_service.store.records import D, F, R, RecordSpec
+from poi_service.store.snapshot import Snapshot, build_snapshot
 from poi_service.store.text import fts_match
 
 if TYPE_CHECKING:
@@ -34,6 +36,7 @@ def ags_range(prefix: str) -> tuple[str, str]:
 
 LIVE = "deleted_at IS NULL"
 Codes = dict[str, int]
+CACHE_RECORDS = 8192  # decoded records kept per collection (~1 KB each), dropped on any change
 
 
 class SqliteReads(Generic[R, D, F]):
@@ -57,8 +60,15 @@ class SqliteReads(Generic[R, D, F]):
             f"UPDATE {t} SET {', '.join(f'{c} = :{c}' for c in changing)}, version = version + 1 "  # noqa: S608
             f"WHERE id = :id AND {LIVE} RETURNING fid"
         )
-        self._index: tuple[PointIndex, Codes] | None = None
-        self._index_version = -1
+        self._decode = row_decoder(spec.table, self._columns)
+        # In-memory state of the committed data at change-counter version _version; _stamp and
+        # _synced say when the counter was last checked (see _sync).
+        self._version = -1
+        self._stamp: tuple[int, int] = (-1, -1)
+        self._synced = -1
+        self._snapshot: Snapshot | None = None
+        self._cache: dict[int, R] = {}
+        self._boundaries: Boundaries | None = None
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -91,6 +101,9 @@ class SqliteReads(Generic[R, D, F]):
         with self.store.reading():
             if query.near is not None:
                 return self._search_near(query)
+            by_area = self._by_area(query)
+            if by_area is not None:
+                return by_area
             conds: list[str]
             params: list[Any]
             conds, params = self._conditions(query)
@@ -99,7 +112,7 @@ class SqliteReads(Generic[R, D, F]):
             if query.polygon is not None:
                 rows = self.store.query(f"SELECT fid, lon, lat FROM {t} WHERE {where} ORDER BY fid", params)  # noqa: S608
                 fids = self._in_polygon(rows, query.polygon)
-                return self._page(fids, None, query)
+                return self._page(fids[query.offset : query.offset + query.limit], None, len(fids), query)
             total = int(self.store.query(f"SELECT count(*) FROM {t} WHERE {where}", params)[0][0])  # noqa: S608
             records = self._records(
                 f"{self._select} WHERE {where} ORDER BY fid LIMIT ? OFFSET ?",
@@ -110,7 +123,8 @@ class SqliteReads(Generic[R, D, F]):
     def nearest(self, point: Point, k: int, filter: F) -> list[Hit[R]]:
         """The k nearest live records, exact geodesic order."""
         with self.store.reading():
-            index, known = self._fresh_index()
+            snap = self._fresh_index()
+            index, known = snap.index, snap.codes
             conds, params = self._conditions(Query(filter), with_categories=False)
             codes = self._category_codes(filter, known)
             if codes is None:
@@ -155,15 +169,15 @@ class SqliteReads(Generic[R, D, F]):
             conds.append("lon BETWEEN ? AND ? AND lat BETWEEN ? AND ?")
             params.extend((minx, maxx, miny, maxy))
         if query.area is not None:
-            area = Boundaries.load(self.store.data_dir).resolve(query.area)
+            area = self._areas().resolve(query.area)
             conds.append("ags >= ? AND ags < ?")
             params.extend(ags_range(area.ags))
         return conds, params
 
     def _search_near(self, query: Query[F]) -> Page[R]:
         assert query.near is not None
-        index, known = self._fresh_index()
-        codes = self._category_codes(query.filter, known)
+        snap = self._fresh_index()
+        codes = self._category_codes(query.filter, snap.codes)
         if codes is None:
             return Page([], 0, query.limit, query.offset)
         # Categories are answered by the index; drop their SQL condition.
@@ -172,41 +186,75 @@ class SqliteReads(Generic[R, D, F]):
         conds, params = self._conditions(query, with_categories=False)
         near = query.near
         # The index holds live records only (built from this snapshot): no deleted_at condition needed.
-        nb = index.within(near.point.lon, near.point.lat, near.radius_m, codes)
-        fids, dist = nb.fids, nb.distances_m
+        ball: Ball = snap.index.within(near.point.lon, near.point.lat, near.radius_m, codes)
         if conds or query.polygon is not None:
+            fids = ball.fids
             conds = ["fid IN (SELECT value FROM json_each(?))", *conds]
             rows = self.store.query(
                 f"SELECT fid, lon, lat FROM {self.spec.table} WHERE {' AND '.join(conds)}",  # noqa: S608
                 [json.dumps(fids.tolist()), *params],
             )
             allowed = self._in_polygon(rows, query.polygon) if query.polygon is not None else _fids(rows)
-            keep = np.isin(fids, allowed)
-            fids, dist = fids[keep], dist[keep]
-        return self._page(fids, dist, query)
+            ball = ball.keep(np.isin(fids, allowed))
+        page = ball.page(query.offset, query.limit)
+        return self._page(page.fids, page.distances_m.tolist(), len(ball), query)
 
-    def _page(self, fids: IntArray, dist: np.ndarray | None, query: Query[F]) -> Page[R]:
-        window = slice(query.offset, query.offset + query.limit)
-        page_fids = fids[window]
-        records = self._fetch(page_fids)
-        dists: list[float | None] = dist[window].tolist() if dist is not None else [None] * len(page_fids)
-        hits = [Hit(records[f], d) for f, d in zip(page_fids.tolist(), dists, strict=True)]
-        return Page(hits, len(fids), query.limit, query.offset)
+    def _by_area(self, query: Query[F]) -> Page[R] | None:
+        """An area-only search from the in-memory AGS index, when the snapshot is already built."""
+        if query.area is None or query.bbox is not None or query.polygon is not None:
+            return None
+        flt = query.filter
+        if self.spec.categories(flt) or self.spec.text(flt) or self.spec.where(flt)[0]:
+            return None
+        snap = self._current()
+        if snap is None or snap.areas is None:
+            return None
+        found = snap.areas.page(self._areas().resolve(query.area).ags, query.offset, query.limit)
+        if found is None:
+            return None
+        total, fids = found
+        return self._page(fids, None, total, query)
+
+    def _page(self, fids: IntArray, dists: list[float] | None, total: int, query: Query[F]) -> Page[R]:
+        """The page's Hits in the order of fids."""
+        records = self._fetch(fids)
+        got = fids.tolist()
+        hits = (
+            [Hit(records[f], d) for f, d in zip(got, dists, strict=True)]
+            if dists
+            else [Hit(records[f]) for f in got]
+        )
+        return Page(hits, total, query.limit, query.offset)
 
     def _fetch(self, fids: IntArray) -> dict[int, R]:
+        """Records by fid: from the cache of the current snapshot, the rest from SQL."""
         if len(fids) == 0:
             return {}
-        marks = ",".join("?" * len(fids))
-        return dict(self._records(f"{self._select} WHERE fid IN ({marks})", fids.tolist()))
+        wanted = fids.tolist()
+        if self.store.in_transaction():  # uncommitted rows: neither read nor fill the cache
+            return dict(self._records(f"{self._select} WHERE fid IN ({','.join('?' * len(wanted))})", wanted))
+        with self.store.reading() as conn:
+            self._sync(conn)
+            cache = self._cache
+            found = {f: r for f in wanted if (r := cache.pop(f, None)) is not None}
+            missing = [f for f in wanted if f not in found]
+            if missing:
+                found.update(
+                    self._records(f"{self._select} WHERE fid IN ({','.join('?' * len(missing))})", missing)
+                )
+            cache.update(found)  # (re)inserted last: the least recently used are evicted first
+            for _ in range(len(cache) - CACHE_RECORDS):
+                del cache[next(iter(cache))]
+        return found
 
     def _records(self, sql: str, params: tuple[Any, ...] | list[Any]) -> list[tuple[int, R]]:
-        """(fid, record) pairs; rows are read as tuples and named once, cheaper than sqlite3.Row."""
+        """(fid, record) pairs; rows are read as tuples and decoded positionally."""
         with self.store.reading() as conn:
             cursor = conn.cursor()
             cursor.row_factory = None
             values = cursor.execute(sql, params).fetchall()
-        cols = self._columns
-        return [(v[0], self.spec.from_row(dict(zip(cols, v, strict=True)))) for v in values]
+        decode = self._decode
+        return [(v[0], decode(v)) for v in values]
 
     def _fids_where(self, conds: list[str], params: list[Any]) -> IntArray:
         rows = self.store.query(f"SELECT fid FROM {self.spec.table} WHERE {' AND '.join(conds)}", params)  # noqa: S608
@@ -231,35 +279,59 @@ class SqliteReads(Generic[R, D, F]):
         codes = tuple(known[c] for c in cats if c in known)
         return codes or None
 
-    def _fresh_index(self) -> tuple[PointIndex, Codes]:
-        """The point index of the current snapshot, rebuilt when the change counter has moved.
+    def _areas(self) -> Boundaries:
+        if self._boundaries is None:
+            self._boundaries = Boundaries.load(self.store.data_dir)
+        return self._boundaries
 
-        Inside a write transaction the index is built from uncommitted rows and not kept.
+    def _sync(self, conn: sqlite3.Connection) -> None:
+        """Drops the in-memory state if the collection changed; once per read snapshot.
+
+        The change counter (poi_changes, kept by triggers) is read only when something was
+        committed since the last check: `PRAGMA data_version` of the read connection moves on every
+        commit of another connection (this store's writer, other processes) and `store.commits`
+        on every commit of this store.
         """
-        t = self.spec.table
-        with self.store.reading() as conn:
+        serial = self.store.read_serial
+        if serial == self._synced:
+            return
+        stamp = (int(conn.execute("PRAGMA data_version").fetchone()[0]), self.store.commits)
+        if stamp != self._stamp:
             version = int(
-                conn.execute("SELECT version FROM poi_changes WHERE collection = ?", (t,)).fetchone()[0]
+                conn.execute(
+                    "SELECT version FROM poi_changes WHERE collection = ?", (self.spec.table,)
+                ).fetchone()[0]
             )
+            if version != self._version:
+                self._snapshot = None
+                self._cache.clear()
+                self._version = version
+            self._stamp = stamp
+        self._synced = serial
+
+    def _current(self) -> Snapshot | None:
+        """The snapshot of the committed state if it is built (never builds it)."""
+        if self.store.in_transaction():
+            return None
+        with self.store.reading() as conn:
+            self._sync(conn)
+            return self._snapshot
+
+    def _fresh_index(self) -> Snapshot:
+        """The in-memory snapshot of the current read snapshot, rebuilt when the collection changed.
+
+        Inside a write transaction it is built from uncommitted rows and not kept.
+        """
+        with self.store.reading() as conn:
             if self.store.in_transaction():
                 return self._build_index(conn)
-            if self._index is None or version != self._index_version:
-                self._index = self._build_index(conn)
-                self._index_version = version
-            return self._index
+            self._sync(conn)
+            if self._snapshot is None:
+                self._snapshot = self._build_index(conn)
+            return self._snapshot
 
-    def _build_index(self, conn: sqlite3.Connection) -> tuple[PointIndex, Codes]:
-        code_col = "category" if self.spec.table == "places" else "NULL"
-        rows = conn.execute(
-            f"SELECT fid, lon, lat, {code_col} FROM {self.spec.table} WHERE {LIVE} ORDER BY fid"  # noqa: S608
-        ).fetchall()
-        fids = np.fromiter((r[0] for r in rows), np.int64, len(rows))
-        lons = np.fromiter((r[1] for r in rows), np.float64, len(rows))
-        lats = np.fromiter((r[2] for r in rows), np.float64, len(rows))
-        labels = [r[3] for r in rows]
-        known = {c: i for i, c in enumerate(sorted({c for c in labels if c is not None}))}
-        codes = np.fromiter((known.get(c, -1) if c else -1 for c in labels), np.int64, len(rows))
-        return PointIndex(fids, lons, lats, codes), known
+    def _build_index(self, conn: sqlite3.Connection) -> Snapshot:
+        return build_snapshot(conn, self.spec.table, has_category=self.spec.table == "places")
 
 
 def _fids(rows: list[sqlite3.Row]) -> IntArray:

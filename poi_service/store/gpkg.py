@@ -13,15 +13,15 @@ SRS_WGS84 = 4326
 APPLICATION_ID = 0x47504B47  # 'GPKG'
 USER_VERSION = 10400  # GeoPackage 1.4
 
-_HEADER = struct.Struct("<2sBBi")  # magic, version, flags, srs_id
-_WKB_POINT = struct.Struct("<BIdd")  # byte order, type, x, y
+# Header (magic, version, flags, srs_id), then WKB (byte order, type, x, y); "<" means no padding.
+_POINT_BLOB = struct.Struct("<2sBBiBIdd")
 _ENVELOPE_DOUBLES = {0: 0, 1: 4, 2: 6, 3: 6, 4: 8}
 _POINT_FLAGS = 0b0000_0001  # little-endian header, no envelope, not empty
 
 
 def point_blob(lon: float, lat: float) -> bytes:
     """A GeoPackage geometry blob holding one WGS84 point."""
-    return _HEADER.pack(b"GP", 0, _POINT_FLAGS, SRS_WGS84) + _WKB_POINT.pack(1, 1, lon, lat)
+    return _POINT_BLOB.pack(b"GP", 0, _POINT_FLAGS, SRS_WGS84, 1, 1, lon, lat)
 
 
 def _envelope(blob: bytes | None) -> tuple[float, float, float, float] | None:

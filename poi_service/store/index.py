@@ -1,34 +1,97 @@
 """In-memory point index: a k-d tree on the unit sphere, refined by exact WGS84 geodesics.
 
-The tree finds candidates with a chord bound that can only over-include (poi_service.geo);
-every returned distance is the exact geodesic, so results are exact, not approximations.
+The tree works on sphere chords. A chord's sphere angle theta bounds the geodesic between
+R_MIN_M * theta and R_MAX_M * theta (poi_service.geo, about +-0.5 %), which decides most rows
+without a geodesic: exact ones (pyproj) are computed only for rows inside that margin of the radius
+and for the rows that can still be on the requested page. Totals, order and every returned distance
+are what exact geodesics to all rows give.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 from scipy.spatial import cKDTree
 
-from poi_service.geo import FloatArray, chord_upper, geodesic_lower_m, geodesic_m, to_xyz, unit_vector
+from poi_service.geo import (
+    R_MAX_M,
+    R_MIN_M,
+    FloatArray,
+    geodesics_m,
+    to_xyz,
+    unit_vector,
+)
 
 IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
+_EMPTY_I = np.empty(0, np.int64)
+_EMPTY_F = np.empty(0, np.float64)
 
 
 @dataclass(frozen=True, slots=True)
 class Neighbours:
-    """Row keys (fids) and geodesic distances, nearest first."""
+    """Row keys (fids) and geodesic distances, nearest first (ties by fid)."""
 
     fids: IntArray
     distances_m: FloatArray
 
 
-def _sorted(fids: IntArray, dist: FloatArray) -> Neighbours:
-    order = np.lexsort((fids, dist))  # ties broken by fid so pages are stable
-    return Neighbours(fids[order], dist[order])
+def _chord(theta: float) -> float:
+    return 2.0 * math.sin(min(theta, math.pi) / 2.0)
+
+
+def _widen(chord: float) -> float:
+    """The chord beyond which a row's lower bound exceeds the upper bound of a row at `chord`."""
+    return _chord(2.0 * math.asin(min(chord / 2.0, 1.0)) * _RATIO)
+
+
+_RATIO = R_MAX_M / R_MIN_M
+
+
+class Ball:
+    """The rows within a radius (membership exact), ordered by chord; exact distances on demand.
+
+    Everything is compared in chord space (chords grow with the sphere angle), so bounds are
+    scalar conversions and no per-row trigonometry is needed.
+    """
+
+    def __init__(self, index: PointIndex, lon: float, lat: float, pos: IntArray, chords: FloatArray,
+                 exact: FloatArray) -> None:  # fmt: skip
+        self._index, self._lon, self._lat = index, lon, lat
+        self._pos, self._chords, self._exact = pos, chords, exact  # exact: NaN where not computed yet
+
+    def __len__(self) -> int:
+        return len(self._pos)
+
+    @property
+    def fids(self) -> IntArray:
+        """Every member's fid (chord order)."""
+        fids: IntArray = self._index.fids[self._pos]
+        return fids
+
+    def keep(self, mask: npt.NDArray[np.bool_]) -> Ball:
+        """Only the members where mask is true (e.g. those matching further SQL conditions)."""
+        return Ball(self._index, self._lon, self._lat, self._pos[mask], self._chords[mask], self._exact[mask])
+
+    def page(self, offset: int, limit: int) -> Neighbours:
+        """Members offset .. offset + limit by (geodesic, fid)."""
+        m = min(offset + limit, len(self._pos))
+        if m <= offset:
+            return Neighbours(_EMPTY_I, _EMPTY_F)
+        # The m-th row's upper bound caps the m-th distance; rows whose lower bound exceeds it
+        # cannot be among the first m.
+        cut = int(np.searchsorted(self._chords, _widen(float(self._chords[m - 1])), "right"))
+        pos, exact = self._pos[:cut], self._exact[:cut]
+        todo = np.flatnonzero(np.isnan(exact))
+        if len(todo):
+            exact = exact.copy()
+            idx, at = self._index, pos[todo]
+            exact[todo] = geodesics_m(self._lon, self._lat, idx.lons[at].tolist(), idx.lats[at].tolist())
+        fids = self._index.fids[pos]
+        order = np.lexsort((fids, exact))[offset:m]
+        return Neighbours(fids[order], exact[order])
 
 
 class PointIndex:
@@ -45,17 +108,30 @@ class PointIndex:
     def __len__(self) -> int:
         return len(self.fids)
 
-    def within(self, lon: float, lat: float, radius_m: float, codes: tuple[int, ...] = ()) -> Neighbours:
+    def within(self, lon: float, lat: float, radius_m: float, codes: tuple[int, ...] = ()) -> Ball:
         """Every row within radius_m (geodesic) of the point, optionally only rows with these codes."""
         if self._tree is None:
-            return Neighbours(np.empty(0, np.int64), np.empty(0))
-        centre = unit_vector(lon, lat)
-        pos = np.asarray(self._tree.query_ball_point(centre, chord_upper(radius_m)), dtype=np.int64)
+            return Ball(self, lon, lat, _EMPTY_I, _EMPTY_F, _EMPTY_F)
+        centre = np.array(unit_vector(lon, lat))
+        # Sure in below chord `inner`, sure out above `outer`; geodesics decide in between.
+        inner, outer = _chord(radius_m / R_MAX_M), _chord(radius_m / R_MIN_M)
+        pos = np.asarray(self._tree.query_ball_point(centre, outer), dtype=np.int64)
         if codes:
             pos = pos[np.isin(self.codes[pos], codes)]
-        dist = geodesic_m(lon, lat, self.lons[pos], self.lats[pos])
-        keep = dist <= radius_m
-        return _sorted(self.fids[pos[keep]], dist[keep])
+        d = self._tree.data[pos] - centre
+        chords = np.sqrt(np.einsum("ij,ij->i", d, d))
+        order = np.argsort(chords, kind="stable")
+        pos, chords = pos[order], chords[order]
+        exact = np.full(len(pos), np.nan)
+        lo = int(np.searchsorted(chords, inner, "left"))
+        hi = int(np.searchsorted(chords, outer, "right"))
+        if hi == lo:
+            return Ball(self, lon, lat, pos[:lo], chords[:lo], exact[:lo])
+        at = pos[lo:hi]
+        exact[lo:hi] = geodesics_m(lon, lat, self.lons[at].tolist(), self.lats[at].tolist())
+        inside = np.ones(hi, np.bool_)
+        inside[lo:] = exact[lo:hi] <= radius_m
+        return Ball(self, lon, lat, pos[:hi][inside], chords[:hi][inside], exact[:hi][inside])
 
     def nearest(self, lon: float, lat: float, k: int, codes: tuple[int, ...] = ()) -> Neighbours:
         """The k rows nearest to the point (geodesic), optionally only rows with these codes."""
@@ -63,24 +139,19 @@ class PointIndex:
             return self._subset(codes).nearest(lon, lat, k)
         n = len(self.fids)
         if self._tree is None or k <= 0:
-            return Neighbours(np.empty(0, np.int64), np.empty(0))
-        centre = unit_vector(lon, lat)
-        want = min(n, max(2 * k, k + 8))
+            return Neighbours(_EMPTY_I, _EMPTY_F)
+        centre = np.array(unit_vector(lon, lat))
+        want = min(n, k + 8)
         while True:
             chords, pos = self._tree.query(centre, k=want)
-            chords = np.atleast_1d(chords)
-            pos = np.atleast_1d(pos).astype(np.int64)
-            dist = geodesic_m(lon, lat, self.lons[pos], self.lats[pos])
-            best = _sorted(self.fids[pos], dist)
-            if want >= n:
-                break
-            # Rows beyond the candidates are at least this far away; stop once that bound
-            # cannot beat the k-th exact distance, otherwise widen the candidate set.
-            bound = float(geodesic_lower_m(np.array([chords[-1]]))[0])
-            if len(best.fids) >= k and bound >= best.distances_m[k - 1]:
+            chords, pos = np.atleast_1d(chords), np.atleast_1d(pos).astype(np.int64)
+            cap = _widen(float(chords[min(k, want) - 1]))
+            # Rows past `want` have larger chords: done once the last one is beyond the cap.
+            if want >= n or chords[-1] > cap:
                 break
             want = min(n, want * 2)
-        return Neighbours(best.fids[:k], best.distances_m[:k])
+        cut = int(np.searchsorted(chords, cap, "right"))
+        return Ball(self, lon, lat, pos[:cut], chords[:cut], np.full(cut, np.nan)).page(0, k)
 
     def restrict(self, allowed: IntArray) -> PointIndex:
         """A smaller index over only the rows whose fid is in `allowed` (e.g. a text match)."""

@@ -6,9 +6,11 @@ Columns are plain scalars, so the same mapping serves SQLite and PostgreSQL. Fil
 
 from __future__ import annotations
 
+import os
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any, Generic, Protocol, TypeVar
 
 from poi_service.models import (
@@ -45,7 +47,19 @@ GEOCODE_COLUMNS = ("geocode_source", "geocode_precision", "geocode_confidence", 
 
 def new_id(external_key: str | None) -> str:
     """A stable id: derived from the external key when there is one, so re-imports keep ids."""
-    return str(uuid.uuid5(_ID_NAMESPACE, external_key) if external_key else uuid.uuid4())
+    if external_key:
+        return str(uuid.uuid5(_ID_NAMESPACE, external_key))
+    # uuid4's layout (version 4, RFC 4122 variant) without the UUID object: bulk imports make millions.
+    b = bytearray(os.urandom(16))
+    b[6] = b[6] & 0x0F | 0x40
+    b[8] = b[8] & 0x3F | 0x80
+    h = b.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+@lru_cache(maxsize=256)
+def _iso(at: datetime) -> str:
+    return at.isoformat()  # imports stamp all their rows with a few geocoding times
 
 
 def _geocoding_row(g: Geocoding) -> dict[str, Any]:
@@ -53,7 +67,7 @@ def _geocoding_row(g: Geocoding) -> dict[str, Any]:
         "geocode_source": g.source,
         "geocode_precision": g.precision.value,
         "geocode_confidence": g.confidence,
-        "geocoded_at": g.at.isoformat(),
+        "geocoded_at": _iso(g.at),
     }
 
 

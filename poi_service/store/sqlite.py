@@ -7,7 +7,8 @@ inside a write transaction reads through the writing connection and so sees its 
 Writers of several processes (`serve --workers N`) serialise on SQLite's write lock, waiting up
 to BUSY_TIMEOUT_MS. Radius and k-nearest queries go through an in-memory PointIndex that is
 rebuilt when the change counter (kept by triggers) moves, so writes made by other processes or
-workers are seen on the next query.
+workers are seen on the next query. The counter is only read when `PRAGMA data_version` on the
+read connection (any other connection's commit) or this store's own commit count has moved.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class SqliteStore:
         self.lock = threading.RLock()
         self._depth = 0
         self._writer: int | None = None  # thread that holds the open write transaction
+        self.commits = 0  # write transactions committed through this store (see SqliteReads._sync)
         with self.lock:
             # The GeoPackage header (application_id) is written before WAL so it lands in the
             # main file, where GDAL and QGIS read it.
@@ -63,6 +65,7 @@ class SqliteStore:
         self._reader.execute("PRAGMA cache_size = -65536")
         self.read_lock = threading.RLock()
         self._read_depth = 0
+        self.read_serial = 0  # counts read snapshots, so per-snapshot checks run once per snapshot
         self._places = SqliteCollection(self, PLACES)
         self._memberships = SqliteCollection(self, MEMBERSHIPS)
 
@@ -113,6 +116,7 @@ class SqliteStore:
                 raise
             else:
                 self.conn.execute("COMMIT")
+                self.commits += 1
             finally:
                 self._depth = 0
                 self._writer = None
@@ -137,6 +141,7 @@ class SqliteStore:
                 return
             self._reader.execute("BEGIN")
             self._read_depth = 1
+            self.read_serial += 1
             try:
                 yield self._reader
             finally:

@@ -169,16 +169,17 @@ class SqliteCollection(SqliteReads[R, D, F]):
         writes: list[dict[str, Any]] = []
         log: list[tuple[Any, ...]] = []
         for data in batch:
-            row = self._row(data, now)
+            cols = self.spec.to_row(data)
+            row = self._row(data, now, cols)
             before = stored.get(data.external_key) if data.external_key is not None else None
             if before is not None and before.deleted_at is None and same_data(self.spec, row, before):
                 continue
             writes.append(row)
             if before is None:
-                after = {"id": row["id"], "version": 1, **self.spec.to_row(data), "created_at": now,
-                         "updated_at": now, "deleted_at": None}  # fmt: skip
+                after = {"id": row["id"], "version": 1, **cols, "created_at": now, "updated_at": now,
+                         "deleted_at": None}  # fmt: skip
             else:
-                after = {"id": before.id, "version": before.version + 1, **self.spec.to_row(data),
+                after = {"id": before.id, "version": before.version + 1, **cols,
                          "created_at": before.created_at.isoformat(), "updated_at": now, "deleted_at": None}  # fmt: skip
             log.append(self._history_row("import", after["id"], after["version"], before, after, actor, now))
             if data.external_key is not None:  # a key repeated in the input updates its own first row
@@ -213,10 +214,12 @@ class SqliteCollection(SqliteReads[R, D, F]):
             HISTORY_INSERT, self._history_row(action, record.id, version, before, after, actor, now)
         )
 
-    def _row(self, data: D, now: str) -> dict[str, Any]:
-        """Column values of a write: the record's data plus id, timestamps, geometry, search text."""
+    def _row(self, data: D, now: str, cols: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Column values of a write: the record's data (`cols`, if already mapped) plus id,
+        timestamps, geometry, search text."""
         return {
-            **self.spec.to_row(data), "id": new_id(data.external_key), "created_at": now, "updated_at": now,
+            **(self.spec.to_row(data) if cols is None else cols), "id": new_id(data.external_key),
+            "created_at": now, "updated_at": now,
             "geom": point_blob(data.point.lon, data.point.lat), "search_text": fold_text(self.spec.document(data)),
         }  # fmt: skip
 

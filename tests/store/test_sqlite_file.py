@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from pathlib import Path
 
@@ -51,6 +52,44 @@ def test_second_connection_sees_writes(tmp_path: Path) -> None:
     writer.places.delete(added.id)
     assert reader.places.search(query).total == 0
     assert reader.places.nearest(centre, 3, PlaceFilter()) == []
+
+
+def test_in_memory_state_follows_every_kind_of_commit(tmp_path: Path) -> None:
+    """Index, record cache and area index are dropped after commits of this store, of another
+    store on the file and of a plain connection (what another worker's write looks like)."""
+    path = tmp_path / "poi.gpkg"
+    store = open_store(str(path), DATA_DIR)
+    other = open_store(str(path), DATA_DIR)
+    centre = Point(9.4, 54.8)
+    near = Query(PlaceFilter(), near=Near(centre, 50_000), limit=100)
+    data = random_places(1)[0]
+    assert data.address.ags is not None
+    area = Query(PlaceFilter(), area=data.address.ags[:5], limit=100)  # its district
+    added = store.places.add(dataclasses.replace(data, point=centre))
+
+    def names() -> set[str]:
+        return {h.record.name for h in store.places.search(near).hits}
+
+    assert names() == {added.name}  # builds the index and caches the record
+    assert store.places.nearest(centre, 1, PlaceFilter())[0].record.name == added.name
+    assert [h.record.id for h in store.places.search(area).hits] == [added.id]
+    store.places.update(added.id, dataclasses.replace(data, name="eigene", point=centre))
+    assert names() == {"eigene"}
+    assert store.places.nearest(centre, 1, PlaceFilter())[0].record.name == "eigene"
+    other.places.update(added.id, dataclasses.replace(data, name="fremde", point=centre))
+    assert names() == {"fremde"}
+    raw = sqlite3.connect(path)
+    with raw:
+        raw.execute("UPDATE places SET name = 'roh' WHERE id = ?", (added.id,))
+    raw.close()
+    assert names() == {"roh"}
+    assert [h.record.name for h in store.places.search(area).hits] == ["roh"]
+    other.places.delete(added.id)
+    assert names() == set()
+    assert store.places.search(area).total == 0
+    assert store.places.nearest(centre, 3, PlaceFilter()) == []
+    other.close()
+    store.close()
 
 
 def test_refuses_newer_schema(tmp_path: Path) -> None:
