@@ -34,7 +34,7 @@ class Builds:
 
 
 def kept_value(store: Store) -> str | None:
-    return store.cache_get(persist.PROVIDER, maps_routes._kept_key())
+    return store.cache_get(persist.PROVIDER, persist.places_key())
 
 
 def wait_for_kept(store: Store, previous: str | None = None) -> str:

@@ -88,9 +88,9 @@ _warming_lock = threading.Lock()  # not _lock: that one is held while a layer is
 
 def warm(data_dir: Path, levels: tuple[Level, ...]) -> None:
     """Computes levels in a background thread, each once per process, so no visitor waits for them.
-    The server warms the state and district levels at startup (well under a second) and municipalities
-    (about 1.5 s of CPU, only drawn from zoom 10) when districts are first asked for: doing all at
-    startup would compete with the first visitor's requests for the interpreter."""
+    The server warms states at startup (50 ms), districts when states are first asked for and
+    municipalities (1.5 s of CPU, drawn from zoom 10) when districts are: all three at startup would
+    compete with the first visitor's requests for the interpreter."""
     with _warming_lock:
         todo = tuple(level for level in levels if (data_dir, level) not in _warming)
         _warming.update((data_dir, level) for level in todo)

@@ -15,11 +15,18 @@ import logging
 import time
 from typing import Protocol
 
+from poi_service.maps import assets
 from poi_service.maps.cache import Prepared, etag_of
 
 log = logging.getLogger("poi_service.maps")
 PROVIDER = "poi-maps"
 FORMAT = "1"
+
+
+def places_key() -> str:
+    """The key of the unfiltered places payload: by script version, so a payload kept by an older release
+    is never fed to newer scripts."""
+    return "places:" + assets.packages()["poi-maps"].version
 
 
 class KeyValue(Protocol):

@@ -57,11 +57,6 @@ PLACES_KEY = ("places", (), None, None)  # the unfiltered resident map: (kind, c
 log = logging.getLogger("poi_service.maps")
 
 
-def _kept_key() -> str:
-    # the script version: a payload kept by an older release is not fed to newer scripts
-    return "places:" + assets.packages()["poi-maps"].version
-
-
 def _all_places(s: Services) -> object:
     return places_payload(select_places(s.store, PlaceFilter()), s.vocabulary)
 
@@ -72,7 +67,7 @@ def _build_later(cache_: PayloadCache, s: Services, token: int) -> None:
         cache_.get(PLACES_KEY, token, lambda: _all_places(s))
     except Exception:  # the first request builds it then
         log.warning("map payload warm-up failed", exc_info=True)
-    basemap.warm(s.settings.data_dir, (Level.STATE, Level.DISTRICT))
+    basemap.warm(s.settings.data_dir, (Level.STATE,))
 
 
 @asynccontextmanager
@@ -104,8 +99,8 @@ def _cache(app: Any) -> PayloadCache:
         services: Services | None = getattr(app.state, "services", None)
         if services is not None:
             store, ttl = services.store, cache_.ttl_s
-            cache_.keep(PLACES_KEY, Keeper(lambda token: persist.load(store, _kept_key(), token, ttl),
-                                           lambda p: persist.save(store, _kept_key(), p)))  # fmt: skip
+            cache_.keep(PLACES_KEY, Keeper(lambda token: persist.load(store, persist.places_key(), token, ttl),
+                                           lambda p: persist.save(store, persist.places_key(), p)))  # fmt: skip
         app.state.maps_cache = cache_
     return cache_
 
@@ -279,8 +274,8 @@ async def basemap_layer(
 ) -> Response:  # fmt: skip
     """Simplified, rounded state/district/municipality outlines (municipalities only by bbox)."""
     data_dir = services.settings.data_dir
-    if level == Level.DISTRICT:  # the visitor zooms in: municipalities come next
-        basemap.warm(data_dir, (Level.MUNICIPALITY,))
+    if level != Level.MUNICIPALITY:  # the next level is the next a visitor zooming in asks for
+        basemap.warm(data_dir, (Level.DISTRICT if level == Level.STATE else Level.MUNICIPALITY,))
     if level != Level.MUNICIPALITY and bbox is None:
         layer = await run_in_threadpool(basemap.layer, data_dir, level)
         return _json(request, Prepared(layer.body, layer.body_gz, f'"{level.value}-{len(layer.body)}"', 0, 0),
