@@ -4,7 +4,9 @@ Reading every place back from the store takes seconds at 100k places (about 40 Â
 building the full models), so a restarted server would make its first visitor wait for that. Instead
 the last build is kept in the store's key-value cache (the `cache_get`/`cache_put` pair of the store
 protocol, so it works on every backend and travels with the data it was derived from) and served at
-once when the record count still matches; the cache's TTL refreshes it in the background as usual.
+once when the record count still matches. It counts as built when it is taken: the TTL refresh that
+reads the store comes ttl_s later, not while the first visitors' browsers are busy rendering (an edit
+made while the server was down that kept the count shows after that refresh, as edits do anyway).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from poi_service.maps.cache import Prepared, etag_of
 
 log = logging.getLogger("poi_service.maps")
 PROVIDER = "poi-maps"
-FORMAT = "1"
+FORMAT = "2"
 
 
 def places_key() -> str:
@@ -37,35 +39,33 @@ class KeyValue(Protocol):
     def cache_put(self, provider: str, key: str, value: str) -> None: ...
 
 
-def dump(prepared: Prepared, wall_time: float) -> str:
-    """One text value: format, token, build time (epoch s) and the gzipped body in base64."""
-    body = base64.b64encode(prepared.body_gz).decode("ascii")
-    return f"{FORMAT}\n{prepared.token}\n{wall_time:.3f}\n{body}"
+def dump(prepared: Prepared) -> str:
+    """One text value: format, token and the gzipped body in base64."""
+    return f"{FORMAT}\n{prepared.token}\n" + base64.b64encode(prepared.body_gz).decode("ascii")
 
 
-def parse(value: str, token: int, ttl_s: float) -> Prepared | None:
-    """The kept payload if it was built for this token; its age carries over, so an old one is refreshed."""
+def parse(value: str, token: int) -> Prepared | None:
+    """The kept payload if it was built for this token."""
     try:
-        fmt, kept_token, built, body64 = value.split("\n", 3)
+        fmt, kept_token, body64 = value.split("\n", 2)
         if fmt != FORMAT or int(kept_token) != token:
             return None
         body_gz = base64.b64decode(body64, validate=True)
         body = gzip.decompress(body_gz)
-        age = min(max(0.0, time.time() - float(built)), ttl_s + 1)
     except (ValueError, OSError, EOFError):
         return None
-    return Prepared(body, body_gz, etag_of(body), time.monotonic() - age, token)
+    return Prepared(body, body_gz, etag_of(body), time.monotonic(), token)
 
 
-def load(store: KeyValue, key: str, token: int, ttl_s: float) -> Prepared | None:
+def load(store: KeyValue, key: str, token: int) -> Prepared | None:
     """The payload kept under key for this token, or None."""
     value = store.cache_get(PROVIDER, key)
-    return None if value is None else parse(value, token, ttl_s)
+    return None if value is None else parse(value, token)
 
 
 def save(store: KeyValue, key: str, prepared: Prepared) -> None:
     """Keeps a payload; failures (a read-only database, a closing store) only cost the next restart."""
     try:
-        store.cache_put(PROVIDER, key, dump(prepared, time.time()))
+        store.cache_put(PROVIDER, key, dump(prepared))
     except Exception:
         log.warning("could not keep the map payload in the store", exc_info=True)

@@ -98,8 +98,8 @@ def _cache(app: Any) -> PayloadCache:
         cache_ = PayloadCache()
         services: Services | None = getattr(app.state, "services", None)
         if services is not None:
-            store, ttl = services.store, cache_.ttl_s
-            cache_.keep(PLACES_KEY, Keeper(lambda token: persist.load(store, persist.places_key(), token, ttl),
+            store = services.store
+            cache_.keep(PLACES_KEY, Keeper(lambda token: persist.load(store, persist.places_key(), token),
                                            lambda p: persist.save(store, persist.places_key(), p)))  # fmt: skip
         app.state.maps_cache = cache_
     return cache_
