@@ -14,7 +14,7 @@ import numpy as np
 import orjson
 import shapely
 
-from poi_service.boundaries import Boundaries, Level
+from poi_service.boundaries import Level, level_areas
 
 # (simplification tolerance in degrees, decimals kept): states are drawn below zoom 7, districts at
 # 7-9, municipalities from zoom 10 (where one pixel is about 100 m).
@@ -47,7 +47,7 @@ _lock = threading.Lock()
 @cache
 def _layer(data_dir: Path, level: Level) -> Layer:
     tolerance, decimals = DETAIL[level]
-    areas = [a for a in Boundaries.load(data_dir).areas if a.level == level]
+    areas = level_areas(data_dir, level)
     simple = shapely.simplify(
         np.array([a.geometry for a in areas], dtype=object), tolerance, preserve_topology=True
     )
@@ -82,16 +82,26 @@ def within(data_dir: Path, level: Level, bbox: tuple[float, float, float, float]
     return collection(picked), len(picked)
 
 
-def warm(data_dir: Path) -> threading.Thread:
-    """Computes every level in a background thread (about 4 s of CPU), so no visitor waits for it."""
+_warming: set[tuple[Path, Level]] = set()
+_warming_lock = threading.Lock()  # not _lock: that one is held while a layer is computed
+
+
+def warm(data_dir: Path, levels: tuple[Level, ...]) -> None:
+    """Computes levels in a background thread, each once per process, so no visitor waits for them.
+    The server warms states at startup (50 ms), districts when states are first asked for and
+    municipalities (1.5 s of CPU, drawn from zoom 10) when districts are: all three at startup would
+    compete with the first visitor's requests for the interpreter."""
+    with _warming_lock:
+        todo = tuple(level for level in levels if (data_dir, level) not in _warming)
+        _warming.update((data_dir, level) for level in todo)
+    if not todo:
+        return
 
     def run() -> None:
         try:
-            for level in DETAIL:
+            for level in todo:
                 layer(data_dir, level)
         except Exception:
             logging.getLogger("poi_service.maps").warning("basemap warm-up failed", exc_info=True)
 
-    thread = threading.Thread(target=run, name="poi-maps-basemap", daemon=True)
-    thread.start()
-    return thread
+    threading.Thread(target=run, name="poi-maps-basemap", daemon=True).start()

@@ -1,5 +1,6 @@
 """Prepared map payloads (JSON, gzip, ETag) kept per app: a 100k-place payload takes seconds to read
-from the store, so it is built once and refreshed in the background.
+from the store, so it is built once and refreshed in the background (and, for the default payload,
+kept in the store between restarts: maps/persist.py).
 
 An entry is fresh while the record count is unchanged and it is younger than `ttl_s`; a changed count
 rebuilds at once (new and deleted records show immediately), an old entry is served while a background
@@ -37,10 +38,22 @@ def prepare(value: object, token: int) -> Prepared:
     return prepare_bytes(orjson.dumps(value), token)
 
 
+def etag_of(body: bytes) -> str:
+    """A strong ETag from the body's content."""
+    return '"' + hashlib.sha256(body).hexdigest()[:24] + '"'
+
+
 def prepare_bytes(body: bytes, token: int = 0) -> Prepared:
     """Compresses a serialised body once."""
-    etag = '"' + hashlib.sha256(body).hexdigest()[:24] + '"'
-    return Prepared(body, gzip.compress(body, 5), etag, time.monotonic(), token)
+    return Prepared(body, gzip.compress(body, 5), etag_of(body), time.monotonic(), token)
+
+
+@dataclass(frozen=True, slots=True)
+class Keeper:
+    """Where a payload is kept between restarts: load(token) gives the kept one or None, save keeps one."""
+
+    load: Callable[[int], Prepared | None]
+    save: Callable[[Prepared], None]
 
 
 class PayloadCache:
@@ -53,6 +66,23 @@ class PayloadCache:
         self._lock = threading.Lock()
         self._building: set[Hashable] = set()
         self._build_lock = threading.Lock()  # one build at a time: two cold requests share one build
+        self._keepers: dict[Hashable, Keeper] = {}
+
+    def keep(self, key: Hashable, keeper: Keeper) -> None:
+        """A process without an entry for key starts from the kept payload; changed builds are saved."""
+        self._keepers[key] = keeper
+
+    def restore(self, key: Hashable, token: int) -> bool:
+        """Takes the kept payload for key and token if there is no entry yet (no build); True if there is one."""
+        keeper = self._keepers.get(key)
+        with self._build_lock:
+            with self._lock:
+                if key in self._entries:
+                    return True
+            kept = keeper.load(token) if keeper is not None else None
+            if kept is not None:
+                self._put(key, kept)
+        return kept is not None
 
     def get(self, key: Hashable, token: int, build: Callable[[], object]) -> Prepared:
         """The payload for key; `token` (e.g. the record count) must match, `build` makes the value."""
@@ -61,26 +91,35 @@ class PayloadCache:
             if entry is not None:
                 self._entries[key] = self._entries.pop(key)  # most recently used last
         if entry is None or entry.token != token:
-            return self._build(key, token, build)
+            return self._build(key, token, build, entry)
         if time.monotonic() - entry.built_at > self.ttl_s:
-            self._refresh_later(key, token, build)
+            self._refresh_later(key, token, build, entry)
         return entry
 
-    def _build(self, key: Hashable, token: int, build: Callable[[], object]) -> Prepared:
-        since = time.monotonic()
+    def _build(
+        self, key: Hashable, token: int, build: Callable[[], object], seen: Prepared | None
+    ) -> Prepared:
+        keeper = self._keepers.get(key)
         with self._build_lock:
             with self._lock:
-                done = self._entries.get(key)
-            if done is not None and done.token == token and done.built_at >= since:
-                return done  # built by another request while this one waited
-            prepared = prepare(build(), token)
+                old = self._entries.get(key)
+            if old is not seen and old is not None and old.token == token:
+                return old  # made by another request while this one waited
+            # a kept payload only stands in for a first build: a refresh must read the store
+            kept = keeper.load(token) if keeper is not None and old is None else None
+            prepared = kept or prepare(build(), token)
+        self._put(key, prepared)
+        if keeper is not None and kept is None and (old is None or old.etag != prepared.etag):
+            threading.Thread(target=keeper.save, args=(prepared,), name="poi-maps-keep", daemon=True).start()
+        return prepared
+
+    def _put(self, key: Hashable, prepared: Prepared) -> None:
         with self._lock:
             self._entries[key] = prepared
             while len(self._entries) > self.max_entries:
                 self._entries.pop(next(iter(self._entries)))
-        return prepared
 
-    def _refresh_later(self, key: Hashable, token: int, build: Callable[[], object]) -> None:
+    def _refresh_later(self, key: Hashable, token: int, build: Callable[[], object], seen: Prepared) -> None:
         with self._lock:
             if key in self._building:
                 return
@@ -88,7 +127,7 @@ class PayloadCache:
 
         def run() -> None:
             try:
-                self._build(key, token, build)
+                self._build(key, token, build, seen)
             except Exception:  # the store may be closing; the old entry stays
                 log.exception("map payload refresh failed")
             finally:
@@ -96,16 +135,3 @@ class PayloadCache:
                     self._building.discard(key)
 
         threading.Thread(target=run, name="poi-maps-refresh", daemon=True).start()
-
-    def warm(self, key: Hashable, token: Callable[[], int], build: Callable[[], object]) -> threading.Thread:
-        """Builds an entry in a background thread (at startup), so the first visitor finds it ready."""
-
-        def run() -> None:
-            try:
-                self.get(key, token(), build)
-            except Exception:
-                log.warning("map payload warm-up failed", exc_info=True)
-
-        thread = threading.Thread(target=run, name="poi-maps-warm", daemon=True)
-        thread.start()
-        return thread

@@ -38,7 +38,10 @@ def _safe_phone(e164: str) -> str | None:
 
 def _sort_key(name: str) -> tuple[bytes, str]:
     """Case- and accent-insensitive order ('Ärztehaus' next to 'Arzt'), fast enough for 100k names."""
-    return unicodedata.normalize("NFKD", name.casefold()).encode("ascii", "ignore"), name
+    folded = name.casefold()
+    if folded.isascii():  # NFKD would change nothing
+        return folded.encode("ascii"), name
+    return unicodedata.normalize("NFKD", folded).encode("ascii", "ignore"), name
 
 
 def _pair(first: str | None, second: str | None) -> str:

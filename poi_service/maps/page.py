@@ -4,6 +4,7 @@ templates, plus the strict Content-Security-Policy that matches the rendered pag
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,7 @@ class MapParts:
     script: str
 
 
+@lru_cache(maxsize=64)  # the same few views again and again; rendering a folium figure takes ~20 ms
 def folium_parts(assets: AssetUrls, *, label: str, cluster: bool, center: tuple[float, float] = GERMANY,
                  zoom: int = 6, min_zoom: int = 3) -> MapParts:  # fmt: skip
     """Builds the Folium map with self-hosted Leaflet (and markercluster) and renders its parts."""

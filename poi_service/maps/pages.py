@@ -68,7 +68,7 @@ def places_page(settings: Settings, target: Target, *, lang: Lang, nav: list[Lin
         "embed.html" if embed else "places.html", lang=lang, assets=target.assets, parts=parts, config=config,
         settings=settings, frame_ancestors=frame_ancestors, meta_csp=target.static, page="embed" if embed else "places",
         title=t["embed_title" if embed else "places_title"], nav=nav, nav_label=NAV_LABEL[lang], q=q,
-        full_map_url=full_map_url, noscript=NOSCRIPT[lang], extra_scripts=target.scripts,
+        full_map_url=full_map_url, noscript=NOSCRIPT[lang], extra_scripts=target.scripts, preload=data_url,
     )  # fmt: skip
 
 
@@ -84,7 +84,7 @@ def alliance_page(settings: Settings, target: Target, *, lang: Lang, nav: list[L
         "alliance.html", lang=lang, assets=target.assets, parts=parts, config=config, settings=settings,
         frame_ancestors=frame_ancestors, meta_csp=target.static, page="alliance", title=t["alliance_title"],
         nav=nav, nav_label=NAV_LABEL[lang], alliances=alliances, noscript=NOSCRIPT[lang],
-        extra_scripts=target.scripts,
+        extra_scripts=target.scripts, preload=data_url,
     )  # fmt: skip
 
 

@@ -52,6 +52,8 @@ def test_resident_map(page: Any, site: Site) -> None:
     assert page.locator(".poi-cluster").count() + page.locator("img.poi-pin").count() > 3
     assert page.locator("#poi-list li.poi-item").count() == 50
     assert page.locator("#poi-status").inner_text() == "153 von 153 Orten"
+    # the data preloaded from <head> (while the scripts load) is the one the script uses: one request
+    assert [u for u in rec.requests if "data.json" in u] == [site.url + "/maps/places/data.json"]
     assert unnamed_controls(page) == []
     assert page.locator(".leaflet-control-zoom-in").get_attribute("aria-label") == "Vergrößern"
     screenshot(page, "maps-places-desktop")

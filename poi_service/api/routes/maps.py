@@ -4,6 +4,8 @@ and the self-hosted front-end assets. Pages carry a strict CSP; nothing is loade
 from __future__ import annotations
 
 import gzip
+import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import cache
@@ -19,8 +21,8 @@ from poi_service.api.deps import Services, ServicesDep
 from poi_service.api.routes.places import Category, Text
 from poi_service.boundaries import Boundaries, Level
 from poi_service.errors import NotFound
-from poi_service.maps import assets, basemap
-from poi_service.maps.cache import PayloadCache, Prepared, prepare_bytes
+from poi_service.maps import assets, basemap, persist
+from poi_service.maps.cache import Keeper, PayloadCache, Prepared, prepare_bytes
 from poi_service.maps.data import members_payload, places_payload, select_places
 from poi_service.maps.html import frame_sources
 from poi_service.maps.i18n import Lang, texts
@@ -51,16 +53,39 @@ PAGE_HEADERS = {
 }
 
 
+PLACES_KEY = ("places", (), None, None)  # the unfiltered resident map: (kind, categories, text, near)
+log = logging.getLogger("poi_service.maps")
+
+
+def _all_places(s: Services) -> object:
+    return places_payload(select_places(s.store, PlaceFilter()), s.vocabulary)
+
+
+def _build_later(cache_: PayloadCache, s: Services, token: int) -> None:
+    """The places payload when none was kept (seconds at 100k places), then the basemap."""
+    try:
+        cache_.get(PLACES_KEY, token, lambda: _all_places(s))
+    except Exception:  # the first request builds it then
+        log.warning("map payload warm-up failed", exc_info=True)
+    basemap.warm(s.settings.data_dir, (Level.STATE,))
+
+
 @asynccontextmanager
 async def _warm_up(app: FastAPI) -> AsyncIterator[None]:
-    """Prepares the default map payloads and the basemap in the background when the server starts."""
-    services: Services | None = getattr(app.state, "services", None)
-    if services is not None:
+    """Before serving: compiles the page templates and takes the kept places payload (both well under a
+    second), so the first visitor after a restart waits for neither; the rest runs in the background."""
+    s: Services | None = getattr(app.state, "services", None)
+    if s is not None:
         cache_ = _cache(app)
-        s = services
-        cache_.warm(("places", (), None, None), s.store.places.count,
-                    lambda: places_payload(select_places(s.store, PlaceFilter()), s.vocabulary))  # fmt: skip
-        basemap.warm(s.settings.data_dir)
+        places_page(s.settings, _target_at(""), lang="de", nav=[], data_url="")
+        token = await run_in_threadpool(s.store.places.count)
+        try:
+            await run_in_threadpool(cache_.restore, PLACES_KEY, token)
+        except Exception:  # an unreadable kept payload is rebuilt below
+            log.warning("could not read the kept map payload", exc_info=True)
+        threading.Thread(
+            target=_build_later, args=(cache_, s, token), name="poi-maps-warm", daemon=True
+        ).start()
     yield
 
 
@@ -71,6 +96,11 @@ def _cache(app: Any) -> PayloadCache:
     cache_: PayloadCache | None = getattr(app.state, "maps_cache", None)
     if cache_ is None:
         cache_ = PayloadCache()
+        services: Services | None = getattr(app.state, "services", None)
+        if services is not None:
+            store = services.store
+            cache_.keep(PLACES_KEY, Keeper(lambda token: persist.load(store, persist.places_key(), token),
+                                           lambda p: persist.save(store, persist.places_key(), p)))  # fmt: skip
         app.state.maps_cache = cache_
     return cache_
 
@@ -115,7 +145,10 @@ def _zoom(zoom: int | None) -> int | None:
 
 
 def _target(request: Request) -> Target:
-    root = _root(request)
+    return _target_at(_root(request))
+
+
+def _target_at(root: str) -> Target:
     spec = served_basemap()
     return Target(
         assets.asset_urls(root + "/static"), basemap={k: {"url": root + v["url"]} for k, v in spec.items()}
@@ -204,7 +237,7 @@ async def places_data(
         if point is None:
             raise params.invalid("radius_m", "needs center")
         near = Near(Point(point[1], point[0]), params.radius(radius_m, s.settings))
-    key = ("places", flt.categories, flt.text, near)
+    key = ("places", flt.categories, flt.text, near)  # PLACES_KEY without conditions
 
     def build() -> object:
         return places_payload(select_places(s.store, flt, near), s.vocabulary)
@@ -241,6 +274,8 @@ async def basemap_layer(
 ) -> Response:  # fmt: skip
     """Simplified, rounded state/district/municipality outlines (municipalities only by bbox)."""
     data_dir = services.settings.data_dir
+    if level != Level.MUNICIPALITY:  # the next level is the next a visitor zooming in asks for
+        basemap.warm(data_dir, (Level.DISTRICT if level == Level.STATE else Level.MUNICIPALITY,))
     if level != Level.MUNICIPALITY and bbox is None:
         layer = await run_in_threadpool(basemap.layer, data_dir, level)
         return _json(request, Prepared(layer.body, layer.body_gz, f'"{level.value}-{len(layer.body)}"', 0, 0),

@@ -15,7 +15,9 @@
   var ref = null, refKind = null, refMarker = null, cluster = null, ready = false, pending = null;
   var popup = L.popup({maxWidth: 320, autoPanPadding: [16, 16], className: 'poi-popup-wrap'});
   var returnFocus = null, lastAdded = [];
-  window.poiMapState = {ready: false};
+  /* t: milliseconds since navigation start of each step of the first render (read by bench/map_bench.py) */
+  window.poiMapState = {ready: false, t: {}};
+  function mark(step) { window.poiMapState.t[step] = Math.round(performance.now()); }
 
   P.label(map, cfg);
   P.attribution(map, cfg);
@@ -54,6 +56,7 @@
   }
 
   function markReady() {
+    mark('ready');
     window.poiMapState.ready = true;
     window.poiMapState.readyAt = performance.now();
     window.poiMapState.markers = n;
@@ -290,6 +293,7 @@
   /* -- start ---------------------------------------------------------------------------------- */
 
   function init(data) {
+    mark('data');
     D = data; n = D.n;
     D.cat = new Int16Array(n); D.prec = new Int8Array(n); D.addr = new Array(n);
     for (var j = 0; j < n; j++) {
@@ -324,6 +328,7 @@
       if (lat < minLat) minLat = lat; if (lat > maxLat) maxLat = lat;
       if (lon < minLon) minLon = lon; if (lon > maxLon) maxLon = lon;
     }
+    mark('markers');
     cluster.on('click', function (e) { if (e.layer && e.layer.i !== undefined) openPopup(e.layer.i, false); });
     cluster.on('keypress', function (e) {
       var key = e.originalEvent && e.originalEvent.key;
@@ -362,6 +367,7 @@
     }
     ready = true;
     refresh();
+    mark('list');
   }
 
   load().then(init).catch(function (err) {

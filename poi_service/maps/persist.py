@@ -1,0 +1,71 @@
+"""The resident map's default payload kept in the store between restarts.
+
+Reading every place back from the store takes seconds at 100k places (about 40 µs a record, mostly
+building the full models), so a restarted server would make its first visitor wait for that. Instead
+the last build is kept in the store's key-value cache (the `cache_get`/`cache_put` pair of the store
+protocol, so it works on every backend and travels with the data it was derived from) and served at
+once when the record count still matches. It counts as built when it is taken: the TTL refresh that
+reads the store comes ttl_s later, not while the first visitors' browsers are busy rendering (an edit
+made while the server was down that kept the count shows after that refresh, as edits do anyway).
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import logging
+import time
+from typing import Protocol
+
+from poi_service.maps import assets
+from poi_service.maps.cache import Prepared, etag_of
+
+log = logging.getLogger("poi_service.maps")
+PROVIDER = "poi-maps"
+FORMAT = "2"
+
+
+def places_key() -> str:
+    """The key of the unfiltered places payload: by script version, so a payload kept by an older release
+    is never fed to newer scripts."""
+    return "places:" + assets.packages()["poi-maps"].version
+
+
+class KeyValue(Protocol):
+    """The part of the store this module uses."""
+
+    def cache_get(self, provider: str, key: str) -> str | None: ...
+
+    def cache_put(self, provider: str, key: str, value: str) -> None: ...
+
+
+def dump(prepared: Prepared) -> str:
+    """One text value: format, token and the gzipped body in base64."""
+    return f"{FORMAT}\n{prepared.token}\n" + base64.b64encode(prepared.body_gz).decode("ascii")
+
+
+def parse(value: str, token: int) -> Prepared | None:
+    """The kept payload if it was built for this token."""
+    try:
+        fmt, kept_token, body64 = value.split("\n", 2)
+        if fmt != FORMAT or int(kept_token) != token:
+            return None
+        body_gz = base64.b64decode(body64, validate=True)
+        body = gzip.decompress(body_gz)
+    except (ValueError, OSError, EOFError):
+        return None
+    return Prepared(body, body_gz, etag_of(body), time.monotonic(), token)
+
+
+def load(store: KeyValue, key: str, token: int) -> Prepared | None:
+    """The payload kept under key for this token, or None."""
+    value = store.cache_get(PROVIDER, key)
+    return None if value is None else parse(value, token)
+
+
+def save(store: KeyValue, key: str, prepared: Prepared) -> None:
+    """Keeps a payload; failures (a read-only database, a closing store) only cost the next restart."""
+    try:
+        store.cache_put(PROVIDER, key, dump(prepared))
+    except Exception:
+        log.warning("could not keep the map payload in the store", exc_info=True)
