@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,20 @@ def test_a_restarted_server_serves_the_kept_payload(tmp_path: Path, monkeypatch:
         wait_for_kept(store, kept)
     assert builds.calls == 2
     assert json.loads(grown.content)["n"] == json.loads(first.content)["n"] + 1
+    store.close()
+
+
+def test_an_edit_that_keeps_the_count_shows_on_the_next_request(tmp_path: Path) -> None:
+    store = map_store(tmp_path / "maps.gpkg")
+    settings = Settings(database_url=str(tmp_path / "maps.gpkg"))
+    [row] = random_places(1, seed=770077)
+    victim = store.places.add(row, actor="test")
+    with serve(create_app(settings, store)) as url:
+        before = data(url)
+        assert "Umbenannt im Test" not in before.text
+        store.places.update(victim.id, replace(row, name="Umbenannt im Test"), actor="test")
+        after = data(url)  # no TTL wait: the data version moved
+    assert "Umbenannt im Test" in after.text and after.headers["etag"] != before.headers["etag"]
     store.close()
 
 

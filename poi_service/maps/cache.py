@@ -2,9 +2,9 @@
 from the store, so it is built once and refreshed in the background (and, for the default payload,
 kept in the store between restarts: maps/persist.py).
 
-An entry is fresh while the record count is unchanged and it is younger than `ttl_s`; a changed count
-rebuilds at once (new and deleted records show immediately), an old entry is served while a background
-thread rebuilds it (edits show within ttl_s).
+An entry is fresh while its token, the collection's `data_version()` (which moves with every committed
+write, from any worker or host), is unchanged: a changed token rebuilds at once, so every edit shows on
+the next request. Entries older than `ttl_s` are also rebuilt in the background (a safety net).
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ class PayloadCache:
         return kept is not None
 
     def get(self, key: Hashable, token: int, build: Callable[[], object]) -> Prepared:
-        """The payload for key; `token` (e.g. the record count) must match, `build` makes the value."""
+        """The payload for key; `token` (the collection's data_version) must match, `build` makes the value."""
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None:

@@ -4,9 +4,9 @@ Reading every place back from the store takes seconds at 100k places (about 40 Â
 building the full models), so a restarted server would make its first visitor wait for that. Instead
 the last build is kept in the store's key-value cache (the `cache_get`/`cache_put` pair of the store
 protocol, so it works on every backend and travels with the data it was derived from) and served at
-once when the record count still matches. It counts as built when it is taken: the TTL refresh that
-reads the store comes ttl_s later, not while the first visitors' browsers are busy rendering (an edit
-made while the server was down that kept the count shows after that refresh, as edits do anyway).
+once when it was built at the store's current `data_version()` (so any write since, even one made while
+the server was down, makes it stale). It counts as built when it is taken: the TTL refresh that reads
+the store comes ttl_s later, not while the first visitors' browsers are busy rendering.
 """
 
 from __future__ import annotations

@@ -192,6 +192,10 @@ class Collection(Protocol[R, D_contra, F]):
     def iter_all(self) -> Iterator[R]:
         """Every record, in id order (exports)."""
 
+    def data_version(self) -> int:
+        """A counter that grows with every committed change of this collection, seen alike by
+        every process sharing the store: the key of data derived from it (map payloads)."""
+
 
 class Store(Protocol):
     """A storage backend: places and memberships, a geocoding cache, transactions."""

@@ -309,6 +309,15 @@ class SqliteReads(Generic[R, D, F]):
             self._stamp = stamp
         self._synced = serial
 
+    def data_version(self) -> int:
+        """The collection's change counter (poi_changes) as of this read."""
+        with self.store.reading() as conn:
+            if self.store.in_transaction():  # uncommitted: read it, keep no state
+                row = conn.execute("SELECT version FROM poi_changes WHERE collection = ?", (self.spec.table,))
+                return int(row.fetchone()[0])
+            self._sync(conn)
+            return self._version
+
     def _current(self) -> Snapshot | None:
         """The snapshot of the committed state if it is built (never builds it)."""
         if self.store.in_transaction():

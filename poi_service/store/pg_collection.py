@@ -48,6 +48,10 @@ R_SPHERE_M = 6_371_008.771415
 SPHERE_PAD = R_SPHERE_M / R_LOW_M
 BATCH = 1000
 LIVE = "deleted_at IS NULL"
+# Counters of committed changes. A sequence or timestamps would not do: they are taken before
+# commit, so a transaction committing late could leave the maximum unchanged.
+CHANGE_VERSION = "SELECT version FROM poi_changes WHERE collection = %s"
+CHANGE_BUMP = "UPDATE poi_changes SET version = version + 1 WHERE collection = %s"
 POINT_SQL = "ST_SetSRID(ST_MakePoint(%s, %s), 4326)"
 
 
@@ -89,6 +93,12 @@ class PgReads(Generic[R, D, F]):
         with self.store.reading() as conn:
             row = conn.execute(f"SELECT count(*) AS n FROM {self.spec.table} WHERE {LIVE}").fetchone()  # noqa: S608
         return int(row["n"]) if row else 0
+
+    def data_version(self) -> int:
+        """The collection's change counter (poi_changes, bumped by every write transaction)."""
+        with self.store.reading() as conn:
+            row = conn.execute(CHANGE_VERSION, (self.spec.table,)).fetchone()
+        return int(row["version"]) if row else 0
 
     def iter_all(self) -> Iterator[R]:
         """Every live record in fid order, read in batches."""

@@ -87,6 +87,11 @@ CREATE TABLE poi_keys (
   hash text COLLATE "C" NOT NULL, created_at timestamptz NOT NULL, revoked_at timestamptz);
 """,
 }
+# Change counters (Collection.data_version), idempotent so that databases of either schema get them.
+CHANGE_COUNTERS = """
+CREATE TABLE IF NOT EXISTS poi_changes (collection text COLLATE "C" PRIMARY KEY, version bigint NOT NULL);
+INSERT INTO poi_changes VALUES ('places', 0), ('memberships', 0) ON CONFLICT DO NOTHING;
+"""
 assert max(STEPS) == SCHEMA_VERSION, "a schema version without its migration step"
 
 
@@ -135,4 +140,5 @@ def migrate(conn: psycopg.Connection[TupleRow]) -> tuple[int, bool]:
         for step in range(version + 1, SCHEMA_VERSION + 1):
             conn.execute(STEPS[step])  # fixed DDL of this module, no parameters
             conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (step,))
+        conn.execute(CHANGE_COUNTERS)
     return max(version, SCHEMA_VERSION), False

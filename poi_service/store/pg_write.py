@@ -21,7 +21,7 @@ import psycopg
 from poi_service.errors import Conflict, NotFound, PreconditionFailed
 from poi_service.store.base import Action, Change
 from poi_service.store.history import change, encode, same_data, snapshot
-from poi_service.store.pg_collection import BATCH, LIVE, Conn, PgReads
+from poi_service.store.pg_collection import BATCH, CHANGE_BUMP, LIVE, Conn, PgReads
 from poi_service.store.pg_helpers import copy_rows
 from poi_service.store.pg_text import tsvectors
 from poi_service.store.records import D, F, R, new_id
@@ -237,6 +237,7 @@ class PgCollection(PgReads[R, D, F]):
             with conn.cursor().copy(f"COPY poi_history ({HISTORY_COLUMNS}) FROM STDIN") as copy:
                 for entry in log:
                     copy.write_row(entry)
+            conn.execute(CHANGE_BUMP, (self.spec.table,))
 
     def _write_staged(self, conn: Conn, rows: list[dict[str, Any]]) -> None:
         if rows:
@@ -255,6 +256,7 @@ class PgCollection(PgReads[R, D, F]):
             HISTORY_INSERT,
             (self.spec.table, record.id, record.version, action, actor, now, encode(prior), encode(state)),
         )
+        conn.execute(CHANGE_BUMP, (self.spec.table,))
 
     def _row(self, data: D, now: datetime, doc: str, tsv: str) -> dict[str, Any]:
         return {

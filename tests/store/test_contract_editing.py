@@ -216,3 +216,38 @@ def test_concurrent_updates_from_two_stores_lose_nothing(store: Store) -> None:
     ]
     assert len(won) + len(lost) == 45 and final.version == 1 + len(won)
     assert sorted(updates) == sorted(won) and final.description == updates[-1]
+
+
+def test_data_version_moves_with_every_committed_write_in_every_process(store: Store) -> None:
+    other = open_store(store.url, DATA_DIR)  # another process's view of the same store
+    try:
+        versions = [store.places.data_version()]
+        assert other.places.data_version() == versions[0]
+
+        def moved() -> bool:
+            versions.append(store.places.data_version())
+            return versions[-1] > versions[-2] and other.places.data_version() == versions[-1]
+
+        first, second, third = random_places(3)
+        added = store.places.add(first, actor="k")
+        assert moved()
+        store.places.update(added.id, dataclasses.replace(first, name="Neu"), actor="k")
+        assert moved()
+        store.places.delete(added.id, actor="k")
+        assert moved()
+        store.places.restore(added.id, actor="k")
+        assert moved()
+        store.places.add_many([second, third], actor="import")
+        assert moved()
+        # Reads, the geocoding cache and the other collection leave it alone.
+        store.places.search(EVERYWHERE)
+        store.cache_put("test", "k", "v")
+        store.memberships.add(membership("Kiel", Alliance.BUENDNIS, 10.13, 54.32), actor="k")
+        assert store.places.data_version() == versions[-1] == other.places.data_version()
+        # A failed transaction does not move it.
+        with pytest.raises(RuntimeError), store.transaction():
+            store.places.add(random_places(4)[3], actor="k")
+            raise RuntimeError("rolled back")
+        assert store.places.data_version() == versions[-1]
+    finally:
+        other.close()

@@ -78,7 +78,7 @@ async def _warm_up(app: FastAPI) -> AsyncIterator[None]:
     if s is not None:
         cache_ = _cache(app)
         places_page(s.settings, _target_at(""), lang="de", nav=[], data_url="")
-        token = await run_in_threadpool(s.store.places.count)
+        token = await run_in_threadpool(s.store.places.data_version)
         try:
             await run_in_threadpool(cache_.restore, PLACES_KEY, token)
         except Exception:  # an unreadable kept payload is rebuilt below
@@ -243,7 +243,7 @@ async def places_data(
         return places_payload(select_places(s.store, flt, near), s.vocabulary)
 
     cache_ = _cache(request.app)
-    token = await run_in_threadpool(s.store.places.count)
+    token = await run_in_threadpool(s.store.places.data_version)
     return _json(request, await run_in_threadpool(cache_.get, key, token, build))
 
 
@@ -263,7 +263,7 @@ async def alliance_data(services: ServicesDep, request: Request) -> Response:
     def build() -> object:
         return members_payload(s.store.memberships.iter_all(), Boundaries.load(s.settings.data_dir))
 
-    token = await run_in_threadpool(s.store.memberships.count)
+    token = await run_in_threadpool(s.store.memberships.data_version)
     return _json(request, await run_in_threadpool(_cache(request.app).get, ("members",), token, build))
 
 
