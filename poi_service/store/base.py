@@ -192,6 +192,14 @@ class Collection(Protocol[R, D_contra, F]):
     def iter_all(self) -> Iterator[R]:
         """Every record, in id order (exports)."""
 
+    def ready(self) -> bool:
+        """True when queries are answered from memory right now, without building an index or a
+        round trip to a database server; the async API then calls the store inline, else in a
+        worker thread, so that a slow call never stalls the event loop."""
+
+    def warm(self) -> None:
+        """Builds what ready() wants (the embedded store's point index) now; a no-op elsewhere."""
+
     def data_version(self) -> int:
         """A counter that grows with every committed change of this collection, seen alike by
         every process sharing the store: the key of data derived from it (map payloads)."""

@@ -309,6 +309,21 @@ class SqliteReads(Generic[R, D, F]):
             self._stamp = stamp
         self._synced = serial
 
+    def ready(self) -> bool:
+        """The in-memory snapshot is built and current; False at once while another thread reads
+        (e.g. builds the index), never waiting for it."""
+        lock = self.store.read_lock
+        if self.store.in_transaction() or not lock.acquire(blocking=False):
+            return False
+        try:
+            return self._current() is not None
+        finally:
+            lock.release()
+
+    def warm(self) -> None:
+        """Builds the in-memory snapshot (point index, area codes) if it is missing or stale."""
+        self._fresh_index()
+
     def data_version(self) -> int:
         """The collection's change counter (poi_changes) as of this read."""
         with self.store.reading() as conn:

@@ -94,6 +94,13 @@ class PgReads(Generic[R, D, F]):
             row = conn.execute(f"SELECT count(*) AS n FROM {self.spec.table} WHERE {LIVE}").fetchone()  # noqa: S608
         return int(row["n"]) if row else 0
 
+    def ready(self) -> bool:
+        """Never: every query is a round trip to the server, which belongs in a worker thread."""
+        return False
+
+    def warm(self) -> None:
+        """Nothing to build: PostGIS keeps its indexes."""
+
     def data_version(self) -> int:
         """The collection's change counter (poi_changes, bumped by every write transaction)."""
         with self.store.reading() as conn:

@@ -251,3 +251,19 @@ def test_data_version_moves_with_every_committed_write_in_every_process(store: S
         assert store.places.data_version() == versions[-1]
     finally:
         other.close()
+
+
+def test_ready_means_answered_from_memory_and_warm_makes_it_so(store: Store) -> None:
+    store.places.add_many(random_places(50), actor="k")
+    store.places.warm()
+    embedded = store.url.startswith("sqlite:")
+    assert store.places.ready() is embedded  # PostGIS: every query is a server round trip
+    other = open_store(store.url, DATA_DIR)
+    try:
+        other.places.add(random_places(51)[50], actor="k")  # another process writes
+    finally:
+        other.close()
+    assert not store.places.ready()  # stale until rebuilt
+    store.places.warm()
+    assert store.places.ready() is embedded
+    assert len(store.places.search(EVERYWHERE).hits) == 51

@@ -138,3 +138,34 @@ def test_migrates_schema_1_in_place(tmp_path: Path) -> None:
     con = sqlite3.connect(path)
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert pyogrio.read_info(path, layer="places")["features"] == 20
+
+
+def test_ready_never_waits_for_a_read_in_another_thread(tmp_path: Path) -> None:
+    """The event loop asks ready(); while a worker thread reads (say, builds the index) it must
+    answer False at once instead of queueing behind that read."""
+    import threading
+    import time
+
+    store = open_store(str(tmp_path / "a.gpkg"), DATA_DIR)
+    store.places.add_many(random_places(20), actor="t")
+    store.places.warm()
+    assert store.places.ready()
+    holding, release = threading.Event(), threading.Event()
+
+    def long_read() -> None:
+        with store.reading():  # type: ignore[attr-defined]
+            holding.set()
+            release.wait(10)
+
+    reader = threading.Thread(target=long_read)
+    reader.start()
+    try:
+        assert holding.wait(10)
+        started = time.monotonic()
+        assert not store.places.ready()
+        assert time.monotonic() - started < 0.5
+    finally:
+        release.set()
+        reader.join()
+    assert store.places.ready()
+    store.close()
