@@ -13,9 +13,10 @@ Per N: the places of bench/generate.py imported into a fresh GeoPackage store (o
 - pygeoapi (bench/pygeoapi-env.sh: its own venv), GET /collections/places_<provider>/items?f=json&
   bbox=<the same boxes>&limit=10 through its OGR provider (GDAL, uses the GeoPackage R*Tree) and its
   SQLiteGPKG provider (SpatiaLite), each on its own copy of the store file.
-Before timing, answers are checked (bench/http_checks.py); a wrk warm-up run lets every worker build
-its point index; then one timed wrk run per query kind. wrk (1 thread) shares the 2 CPUs with the
-server, so its CPU share is reported, as is what the rest of the machine used meanwhile.
+Before timing, answers are checked (bench/http_checks.py); wrk warm-up runs, repeated until req/s is
+stable, let every worker build its point index; then one timed wrk run per query kind. wrk (1
+thread) shares the 2 CPUs with the server, so its CPU share is reported, and what the rest of the
+machine used meanwhile.
 The in-process costs (store call alone, whole ASGI app without a socket) split the server's CPU per
 request into store, app (FastAPI routing, params, GeoJSON, orjson) and server (uvicorn, HTTP, socket).
 """
@@ -47,7 +48,8 @@ def log(msg: str) -> None:
 
 
 def load() -> str:
-    return Path("/proc/loadavg").read_text().split(" ", 3)[:3].__str__()
+    """The 1, 5 and 15 minute load averages."""
+    return " / ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 @dataclass
@@ -119,14 +121,22 @@ class Runner:
     def __init__(self, args: argparse.Namespace, tmp: Path) -> None:
         self.args, self.tmp, self.rows = args, tmp, list[Row]()
 
-    def measure(
-        self, n: int, server: Server, engine: str, query: str, paths: list[str], warmup_s: float
-    ) -> Row:
+    def warm_up(self, server: Server, paths_file: Path) -> int:
+        """wrk runs of --warmup s until two in a row agree on req/s within 20 % (every worker has
+        built its point index, which takes seconds at 1M); at most 8. Returns how many ran."""
+        a, prev = self.args, 0.0
+        for i in range(1, 9):
+            rps = run_wrk(server.base_url, paths_file, a.warmup, a.connections, a.threads).rps
+            if prev and abs(rps - prev) <= 0.2 * max(rps, prev):
+                return i
+            prev = rps
+        return 8
+
+    def measure(self, n: int, server: Server, engine: str, query: str, paths: list[str]) -> Row:
         paths_file = self.tmp / f"paths_{engine}_{query}.txt".replace(" ", "_")
         paths_file.write_text("\n".join(paths) + "\n")
         a = self.args
-        if warmup_s > 0:
-            run_wrk(server.base_url, paths_file, warmup_s, a.connections, a.threads)
+        warm = self.warm_up(server, paths_file)
         busy = load()
         cpu0 = server.cpu_s()
         run = run_wrk(server.base_url, paths_file, a.duration, a.connections, a.threads)
@@ -134,7 +144,7 @@ class Runner:
         assert run.stats["requests"] > 0, f"{engine} {query}: no requests completed"
         assert run.errors == 0 or engine != "poi-service", f"{engine} {query}: wrk errors {run.stats}"
         log(f"  {engine} {query}: {run.rps:,.0f} req/s, p50 {run.stats['p50_us'] / 1e3:.2f} ms, "
-            f"p99 {run.stats['p99_us'] / 1e3:.2f} ms, errors {run.errors}, load {busy}")  # fmt: skip
+            f"p99 {run.stats['p99_us'] / 1e3:.2f} ms, errors {run.errors}, load {busy}, {warm} warm-up runs")  # fmt: skip
         self.rows.append(row)
         return row
 
@@ -162,15 +172,14 @@ def run_size(n: int, runner: Runner, store_dir: Path) -> dict[str, object]:
         store.close()
     notes: dict[str, object] = {"n": n, "import_s": import_s, "store": store_cost, "app": app_cost,
                                 "app_bbox": bbox_store}  # fmt: skip
-    warm = a.warmup + n / 250_000  # each worker builds its point index on its first nearby query
     ours = start_ours(db, a.workers, tmp)
     try:
         notes["checked_ours"] = (
             http_checks.check_nearby(ours.base_url, p.nearby[:k], p.centres[:k], brute, RADIUS_M, LIMIT),
             http_checks.check_bbox(ours.base_url, p.bbox[:k], p.boxes[:k], brute, LIMIT, exact=True),
         )
-        notes["nearby"] = runner.measure(n, ours, "poi-service", "nearby", p.nearby, warm)
-        notes["bbox"] = runner.measure(n, ours, "poi-service", "bbox", p.bbox, a.warmup)
+        notes["nearby"] = runner.measure(n, ours, "poi-service", "nearby", p.nearby)
+        notes["bbox"] = runner.measure(n, ours, "poi-service", "bbox", p.bbox)
     finally:
         ours.stop()
     if a.pygeoapi:
@@ -182,7 +191,7 @@ def run_size(n: int, runner: Runner, store_dir: Path) -> dict[str, object]:
                 notes[f"checked_{kind}"] = http_checks.check_bbox(
                     server.base_url, paths[:k], p.boxes[:k], brute, LIMIT, exact=False
                 )
-                runner.measure(n, server, f"pygeoapi {kind}", "bbox", paths, a.warmup)
+                runner.measure(n, server, f"pygeoapi {kind}", "bbox", paths)
         finally:
             server.stop()
             for path in sources.values():
@@ -197,7 +206,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
     ap.add_argument("--queries", type=int, default=2000, help="distinct query centres wrk rotates through")
     ap.add_argument("--duration", type=float, default=15.0, help="seconds per timed wrk run")
-    ap.add_argument("--warmup", type=float, default=3.0, help="seconds of wrk warm-up per run (+N/250k s)")
+    ap.add_argument(
+        "--warmup", type=float, default=3.0, help="seconds per wrk warm-up run (repeated until stable)"
+    )
     ap.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
     ap.add_argument("--threads", type=int, default=1, help="wrk threads (default 1: one core for wrk)")
     ap.add_argument("--workers", type=int, default=2, help="uvicorn workers of both servers")

@@ -150,8 +150,9 @@ def render(args: argparse.Namespace, argv: Sequence[str], rows: Sequence[Any], n
         "same file, collection `places_ogr` (OGR provider, GDAL GPKG driver) and `places_sqlite` (SQLiteGPKG "
         "provider, SpatiaLite), limits default_items = max_items = 10.",
         f"Load: `wrk -t{args.threads} -c{args.connections} -d{args.duration:g}s` with bench/http_bench.lua "
-        f"rotating through {args.queries} query paths (centres from make_workload); warm-up run of "
-        f"{args.warmup:g} s (+ N/250k s for ours, for the point index of each worker) before each timed run. "
+        f"rotating through {args.queries} query paths (centres from make_workload); before each timed run, "
+        f"warm-up runs of {args.warmup:g} s until two in a row agree on req/s within 20 % (each worker builds "
+        "its point index on its first nearby query). "
         "Queries: nearby = `/places/nearby?lat&lon&radius_m=1000&limit=10`; bbox = 2 × 2 km box, 10 features "
         "(`/places?bbox=...&limit=10` for ours, `/collections/places_<provider>/items?f=json&bbox=...&limit=10` "
         "for pygeoapi).",
