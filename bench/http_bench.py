@@ -141,8 +141,8 @@ class Runner:
         cpu0 = server.cpu_s()
         run = run_wrk(server.base_url, paths_file, a.duration, a.connections, a.threads)
         row = Row(n, engine, query, run, server.cpu_s() - cpu0, busy)
-        assert run.stats["requests"] > 0, f"{engine} {query}: no requests completed"
-        assert run.errors == 0 or engine != "poi-service", f"{engine} {query}: wrk errors {run.stats}"
+        # ours must answer everything; a slow pygeoapi provider may time out (reported, not fatal)
+        assert engine != "poi-service" or (run.errors == 0 and run.stats["requests"] > 0), f"wrk: {run.stats}"
         log(f"  {engine} {query}: {run.rps:,.0f} req/s, p50 {run.stats['p50_us'] / 1e3:.2f} ms, "
             f"p99 {run.stats['p99_us'] / 1e3:.2f} ms, errors {run.errors}, load {busy}, {warm} warm-up runs")  # fmt: skip
         self.rows.append(row)

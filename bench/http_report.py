@@ -50,8 +50,8 @@ def machine(with_pygeoapi: bool) -> list[str]:
     ]
 
 
-def _ms(us: float) -> str:
-    return f"{us / 1e3:.2f}"
+def _ms(us: float, requests: float) -> str:
+    return f"{us / 1e3:.2f}" if requests else "–"
 
 
 def main_table(rows: Sequence[Any], args: argparse.Namespace) -> list[str]:
@@ -62,18 +62,23 @@ def main_table(rows: Sequence[Any], args: argparse.Namespace) -> list[str]:
             best[r.n] = max(best.get(r.n, 0.0), r.run.rps)
     out = [
         "| N | server | query | req/s | p50 ms | p99 ms | max ms | errors | server CPU ms/req "
-        "| wrk CPU (cores) | others' CPU (cores) | load avg at start | × pygeoapi (best) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| CPU-bound req/s | wrk CPU (cores) | others' CPU (cores) | load avg at start | × pygeoapi (best) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         s, run = r.run.stats, r.run
         wall = s["duration_us"] / 1e6
         others = max(0.0, run.machine_busy_s - run.wrk_cpu_s - r.server_cpu_s) / run.wall_s
-        ratio = f"{run.rps / best[r.n]:.1f}×" if r.n in best else ""
+        ratio = f"{run.rps / best[r.n]:.1f}×" if best.get(r.n) else ""
+        n_req = s["requests"]
+        cpu_ms = r.server_cpu_s * 1e3 / n_req if n_req else float("nan")
+        # what the server's CPU per request allows on the cores wrk leaves it, were nothing else running
+        bound = (os.cpu_count() or 1) - run.wrk_cpu_s / wall
+        capacity = f"{bound * 1e3 / cpu_ms:,.0f}" if n_req else "–"
         out.append(
-            f"| {r.n:,} | {r.engine} | {r.query} | {run.rps:,.0f} | {_ms(s['p50_us'])} | {_ms(s['p99_us'])} "
-            f"| {_ms(s['max_us'])} | {run.errors} | {r.server_cpu_s * 1e3 / max(1, s['requests']):.3f} "
-            f"| {run.wrk_cpu_s / wall:.2f} | {others:.2f} | {r.load} | {ratio} |"
+            f"| {r.n:,} | {r.engine} | {r.query} | {run.rps:,.0f} | {_ms(s['p50_us'], n_req)} "
+            f"| {_ms(s['p99_us'], n_req)} | {_ms(s['max_us'], n_req)} | {run.errors} | {cpu_ms:.3f} "
+            f"| {capacity} | {run.wrk_cpu_s / wall:.2f} | {others:.2f} | {r.load} | {ratio} |"
         )
     return out
 
@@ -161,7 +166,11 @@ def render(args: argparse.Namespace, argv: Sequence[str], rows: Sequence[Any], n
         *main_table(rows, args),
         "",
         "wrk CPU and others' CPU are cores used during the timed run (2 = the whole machine): wrk's own "
-        "rusage, and the machine's busy time from /proc/stat minus wrk and the server.",
+        "rusage, and the machine's busy time from /proc/stat minus wrk and the server. Server CPU ms/req is "
+        "the user + system time of uvicorn's processes over the run / requests completed; CPU-bound req/s = "
+        "(cores - wrk's cores) / server CPU per request: the rate the server's own cost allows on an "
+        "otherwise idle machine (an estimate, for runs where other processes took CPU; errors are timeouts "
+        "(wrk --timeout 5s) and non-2xx answers).",
         "",
         "### Where the server's CPU goes (nearby)",
         "",
