@@ -209,7 +209,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument(
         "--warmup", type=float, default=3.0, help="seconds per wrk warm-up run (repeated until stable)"
     )
-    ap.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
+    ap.add_argument("--connections", type=int, default=16, help="wrk connections (default 16: 8 per worker)")
     ap.add_argument("--threads", type=int, default=1, help="wrk threads (default 1: one core for wrk)")
     ap.add_argument("--workers", type=int, default=2, help="uvicorn workers of both servers")
     ap.add_argument("--check", type=int, default=30, help="queries per engine checked before timing")
