@@ -136,7 +136,7 @@ def render(args: argparse.Namespace, argv: Sequence[str], rows: Sequence[Any], n
     """The whole report."""
     checked = "; ".join(
         f"N = {n['n']:,}: ours {args.check} nearby + {args.check} bbox queries equal to brute force"
-        + "".join(f", pygeoapi {k} {args.check} boxes" for k in args.pygeoapi)
+        + "".join(f", pygeoapi {k} {args.check} boxes" for k in args.pygeoapi if f"checked_{k}" in n)
         for n in notes
     )
     imports = ", ".join(f"{n['n']:,}: " + ("reused" if n["import_s"] is None else f"{n['import_s']:.0f} s")
@@ -153,7 +153,7 @@ def render(args: argparse.Namespace, argv: Sequence[str], rows: Sequence[Any], n
         "one at a time: ours is `poi_service.api.app:app_from_env --factory` over the GeoPackage store; pygeoapi "
         "is `pygeoapi.starlette_app:APP` from bench/.venv-pygeoapi (bench/pygeoapi-env.sh) over copies of the "
         "same file, collection `places_ogr` (OGR provider, GDAL GPKG driver) and `places_sqlite` (SQLiteGPKG "
-        "provider, SpatiaLite), limits default_items = max_items = 10.",
+        f"provider, SpatiaLite; only up to N = {args.sqlite_max:,}), limits default_items = max_items = 10.",
         f"Load: `wrk -t{args.threads} -c{args.connections} -d{args.duration:g}s` with bench/http_bench.lua "
         f"rotating through {args.queries} query paths (centres from make_workload); before each timed run, "
         f"warm-up runs of {args.warmup:g} s until two in a row agree on req/s within 20 % (each worker builds "
