@@ -56,7 +56,7 @@ def _ms(us: float, requests: float) -> str:
 
 def main_table(rows: Sequence[Any], args: argparse.Namespace) -> list[str]:
     """One line per wrk run; ratio = req/s over pygeoapi's best provider at the same N."""
-    best = {}
+    best: dict[int, float] = {}
     for r in rows:
         if r.engine.startswith("pygeoapi"):
             best[r.n] = max(best.get(r.n, 0.0), r.run.rps)
