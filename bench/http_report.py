@@ -156,8 +156,9 @@ def render(args: argparse.Namespace, argv: Sequence[str], rows: Sequence[Any], n
         f"provider, SpatiaLite; only up to N = {args.sqlite_max:,}), limits default_items = max_items = 10.",
         f"Load: `wrk -t{args.threads} -c{args.connections} -d{args.duration:g}s` with bench/http_bench.lua "
         f"rotating through {args.queries} query paths (centres from make_workload); before each timed run, "
-        f"warm-up runs of {args.warmup:g} s until two in a row agree on req/s within 20 % (each worker builds "
-        "its point index on its first nearby query). "
+        f"warm-up runs of {args.warmup:g} s until two in a row agree on req/s within 20 %, for nearby after "
+        "at least 3 × the in-process point index build time (each worker builds its index on its first nearby "
+        "query; builds: " + ", ".join(f"{n['n']:,}: {n['build_s']:.1f} s" for n in notes) + "). "
         "Queries: nearby = `/places/nearby?lat&lon&radius_m=1000&limit=10`; bbox = 2 × 2 km box, 10 features "
         "(`/places?bbox=...&limit=10` for ours, `/collections/places_<provider>/items?f=json&bbox=...&limit=10` "
         "for pygeoapi).",
