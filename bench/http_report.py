@@ -150,7 +150,9 @@ def render(args: argparse.Namespace, argv: Sequence[str], rows: Sequence[Any], n
         *machine(bool(args.pygeoapi)),
         "",
         f"Servers: `uvicorn --workers {args.workers} --loop uvloop --http httptools --no-access-log` on 127.0.0.1, "
-        "one at a time: ours is `poi_service.api.app:app_from_env --factory` over the GeoPackage store; pygeoapi "
+        "one at a time, each timed only once idle after start (ours builds the map payload of all places in a "
+        "background thread per worker at startup): ours is `poi_service.api.app:app_from_env --factory` over the "
+        "GeoPackage store; pygeoapi "
         "is `pygeoapi.starlette_app:APP` from bench/.venv-pygeoapi (bench/pygeoapi-env.sh) over copies of the "
         "same file, collection `places_ogr` (OGR provider, GDAL GPKG driver) and `places_sqlite` (SQLiteGPKG "
         f"provider, SpatiaLite; only up to N = {args.sqlite_max:,}), limits default_items = max_items = 10.",
