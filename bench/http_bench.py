@@ -178,7 +178,7 @@ def run_size(n: int, runner: Runner, store_dir: Path) -> dict[str, object]:
         bbox_store = http_inprocess.app_cost(app, p.bbox, a.inprocess)
         if a.profile:
             prof = http_inprocess.profile_app(app, p.nearby, a.inprocess)
-            (tmp / f"profile_{n}.md").write_text(prof)
+            (tmp / f"profile_{n}.md").write_text(f"# N = {n:,}: in-process GET /places/nearby\n\n{prof}")
     finally:
         store.close()
     notes: dict[str, object] = {"n": n, "import_s": import_s, "build_s": build_s, "store": store_cost, "app": app_cost,
