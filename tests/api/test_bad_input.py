@@ -75,6 +75,21 @@ def test_bad_query_parameters(api: Api, path: str, params: dict[str, str], param
     assert_problem(api.client.get(path, params=params), 400, param)
 
 
+def test_every_bad_parameter_is_named_at_once(api: Api) -> None:
+    body = assert_problem(api.client.get("/places/nearby", params={"lon": "x", "limit": "ten"}), 400, "lat")
+    assert [p["name"] for p in body["invalid_params"]] == ["lat", "lon", "limit"]
+
+
+def test_read_routes_document_their_query_parameters(api: Api) -> None:
+    paths = api.client.get("/openapi.json").json()["paths"]
+    for path, names in (("/places/nearby", {"lat", "lon", "radius_m", "category", "q", "limit", "offset"}),
+                        ("/places/nearest", {"lat", "lon", "k", "category", "q"}),
+                        ("/places", {"bbox", "area", "category", "q", "limit", "offset"})):  # fmt: skip
+        params = {p["name"]: p for p in paths[path]["get"]["parameters"]}
+        assert set(params) == names, path
+    assert params["bbox"]["in"] == "query" and params["bbox"]["schema"] == {"type": "string"}
+
+
 def square(n: int) -> list[list[float]]:
     """A closed ring with n vertices around Harrislee."""
     import math

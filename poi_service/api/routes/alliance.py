@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from poi_service.api import params
+from poi_service.api.calls import store_call
 from poi_service.api.deps import ServicesDep
 from poi_service.api.editing import etag
 from poi_service.api.geojson import membership_feature, membership_features
@@ -63,8 +64,9 @@ async def nearest_members(
 ) -> JSONResponse:  # fmt: skip
     """Nearest memberships with distance_m (one municipality may appear once per alliance)."""
     flt = MembershipFilter(alliance=alliance, role=role)
-    hits = services.store.memberships.nearest(
-        params.point(lat, lon), params.k_nearest(k, services.settings), flt
+    members = services.store.memberships
+    hits = await store_call(
+        members, members.nearest, params.point(lat, lon), params.k_nearest(k, services.settings), flt
     )
     return GeoJSONResponse(unpaged(request, membership_features(hits)))
 
@@ -72,12 +74,12 @@ async def nearest_members(
 @router.get("/members/{member_id}", summary="One membership")
 async def get_member(services: ServicesDep, member_id: str) -> JSONResponse:
     """A membership as a GeoJSON Feature with its ETag (for If-Match on writes)."""
-    member = services.store.memberships.get(member_id)
+    member = await store_call(services.store.memberships, services.store.memberships.get, member_id)
     return GeoJSONResponse(membership_feature(member), headers={"ETag": etag(member)})
 
 
 @router.get("/stats", summary="Membership counts per alliance, state and join year")
 async def stats(services: ServicesDep) -> JSONResponse:
     """Counts of the stored (partial, see data/alliance/NOTES.md) dataset."""
-    s = services.store.membership_stats()
+    s = await run_in_threadpool(services.store.membership_stats)
     return JSONResponse({"by_alliance": s.by_alliance, "by_state": s.by_state, "by_year": s.by_year})

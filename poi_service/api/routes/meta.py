@@ -2,14 +2,42 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 
 from poi_service import __version__
-from poi_service.api.deps import ServicesDep
+from poi_service.api.deps import Services, ServicesDep
 from poi_service.api.responses import JSONResponse
 from poi_service.attribution import DATA_ATTRIBUTIONS
 
-router = APIRouter(tags=["meta"])
+log = logging.getLogger("poi_service.api")
+
+
+def _warm(services: Services) -> None:
+    try:
+        services.store.places.warm()
+        services.store.memberships.warm()
+    except Exception:  # the first query builds it then
+        log.warning("index warm-up failed", exc_info=True)
+
+
+@asynccontextmanager
+async def _warm_indexes(app: FastAPI) -> AsyncIterator[None]:
+    """Builds the store's in-memory indexes in the background as the server starts (seconds at 1M
+    places), so that the first nearby query does not pay for it; requests meanwhile are answered
+    from worker threads (api.calls)."""
+    services: Services | None = getattr(app.state, "services", None)
+    if services is not None:
+        threading.Thread(target=_warm, args=(services,), name="poi-index-warm", daemon=True).start()
+    yield
+
+
+router = APIRouter(tags=["meta"], lifespan=_warm_indexes)
 
 
 @router.get("/", summary="Landing page with links")
@@ -27,7 +55,8 @@ async def landing(request: Request) -> JSONResponse:
 @router.get("/health", summary="Liveness and store status")
 async def health(services: ServicesDep) -> JSONResponse:
     """Answers 200 with the store's backend, schema version and counts."""
-    return JSONResponse({"status": "ok", "version": __version__, "store": services.store.info()})
+    info = await run_in_threadpool(services.store.info)  # counts: a query, off the event loop
+    return JSONResponse({"status": "ok", "version": __version__, "store": info})
 
 
 @router.get("/about", summary="Data sources and licences")

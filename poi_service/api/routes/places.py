@@ -7,11 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
-from poi_service.api import params
-from poi_service.api.deps import ServicesDep
+from poi_service.api import params, query
+from poi_service.api.calls import store_call
+from poi_service.api.deps import Services, ServicesDep, services_of
 from poi_service.api.editing import etag
 from poi_service.api.geojson import place_feature, place_features
 from poi_service.api.links import collection, unpaged
+from poi_service.api.query import Param, Reader
 from poi_service.api.responses import GeoJSONResponse, JSONResponse
 from poi_service.store import Near, PlaceFilter
 from poi_service.store import Query as StoreQuery
@@ -24,54 +26,76 @@ Category = Annotated[
     list[str] | None, Query(description="Category slug(s), repeated or comma-separated; see /categories.")
 ]
 Text = Annotated[str | None, Query(description="Words that must occur in name, address or description.")]
-Limit = Annotated[int | None, Query(description="Page size, 1..POI_MAX_PAGE_SIZE (default 1000).")]
+Limit = Annotated[
+    int | None, Query(description="Page size, 1..POI_MAX_PAGE_SIZE (default POI_DEFAULT_PAGE_SIZE, 50).")
+]
 Offset = Annotated[int, Query(description="Records to skip.")]
 GEOJSON = "application/geo+json"
 
 
-@router.get("/places/nearby", summary="Places within a radius, nearest first")
-async def nearby(
-    services: ServicesDep, request: Request, lat: Lat, lon: Lon,
-    radius_m: Annotated[float, Query(description="Radius in metres, > 0 and ≤ POI_MAX_RADIUS_M (default 50 km).",
-                                     allow_inf_nan=False)] = 1000.0,
-    category: Category = None, q: Text = None, limit: Limit = None, offset: Offset = 0,
-) -> JSONResponse:  # fmt: skip
+LAT = Param("lat", "number", "Latitude in degrees (WGS84), -90..90.", required=True)
+LON = Param("lon", "number", "Longitude in degrees (WGS84), -180..180.", required=True)
+RADIUS = Param(
+    "radius_m", "number", "Radius in metres, > 0 and ≤ POI_MAX_RADIUS_M (default 50 km).", default=1000.0
+)
+K = Param("k", "integer", "How many, 1..POI_MAX_K (default 100).", default=10)
+BBOX = Param("bbox", "string", "minx,miny,maxx,maxy in lon/lat degrees.")
+AREA = Param("area", "string", "AGS or name of a state, district or municipality.")
+CATEGORY = Param("category", "array", "Category slug(s), repeated or comma-separated; see /categories.")
+TEXT = Param("q", "string", "Words that must occur in name, address or description.")
+LIMIT = Param("limit", "integer", "Page size, 1..POI_MAX_PAGE_SIZE (default POI_DEFAULT_PAGE_SIZE, 50).")
+OFFSET = Param("offset", "integer", "Records to skip.", default=0)
+
+
+def _filter(r: Reader, services: Services) -> PlaceFilter:
+    return PlaceFilter(params.categories(r.texts(CATEGORY), services.vocabulary), params.text(r.text(TEXT)))
+
+
+def _page(r: Reader, services: Services) -> tuple[int, int]:
+    limit, offset = r.optional_integer(LIMIT), r.integer(OFFSET)
+    r.done()
+    return params.page(limit, offset, services.settings)
+
+
+# The GET routes read their query string with query.Reader (cheap; same 400 problems as declared
+# FastAPI parameters) and document it through openapi_extra.
+@router.get("/places/nearby", summary="Places within a radius, nearest first",
+            openapi_extra=query.openapi(LAT, LON, RADIUS, CATEGORY, TEXT, LIMIT, OFFSET))  # fmt: skip
+async def nearby(request: Request) -> JSONResponse:
     """GeoJSON features sorted by geodesic distance, each with properties.distance_m."""
-    s = services.settings
-    near = Near(params.point(lat, lon), params.radius(radius_m, s))
-    size, offset = params.page(limit, offset, s)
-    flt = PlaceFilter(params.categories(category, services.vocabulary), params.text(q))
-    result = services.store.places.search(StoreQuery(flt, near=near, limit=size, offset=offset))
+    services, r = services_of(request), Reader(request.query_params)
+    lat, lon, radius_m = r.number(LAT), r.number(LON), r.number(RADIUS)
+    size, offset = _page(r, services)
+    near = Near(params.point(lat, lon), params.radius(radius_m, services.settings))
+    flt = _filter(r, services)
+    places = services.store.places
+    result = await store_call(places, places.search, StoreQuery(flt, near=near, limit=size, offset=offset))
     body = collection(request, place_features(result.hits, services.vocabulary), result.total, size, offset)
     return GeoJSONResponse(body)
 
 
-@router.get("/places/nearest", summary="The k nearest places")
-async def nearest(
-    services: ServicesDep, request: Request, lat: Lat, lon: Lon,
-    k: Annotated[int, Query(description="How many, 1..POI_MAX_K (default 100).")] = 10,
-    category: Category = None, q: Text = None,
-) -> JSONResponse:  # fmt: skip
+@router.get("/places/nearest", summary="The k nearest places",
+            openapi_extra=query.openapi(LAT, LON, K, CATEGORY, TEXT))  # fmt: skip
+async def nearest(request: Request) -> JSONResponse:
     """The k places closest to the point, nearest first, with distance_m."""
-    s = services.settings
-    flt = PlaceFilter(params.categories(category, services.vocabulary), params.text(q))
-    hits = services.store.places.nearest(params.point(lat, lon), params.k_nearest(k, s), flt)
+    services, r = services_of(request), Reader(request.query_params)
+    lat, lon, k = r.number(LAT), r.number(LON), r.integer(K)
+    r.done()
+    flt = _filter(r, services)
+    places, point, k = services.store.places, params.point(lat, lon), params.k_nearest(k, services.settings)
+    hits = await store_call(places, places.nearest, point, k, flt)
     return GeoJSONResponse(unpaged(request, place_features(hits, services.vocabulary)))
 
 
-@router.get("/places", summary="Places in a bounding box and/or a named area")
-async def list_places(
-    services: ServicesDep, request: Request,
-    bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy in lon/lat degrees.")] = None,
-    area: Annotated[str | None, Query(description="AGS or name of a state, district or municipality.")] = None,
-    category: Category = None, q: Text = None, limit: Limit = None, offset: Offset = 0,
-) -> JSONResponse:  # fmt: skip
+@router.get("/places", summary="Places in a bounding box and/or a named area",
+            openapi_extra=query.openapi(BBOX, AREA, CATEGORY, TEXT, LIMIT, OFFSET))  # fmt: skip
+async def list_places(request: Request) -> JSONResponse:
     """Places matching every given condition, in storage order, with exact numberMatched."""
-    s = services.settings
-    size, offset = params.page(limit, offset, s)
-    flt = PlaceFilter(params.categories(category, services.vocabulary), params.text(q))
-    query = StoreQuery(flt, bbox=params.bbox(bbox), area=area, limit=size, offset=offset)
-    result = await run_in_threadpool(services.store.places.search, query)
+    services, r = services_of(request), Reader(request.query_params)
+    bbox, area = r.text(BBOX), r.text(AREA)
+    size, offset = _page(r, services)
+    query_ = StoreQuery(_filter(r, services), bbox=params.bbox(bbox), area=area, limit=size, offset=offset)
+    result = await run_in_threadpool(services.store.places.search, query_)
     body = collection(request, place_features(result.hits, services.vocabulary), result.total, size, offset)
     return GeoJSONResponse(body)
 
@@ -95,7 +119,7 @@ async def within(
 @router.get("/places/{place_id}", summary="One place")
 async def get_place(services: ServicesDep, place_id: str) -> JSONResponse:
     """A place as a GeoJSON Feature with its ETag (for If-Match on writes); 404 problem if unknown."""
-    place = services.store.places.get(place_id)
+    place = await store_call(services.store.places, services.store.places.get, place_id)
     return GeoJSONResponse(place_feature(place, services.vocabulary), headers={"ETag": etag(place)})
 
 
