@@ -112,8 +112,10 @@ def export_cmd(state: CliState, kind: Kind, fmt: str | None, output: Path) -> No
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1))
 @click.option("--reload/--no-reload", default=False, show_default=True, help="Restart on code changes.")
+@click.option("--access-log/--no-access-log", default=True, show_default=True,
+              help="Log every request (off behind a proxy that logs, or for benchmarks).")  # fmt: skip
 @click.pass_obj
-def serve(state: CliState, host: str, port: int, workers: int, reload: bool) -> None:
+def serve(state: CliState, host: str, port: int, workers: int, reload: bool, access_log: bool) -> None:
     """Run the HTTP API (uvicorn); an empty or missing store is first loaded with the shipped data."""
     settings = state.settings()
     if state.database:
@@ -124,4 +126,6 @@ def serve(state: CliState, host: str, port: int, workers: int, reload: bool) -> 
             _say_seeded(seed(settings, store, force=False), store.url)
     import uvicorn
 
-    uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers, reload=reload)
+    uvicorn.run(
+        APP_FACTORY, factory=True, host=host, port=port, workers=workers, reload=reload, access_log=access_log
+    )
