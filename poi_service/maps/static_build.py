@@ -77,7 +77,7 @@ def build_static_maps(store: Store, settings: Settings, out_dir: Path) -> list[P
     scripts = ("assets/basemap/state.js", "assets/basemap/district.js")
     spec: dict[str, Any] = {"state": {"global": "state"}, "district": {"global": "district"}}
 
-    places = places_payload(select_places(store, PlaceFilter()), Vocabulary.load())
+    places = places_payload(select_places(store, PlaceFilter()), Vocabulary.from_settings(settings))
     members = members_payload(store.memberships.iter_all(), Boundaries.load(settings.data_dir))
     munis = _municipalities(settings.data_dir, places)
     places_target = Target(asset_urls("assets", versioned=False), static=True,
