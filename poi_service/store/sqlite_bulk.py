@@ -52,18 +52,25 @@ def snapshot_sql(spec: RecordSpec[Any, Any, Any]) -> str:
 
 def new_rows_sql(spec: RecordSpec[Any, Any, Any]) -> tuple[str, ...]:
     """Statements completing the rows with fid > :top (a flush's inserts; the insert triggers are
-    dropped): one 'import' history row each (by :actor at :at), the R*Tree and the full-text entry.
+    dropped): one 'import' history row each (by :actor at :at) and the full-text entry.
 
     Run per flush, not once per import: a key repeated later in the import updates its row, and
-    the update triggers then need the row's full-text entry in place.
+    the update trigger then deletes the row's full-text entry, which must exist by then.
     """
     t = spec.table
     return (
         f"INSERT INTO {HISTORY} (collection, record_id, version, action, actor, at, before, after) "  # noqa: S608
         f"SELECT '{t}', id, version, 'import', :actor, :at, NULL, {snapshot_sql(spec)} FROM {t} "
         "WHERE fid > :top ORDER BY fid",
-        f"INSERT OR REPLACE INTO rtree_{t}_geom SELECT fid, lon, lon, lat, lat FROM {t} WHERE fid > :top",  # noqa: S608
         f"INSERT INTO {t}_fts (rowid, search_text) SELECT fid, search_text FROM {t} WHERE fid > :top",  # noqa: S608
+    )
+
+
+def rtree_sql(table: str) -> str:
+    """The R*Tree entries of the rows with fid > ? (once per import: one statement measured ~30 %
+    cheaper per row than one per flush; the update triggers need no entry to exist)."""
+    return (
+        f"INSERT OR REPLACE INTO rtree_{table}_geom SELECT fid, lon, lon, lat, lat FROM {table} WHERE fid > ?"  # noqa: S608
     )
 
 

@@ -22,7 +22,7 @@ from poi_service.store.gpkg import point_blob
 from poi_service.store.history import change, encode, same_data, snapshot
 from poi_service.store.records import D, F, R, new_id
 from poi_service.store.schema import insert_triggers
-from poi_service.store.sqlite_bulk import BulkIndexes, Staging, new_rows_sql
+from poi_service.store.sqlite_bulk import BulkIndexes, Staging, new_rows_sql, rtree_sql
 from poi_service.store.text import fold_text
 
 BATCH = 1000
@@ -74,7 +74,7 @@ class SqliteCollection(SqliteReads[R, D, F]):
         """Upserts many records atomically, with one 'import' history row per changed record.
 
         Per-row insert triggers (R*Tree, full text, change counter) are dropped inside the
-        transaction and their work (and the new rows' history) is done set-wise per flush; a
+        transaction and their work (and the new rows' history) is done set-wise; a
         large import also drops and rebuilds the secondary indexes (sqlite_bulk.py). Other
         connections never see the file without them. Upserts still go through the update
         triggers. Rows equal to their stored record (geocoded_at aside) are skipped: a re-import
@@ -85,6 +85,7 @@ class SqliteCollection(SqliteReads[R, D, F]):
         conn = self.store.conn
         count = 0
         with self.store.transaction():
+            last = int(conn.execute(f"SELECT coalesce(max(fid), 0) FROM {t}").fetchone()[0])  # noqa: S608
             triggers = insert_triggers(t)
             for name in triggers:
                 conn.execute(f"DROP TRIGGER {name}")
@@ -100,6 +101,7 @@ class SqliteCollection(SqliteReads[R, D, F]):
                 self._staging.drop()
             finally:
                 indexes.close()
+            conn.execute(rtree_sql(t), (last,))
             conn.execute("UPDATE poi_changes SET version = version + 1 WHERE collection = ?", (t,))
             for ddl in triggers.values():
                 conn.execute(ddl)
