@@ -52,9 +52,13 @@ class SqliteReads(Generic[R, D, F]):
         self._columns = ("fid", "id", *spec.columns, "created_at", "updated_at", "version", "deleted_at")
         self._select = f"SELECT {', '.join(self._columns)} FROM {t}"  # noqa: S608
         # Table and column names are fixed constants of this module; values are always parameters.
+        self._written = cols
+        self._on_conflict = (
+            f"ON CONFLICT(external_key) DO UPDATE SET {updates}, version = {t}.version + 1, deleted_at = NULL"
+        )
         self._insert = (
             f"INSERT INTO {t} ({', '.join(cols)}) VALUES ({', '.join(':' + c for c in cols)}) "  # noqa: S608
-            f"ON CONFLICT(external_key) DO UPDATE SET {updates}, version = {t}.version + 1, deleted_at = NULL"
+            + self._on_conflict
         )
         self._update = (
             f"UPDATE {t} SET {', '.join(f'{c} = :{c}' for c in changing)}, version = version + 1 "  # noqa: S608

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from functools import cached_property
 from itertools import islice
 from typing import Any
 
@@ -21,6 +22,7 @@ from poi_service.store.gpkg import point_blob
 from poi_service.store.history import change, encode, same_data, snapshot
 from poi_service.store.records import D, F, R, new_id
 from poi_service.store.schema import insert_triggers
+from poi_service.store.sqlite_bulk import BulkIndexes, Staging, new_rows_sql, rtree_sql
 from poi_service.store.text import fold_text
 
 BATCH = 1000
@@ -41,6 +43,14 @@ def check_version(record_id: str, stored: int, expected: int | None) -> None:
 
 class SqliteCollection(SqliteReads[R, D, F]):
     """Collection protocol over one GeoPackage feature table: the reads plus the writes."""
+
+    @cached_property
+    def _complete_new(self) -> tuple[str, ...]:
+        return new_rows_sql(self.spec)
+
+    @cached_property
+    def _staging(self) -> Staging:
+        return Staging(self.store.conn, self.spec.table, self._written, self._on_conflict)
 
     def add(self, data: D, *, actor: str | None = None) -> R:
         """Stores one new record; Conflict if its external_key is taken."""
@@ -64,9 +74,11 @@ class SqliteCollection(SqliteReads[R, D, F]):
         """Upserts many records atomically, with one 'import' history row per changed record.
 
         Per-row insert triggers (R*Tree, full text, change counter) are dropped inside the
-        transaction and their work is done set-wise afterwards; other connections never see
-        the file without them. Upserts still go through the update triggers. Rows equal to
-        their stored record (geocoded_at aside) are skipped: a re-import changes nothing.
+        transaction and their work (and the new rows' history) is done set-wise; a
+        large import also drops and rebuilds the secondary indexes (sqlite_bulk.py). Other
+        connections never see the file without them. Upserts still go through the update
+        triggers. Rows equal to their stored record (geocoded_at aside) are skipped: a re-import
+        changes nothing.
         """
         now = _now()
         t = self.spec.table
@@ -77,18 +89,19 @@ class SqliteCollection(SqliteReads[R, D, F]):
             triggers = insert_triggers(t)
             for name in triggers:
                 conn.execute(f"DROP TRIGGER {name}")
-            it = iter(rows)
-            while batch := list(islice(it, BATCH)):
-                count += len(batch)
-                self._upsert_batch(batch, now, actor)
-            conn.execute(
-                f"INSERT OR REPLACE INTO rtree_{t}_geom SELECT fid, lon, lon, lat, lat FROM {t} WHERE fid > ?",  # noqa: S608
-                (last,),
-            )
-            conn.execute(
-                f"INSERT INTO {t}_fts (rowid, search_text) SELECT fid, search_text FROM {t} WHERE fid > ?",  # noqa: S608
-                (last,),
-            )
+            indexes = BulkIndexes(conn, t)
+            self._staging.create()
+            try:
+                it = iter(rows)
+                while batch := list(islice(it, BATCH)):
+                    count += len(batch)
+                    self._upsert_batch(batch, now, actor)
+                    indexes.written(count)
+                indexes.rebuild()
+                self._staging.drop()
+            finally:
+                indexes.close()
+            conn.execute(rtree_sql(t), (last,))
             conn.execute("UPDATE poi_changes SET version = version + 1 WHERE collection = ?", (t,))
             for ddl in triggers.values():
                 conn.execute(ddl)
@@ -164,27 +177,44 @@ class SqliteCollection(SqliteReads[R, D, F]):
 
     def _upsert_batch(self, batch: list[D], now: str, actor: str | None) -> None:
         """Writes one batch of add_many: new rows, changed rows, and their history."""
-        conn = self.store.conn
         stored = self._by_keys([d.external_key for d in batch if d.external_key is not None])
         writes: list[dict[str, Any]] = []
         log: list[tuple[Any, ...]] = []
+        keys: set[str] = set()
         for data in batch:
+            key = data.external_key
+            if key is not None and key in keys:  # a key repeated in the batch: its earlier write lands first
+                self._write(writes, log, now, actor)
+                writes, log, keys = [], [], set()
             cols = self.spec.to_row(data)
             row = self._row(data, now, cols)
-            before = stored.get(data.external_key) if data.external_key is not None else None
+            before = stored.get(key) if key is not None else None
             if before is not None and before.deleted_at is None and same_data(self.spec, row, before):
                 continue
             writes.append(row)
-            if before is None:
-                after = {"id": row["id"], "version": 1, **cols, "created_at": now, "updated_at": now,
-                         "deleted_at": None}  # fmt: skip
-            else:
+            if before is not None:
                 after = {"id": before.id, "version": before.version + 1, **cols,
                          "created_at": before.created_at.isoformat(), "updated_at": now, "deleted_at": None}  # fmt: skip
-            log.append(self._history_row("import", after["id"], after["version"], before, after, actor, now))
-            if data.external_key is not None:  # a key repeated in the input updates its own first row
-                stored[data.external_key] = self.spec.from_row(after)
-        conn.executemany(self._insert, writes)
+                log.append(
+                    self._history_row("import", before.id, after["version"], before, after, actor, now)
+                )
+            elif key is not None:  # a new row's history row is built in SQL from the stored row (_write)
+                after = {"id": row["id"], "version": 1, **cols, "created_at": now, "updated_at": now,
+                         "deleted_at": None}  # fmt: skip
+            if key is not None:
+                keys.add(key)
+                stored[key] = self.spec.from_row(after)
+        self._write(writes, log, now, actor)
+
+    def _write(
+        self, writes: list[dict[str, Any]], log: list[tuple[Any, ...]], now: str, actor: str | None
+    ) -> None:
+        """Upserts rows, each key at most once; new rows get their history from SQL, changed ones from `log`."""
+        conn = self.store.conn
+        top = conn.execute(f"SELECT coalesce(max(fid), 0) FROM {self.spec.table}").fetchone()[0]  # noqa: S608
+        self._staging.write(writes)
+        for sql in self._complete_new:  # rows above the old top are this call's inserts
+            conn.execute(sql, {"actor": actor, "at": now, "top": top})
         conn.executemany(HISTORY_INSERT, log)
 
     def _by_keys(self, keys: list[str]) -> dict[str | None, R]:
