@@ -72,9 +72,7 @@ def replace_record(
     if_match: str | None, services: Services, actor: str,
 ) -> Any:  # fmt: skip
     """PUT: the body replaces every editable field; no coordinates means geocode."""
-    _require(if_match)
-    current = collection.get(record_id)
-    version = expected_version(current, if_match)
+    current, version = _checked(collection, record_id, if_match)
     fields, unknown = fields_of(body, spec)
     data = spec.build(unpinned(fields, current), unknown, context(services), None, current.external_key)
     return collection.update(record_id, data, expected_version=version, actor=actor)
@@ -85,9 +83,7 @@ def patch_record(
     if_match: str | None, services: Services, actor: str,
 ) -> Any:  # fmt: skip
     """PATCH: an RFC 7396 merge patch over the editable fields."""
-    _require(if_match)
-    current = collection.get(record_id)
-    version = expected_version(current, if_match)
+    current, version = _checked(collection, record_id, if_match)
     fields, unknown = fields_of(patch, spec)
     merged, keep_point = patched(spec, current, fields)
     data = spec.build(
@@ -115,6 +111,13 @@ def restore_record(collection: AnyCollection, record_id: str, if_match: str | No
     current = collection.get(record_id, include_deleted=True)
     version = expected_version(current, if_match, required=False)
     return collection.restore(record_id, expected_version=version, actor=actor)
+
+
+def _checked(collection: AnyCollection, record_id: str, if_match: str | None) -> tuple[Any, int | None]:
+    """The live record an update applies to, and the version its If-Match names (428 / 404 / 412)."""
+    _require(if_match)
+    current = collection.get(record_id)
+    return current, expected_version(current, if_match)
 
 
 def _require(if_match: str | None) -> None:

@@ -76,7 +76,7 @@ def tile_source(tile_url: str) -> str | None:
 
 
 def tile_host(tile_url: str) -> str:
-    """The host named in the consent text ('tile.openstreetmap.org')."""
+    """The host of the operator's POI_TILE_URL, named in the consent text ('tiles.example.org')."""
     source = tile_source(tile_url) or ""
     return source.split("://", 1)[-1].removeprefix("*.")
 

@@ -30,7 +30,6 @@ Limit = Annotated[
     int | None, Query(description="Page size, 1..POI_MAX_PAGE_SIZE (default POI_DEFAULT_PAGE_SIZE, 50).")
 ]
 Offset = Annotated[int, Query(description="Records to skip.")]
-GEOJSON = "application/geo+json"
 
 
 LAT = Param("lat", "number", "Latitude in degrees (WGS84), -90..90.", required=True)
