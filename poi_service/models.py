@@ -115,9 +115,10 @@ class Address:
 
     def one_line(self) -> str:
         """'Süderstraße 101, 24955 Harrislee' with missing parts left out."""
-        street = " ".join(p for p in (self.street, self.housenumber) if p)
-        town = " ".join(p for p in (self.postcode, self.locality) if p)
-        return ", ".join(p for p in (street, town) if p)
+        # Filtered lists, not generators: this runs for every feature the API renders.
+        street = " ".join([p for p in (self.street, self.housenumber) if p])
+        town = " ".join([p for p in (self.postcode, self.locality) if p])
+        return f"{street}, {town}" if street and town else street or town
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -8,6 +8,7 @@ from fastapi_offline import FastAPIOffline
 
 from poi_service import __version__
 from poi_service.api.deps import Services
+from poi_service.api.hot import HotRoutes
 from poi_service.api.middleware import BodyLimit, SecurityHeaders
 from poi_service.api.problems import install_problem_handlers
 from poi_service.api.responses import JSONResponse
@@ -64,6 +65,7 @@ def create_app(settings: Settings, store: Store, geocoder: Geocoder | None = Non
         imports.router,
     ):
         app.include_router(router)
+    app.add_middleware(HotRoutes, routes=places.HOT)  # innermost: CORS and headers still apply
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

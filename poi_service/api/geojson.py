@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from poi_service.categories import Vocabulary
@@ -9,14 +11,31 @@ from poi_service.models import Geocoding, Membership, Place, format_partial_date
 from poi_service.phone import din5008
 from poi_service.store.base import Hit
 
+# A page of 10 features renders 30 timestamps and 10 geocodings; datetime.isoformat costs ~2.5 µs,
+# a dict lookup 0.1 µs, and records of one import or one geocoder share them.
+MEMO_SIZE = 8192
+
+
+@lru_cache(maxsize=MEMO_SIZE)
+def _iso(at: datetime) -> str:
+    return at.isoformat()
+
+
+@lru_cache(maxsize=MEMO_SIZE)
+def _geocoding_items(g: Geocoding) -> tuple[tuple[str, Any], ...]:
+    return (
+        ("source", g.source),
+        ("precision", g.precision.value),
+        ("confidence", g.confidence),
+        ("at", _iso(g.at)),
+    )
+
 
 def _geocoding(g: Geocoding) -> dict[str, Any]:
-    return {
-        "source": g.source,
-        "precision": g.precision.value,
-        "confidence": g.confidence,
-        "at": g.at.isoformat(),
-    }
+    return dict(_geocoding_items(g))  # a fresh dict: callers may edit properties
+
+
+_phone = lru_cache(maxsize=MEMO_SIZE)(din5008)  # phonenumbers parses the number each time: ~30 µs
 
 
 def place_feature(place: Place, vocabulary: Vocabulary, distance_m: float | None = None) -> dict[str, Any]:
@@ -30,10 +49,10 @@ def place_feature(place: Place, vocabulary: Vocabulary, distance_m: float | None
         "category_label_en": category.label_en if category else place.category,
         "street": a.street, "housenumber": a.housenumber, "postcode": a.postcode, "locality": a.locality,
         "ags": a.ags, "address": a.one_line(),
-        "phone": place.phone, "phone_display": din5008(place.phone) if place.phone else None,
+        "phone": place.phone, "phone_display": _phone(place.phone) if place.phone else None,
         "website": place.website, "description": place.description, "source": place.source,
         "geocoding": _geocoding(place.geocoding),
-        "created_at": place.created_at.isoformat(), "updated_at": place.updated_at.isoformat(),
+        "created_at": _iso(place.created_at), "updated_at": _iso(place.updated_at),
     }  # fmt: skip
     if distance_m is not None:
         props["distance_m"] = round(distance_m, 2)

@@ -3,20 +3,33 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote_plus
 
 from fastapi import Request
+
+PAGING = ("offset", "limit")
+
+
+def paged(url: str, offset: int, limit: int) -> str:
+    """url with offset and limit replaced; the other parameters stay as the client sent them
+    (cheaper than URL.include_query_params, which parses and re-encodes every one)."""
+    base, _, query = url.partition("?")
+    kept = [p for p in query.split("&") if p and unquote_plus(p.partition("=")[0]) not in PAGING]
+    return f"{base}?{'&'.join([*kept, f'offset={offset}', f'limit={limit}'])}"
 
 
 def collection(
     request: Request, features: list[dict[str, Any]], total: int, limit: int, offset: int
 ) -> dict[str, Any]:
     """An RFC 7946 FeatureCollection plus OGC-style counts and self/next/prev links."""
-    links = [{"rel": "self", "type": "application/geo+json", "href": str(request.url)}]
+    url = str(request.url)
+    links = [{"rel": "self", "type": "application/geo+json", "href": url}]
     if offset + len(features) < total:
-        href = str(request.url.include_query_params(offset=offset + limit, limit=limit))
-        links.append({"rel": "next", "type": "application/geo+json", "href": href})
+        links.append(
+            {"rel": "next", "type": "application/geo+json", "href": paged(url, offset + limit, limit)}
+        )
     if offset > 0:
-        href = str(request.url.include_query_params(offset=max(0, offset - limit), limit=limit))
+        href = paged(url, max(0, offset - limit), limit)
         links.append({"rel": "prev", "type": "application/geo+json", "href": href})
     return {
         "type": "FeatureCollection",

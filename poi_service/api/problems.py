@@ -48,34 +48,35 @@ def _location_name(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts) or "request"
 
 
-def install_problem_handlers(app: FastAPI) -> None:
-    """Replaces FastAPI's default error bodies (including its 422) with problem+json."""
-
-    @app.exception_handler(PoiError)
-    async def poi_error(request: Request, exc: PoiError) -> Response:
+def problem_for(request: Request, exc: Exception) -> Response:
+    """The problem+json answer to an exception raised while handling `request`."""
+    if isinstance(exc, PoiError):
         return problem_response(
             exc.status, exc.title, exc.detail, exc.code, request, exc.invalid_params, exc.headers
         )
-
-    @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+    if isinstance(exc, RequestValidationError):
         params = [
             InvalidParam(_location_name(e.get("loc", ())), str(e.get("msg", "invalid"))) for e in exc.errors()
         ]
         detail = "; ".join(f"{p.name}: {p.reason}" for p in params)
         return problem_response(400, "Invalid parameter", detail, "invalid-parameter", request, params)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    if isinstance(exc, StarletteHTTPException):
         code = {404: "not-found", 405: "method-not-allowed", 401: "unauthorized", 403: "forbidden"}.get(
             exc.status_code, "http-error"
         )
         title = str(exc.detail) if exc.status_code != 404 else "Not found"
         detail = str(exc.detail) if exc.status_code != 404 else f"no resource at {request.url.path}"
         return problem_response(exc.status_code, title, detail, code, request)
+    # Never leak a stack trace; the log keeps it for the operator.
+    log.error("unhandled error on %s", request.url.path, exc_info=exc)
+    return problem_response(500, "Internal error", "the server failed; see its log", "internal", request)
 
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> Response:
-        # Never leak a stack trace; the log keeps it for the operator.
-        log.exception("unhandled error on %s", request.url.path)
-        return problem_response(500, "Internal error", "the server failed; see its log", "internal", request)
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Replaces FastAPI's default error bodies (including its 422) with problem+json."""
+
+    async def handler(request: Request, exc: Exception) -> Response:
+        return problem_for(request, exc)
+
+    for kind in (PoiError, RequestValidationError, StarletteHTTPException, Exception):
+        app.add_exception_handler(kind, handler)
