@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
 
+from poi_service.api.rendered import FeatureCache
 from poi_service.categories import Vocabulary
 from poi_service.config import Settings
 from poi_service.geocode.base import Geocoder
@@ -21,6 +22,10 @@ class Services:
     store: Store
     vocabulary: Vocabulary
     geocoder: Geocoder
+    features: FeatureCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.features = FeatureCache(self.vocabulary)
 
 
 def services_of(request: Request) -> Services:

@@ -18,25 +18,30 @@ def paged(url: str, offset: int, limit: int) -> str:
     return f"{base}?{'&'.join([*kept, f'offset={offset}', f'limit={limit}'])}"
 
 
-def collection(
-    request: Request, features: list[dict[str, Any]], total: int, limit: int, offset: int
-) -> dict[str, Any]:
-    """An RFC 7946 FeatureCollection plus OGC-style counts and self/next/prev links."""
+def links(request: Request, returned: int, total: int, limit: int, offset: int) -> list[dict[str, str]]:
+    """self, and next/prev where there are more matches after/before this page."""
     url = str(request.url)
-    links = [{"rel": "self", "type": "application/geo+json", "href": url}]
-    if offset + len(features) < total:
-        links.append(
+    found = [{"rel": "self", "type": "application/geo+json", "href": url}]
+    if offset + returned < total:
+        found.append(
             {"rel": "next", "type": "application/geo+json", "href": paged(url, offset + limit, limit)}
         )
     if offset > 0:
         href = paged(url, max(0, offset - limit), limit)
-        links.append({"rel": "prev", "type": "application/geo+json", "href": href})
+        found.append({"rel": "prev", "type": "application/geo+json", "href": href})
+    return found
+
+
+def collection(
+    request: Request, features: list[dict[str, Any]], total: int, limit: int, offset: int
+) -> dict[str, Any]:
+    """An RFC 7946 FeatureCollection plus OGC-style counts and self/next/prev links."""
     return {
         "type": "FeatureCollection",
         "numberMatched": total,
         "numberReturned": len(features),
         "features": features,
-        "links": links,
+        "links": links(request, len(features), total, limit, offset),
     }
 
 

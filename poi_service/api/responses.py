@@ -21,3 +21,9 @@ class GeoJSONResponse(JSONResponse):
     """RFC 7946 media type."""
 
     media_type = "application/geo+json"
+
+
+class RawGeoJSONResponse(Response):
+    """GeoJSON already serialised (api.rendered)."""
+
+    media_type = "application/geo+json"

@@ -148,6 +148,12 @@ class SqliteStore:
                 self._read_depth = 0
                 self._reader.execute("COMMIT")
 
+    def read_stamp(self) -> tuple[int, int]:
+        """Moves on every commit, of this store or of any other connection to the file; call with
+        read_lock held. (`PRAGMA data_version` of the read connection sees other connections'
+        commits, `commits` this store's own.)"""
+        return int(self._reader.execute("PRAGMA data_version").fetchone()[0]), self.commits
+
     def query(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[sqlite3.Row]:
         """Runs a read in a snapshot."""
         with self.reading() as conn:

@@ -61,9 +61,13 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
     store = open_store(settings.database_url, DATA_DIR)
     store.places.add_many(random_places(200))
     hot_app, routed_app = create_app(settings, store), _without_hot_routes(create_app(settings, store))
-    with serve(hot_app) as hot_url, serve(routed_app) as routed_url:
-        with httpx.Client(base_url=hot_url) as hot, httpx.Client(base_url=routed_url) as routed:
-            yield Pair(hot, routed, store)
+    with (
+        serve(hot_app) as hot_url,
+        serve(routed_app) as routed_url,
+        httpx.Client(base_url=hot_url) as hot,
+        httpx.Client(base_url=routed_url) as routed,
+    ):
+        yield Pair(hot, routed, store)
     store.close()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from poi_service.api import params, query
@@ -12,9 +12,10 @@ from poi_service.api.calls import store_call
 from poi_service.api.deps import Services, ServicesDep, services_of
 from poi_service.api.editing import etag
 from poi_service.api.geojson import place_feature, place_features
-from poi_service.api.links import collection, unpaged
+from poi_service.api.links import collection
 from poi_service.api.query import Param, Reader
-from poi_service.api.responses import GeoJSONResponse, JSONResponse
+from poi_service.api.rendered import collection_json, unpaged_json
+from poi_service.api.responses import GeoJSONResponse, JSONResponse, RawGeoJSONResponse
 from poi_service.store import Near, PlaceFilter
 from poi_service.store import Query as StoreQuery
 
@@ -60,7 +61,7 @@ def _page(r: Reader, services: Services) -> tuple[int, int]:
 # FastAPI parameters) and document it through openapi_extra.
 @router.get("/places/nearby", summary="Places within a radius, nearest first",
             openapi_extra=query.openapi(LAT, LON, RADIUS, CATEGORY, TEXT, LIMIT, OFFSET))  # fmt: skip
-async def nearby(request: Request) -> JSONResponse:
+async def nearby(request: Request) -> Response:
     """GeoJSON features sorted by geodesic distance, each with properties.distance_m."""
     services, r = services_of(request), Reader(request.query_params)
     lat, lon, radius_m = r.number(LAT), r.number(LON), r.number(RADIUS)
@@ -69,13 +70,13 @@ async def nearby(request: Request) -> JSONResponse:
     flt = _filter(r, services)
     places = services.store.places
     result = await store_call(places, places.search, StoreQuery(flt, near=near, limit=size, offset=offset))
-    body = collection(request, place_features(result.hits, services.vocabulary), result.total, size, offset)
-    return GeoJSONResponse(body)
+    body = collection_json(request, services.features.places(result.hits), result.total, size, offset)
+    return RawGeoJSONResponse(body)
 
 
 @router.get("/places/nearest", summary="The k nearest places",
             openapi_extra=query.openapi(LAT, LON, K, CATEGORY, TEXT))  # fmt: skip
-async def nearest(request: Request) -> JSONResponse:
+async def nearest(request: Request) -> Response:
     """The k places closest to the point, nearest first, with distance_m."""
     services, r = services_of(request), Reader(request.query_params)
     lat, lon, k = r.number(LAT), r.number(LON), r.integer(K)
@@ -83,20 +84,20 @@ async def nearest(request: Request) -> JSONResponse:
     flt = _filter(r, services)
     places, point, k = services.store.places, params.point(lat, lon), params.k_nearest(k, services.settings)
     hits = await store_call(places, places.nearest, point, k, flt)
-    return GeoJSONResponse(unpaged(request, place_features(hits, services.vocabulary)))
+    return RawGeoJSONResponse(unpaged_json(request, services.features.places(hits)))
 
 
 @router.get("/places", summary="Places in a bounding box and/or a named area",
             openapi_extra=query.openapi(BBOX, AREA, CATEGORY, TEXT, LIMIT, OFFSET))  # fmt: skip
-async def list_places(request: Request) -> JSONResponse:
+async def list_places(request: Request) -> Response:
     """Places matching every given condition, in storage order, with exact numberMatched."""
     services, r = services_of(request), Reader(request.query_params)
     bbox, area = r.text(BBOX), r.text(AREA)
     size, offset = _page(r, services)
     query_ = StoreQuery(_filter(r, services), bbox=params.bbox(bbox), area=area, limit=size, offset=offset)
     result = await run_in_threadpool(services.store.places.search, query_)
-    body = collection(request, place_features(result.hits, services.vocabulary), result.total, size, offset)
-    return GeoJSONResponse(body)
+    body = collection_json(request, services.features.places(result.hits), result.total, size, offset)
+    return RawGeoJSONResponse(body)
 
 
 # Served by api.hot.HotRoutes on GET without FastAPI's routing (same answers, a fraction of the cost).
