@@ -10,8 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from typing import Any
-
-from starlette.datastructures import QueryParams
+from urllib.parse import parse_qsl
 
 from poi_service.errors import InvalidInput, InvalidParam
 
@@ -46,15 +45,33 @@ def openapi(*params: Param) -> dict[str, Any]:
     return {"parameters": [p.openapi() for p in params]}
 
 
+def query_pairs(raw: bytes) -> list[tuple[str, str]]:
+    """(name, value) pairs of a raw query string, as Starlette's QueryParams reads them
+    (parse_qsl of the latin-1 text, blank values kept); plain strings are split directly."""
+    text = raw.decode("latin-1")
+    if "%" in text or "+" in text:
+        return parse_qsl(text, keep_blank_values=True)
+    return [(name, value) for name, _, value in (p.partition("=") for p in text.split("&") if p)]
+
+
 @dataclass
 class Reader:
     """Reads parameters of one query string; `done()` raises every problem found at once."""
 
-    query: QueryParams
+    values: dict[str, list[str]]
     errors: list[InvalidParam] = field(default_factory=list)
 
+    @classmethod
+    def of(cls, raw_query: bytes) -> Reader:
+        """A reader of the raw query string (scope["query_string"])."""
+        values: dict[str, list[str]] = {}
+        for name, value in query_pairs(raw_query):
+            values.setdefault(name, []).append(value)
+        return cls(values)
+
     def _raw(self, p: Param) -> str | None:
-        value = self.query.get(p.name)  # the last one when repeated, as FastAPI does
+        got = self.values.get(p.name)
+        value = got[-1] if got else None  # the last one when repeated, as FastAPI does
         if value is None and p.required:
             self.errors.append(InvalidParam(p.name, MISSING))
         return value
@@ -94,7 +111,7 @@ class Reader:
 
     def texts(self, p: Param) -> list[str] | None:
         """Every value of a repeatable parameter, None when absent."""
-        return self.query.getlist(p.name) or None
+        return self.values.get(p.name) or None
 
     def done(self) -> None:
         if self.errors:

@@ -63,7 +63,7 @@ def _page(r: Reader, services: Services) -> tuple[int, int]:
             openapi_extra=query.openapi(LAT, LON, RADIUS, CATEGORY, TEXT, LIMIT, OFFSET))  # fmt: skip
 async def nearby(request: Request) -> Response:
     """GeoJSON features sorted by geodesic distance, each with properties.distance_m."""
-    services, r = services_of(request), Reader(request.query_params)
+    services, r = services_of(request), Reader.of(request.scope["query_string"])
     lat, lon, radius_m = r.number(LAT), r.number(LON), r.number(RADIUS)
     size, offset = _page(r, services)
     near = Near(params.point(lat, lon), params.radius(radius_m, services.settings))
@@ -78,7 +78,7 @@ async def nearby(request: Request) -> Response:
             openapi_extra=query.openapi(LAT, LON, K, CATEGORY, TEXT))  # fmt: skip
 async def nearest(request: Request) -> Response:
     """The k places closest to the point, nearest first, with distance_m."""
-    services, r = services_of(request), Reader(request.query_params)
+    services, r = services_of(request), Reader.of(request.scope["query_string"])
     lat, lon, k = r.number(LAT), r.number(LON), r.integer(K)
     r.done()
     flt = _filter(r, services)
@@ -91,7 +91,7 @@ async def nearest(request: Request) -> Response:
             openapi_extra=query.openapi(BBOX, AREA, CATEGORY, TEXT, LIMIT, OFFSET))  # fmt: skip
 async def list_places(request: Request) -> Response:
     """Places matching every given condition, in storage order, with exact numberMatched."""
-    services, r = services_of(request), Reader(request.query_params)
+    services, r = services_of(request), Reader.of(request.scope["query_string"])
     bbox, area = r.text(BBOX), r.text(AREA)
     size, offset = _page(r, services)
     query_ = StoreQuery(_filter(r, services), bbox=params.bbox(bbox), area=area, limit=size, offset=offset)
