@@ -83,15 +83,20 @@ class Ball:
         # The m-th row's upper bound caps the m-th distance; rows whose lower bound exceeds it
         # cannot be among the first m.
         cut = int(np.searchsorted(self._chords, _widen(float(self._chords[m - 1])), "right"))
-        pos, exact = self._pos[:cut], self._exact[:cut]
-        todo = np.flatnonzero(np.isnan(exact))
-        if len(todo):
-            exact = exact.copy()
-            idx, at = self._index, pos[todo]
-            exact[todo] = geodesics_m(self._lon, self._lat, idx.lons[at].tolist(), idx.lats[at].tolist())
-        fids = self._index.fids[pos]
-        order = np.lexsort((fids, exact))[offset:m]
-        return Neighbours(fids[order], exact[order])
+        idx = self._index
+        pos = self._pos[:cut]
+        # A page's candidates are a few dozen rows: plain lists beat a dozen small numpy calls.
+        exact = self._exact[:cut].tolist()
+        todo = [i for i, d in enumerate(exact) if d != d]  # NaN: not computed yet
+        if todo:
+            at = pos[todo]
+            for i, d in zip(todo, geodesics_m(self._lon, self._lat, idx.lons[at].tolist(), idx.lats[at].tolist()),
+                            strict=True):  # fmt: skip
+                exact[i] = d
+        rows = sorted(zip(exact, idx.fids[pos].tolist(), strict=True))[offset:m]
+        return Neighbours(
+            np.array([f for _, f in rows], np.int64), np.array([d for d, _ in rows], np.float64)
+        )
 
 
 class PointIndex:
@@ -115,10 +120,14 @@ class PointIndex:
         centre = np.array(unit_vector(lon, lat))
         # Sure in below chord `inner`, sure out above `outer`; geodesics decide in between.
         inner, outer = _chord(radius_m / R_MAX_M), _chord(radius_m / R_MIN_M)
-        pos = np.asarray(self._tree.query_ball_point(centre, outer), dtype=np.int64)
+        found = self._tree.query_ball_point(centre, outer)
+        if not found:  # common for small radii: skip the array work below
+            return Ball(self, lon, lat, _EMPTY_I, _EMPTY_F, _EMPTY_F)
+        pos = np.array(found, dtype=np.int64)
         if codes:
             pos = pos[np.isin(self.codes[pos], codes)]
-        d = self._tree.data[pos] - centre
+        d = self._tree.data[pos]
+        d -= centre
         chords = np.sqrt(np.einsum("ij,ij->i", d, d))
         order = np.argsort(chords, kind="stable")
         pos, chords = pos[order], chords[order]
@@ -128,9 +137,13 @@ class PointIndex:
         if hi == lo:
             return Ball(self, lon, lat, pos[:lo], chords[:lo], exact[:lo])
         at = pos[lo:hi]
-        exact[lo:hi] = geodesics_m(lon, lat, self.lons[at].tolist(), self.lats[at].tolist())
+        shell = geodesics_m(lon, lat, self.lons[at].tolist(), self.lats[at].tolist())
+        exact[lo:hi] = shell
+        kept = [d <= radius_m for d in shell]
+        if all(kept):  # the usual case (a thin shell): no masks
+            return Ball(self, lon, lat, pos[:hi], chords[:hi], exact[:hi])
         inside = np.ones(hi, np.bool_)
-        inside[lo:] = exact[lo:hi] <= radius_m
+        inside[lo:] = kept
         return Ball(self, lon, lat, pos[:hi][inside], chords[:hi][inside], exact[:hi][inside])
 
     def nearest(self, lon: float, lat: float, k: int, codes: tuple[int, ...] = ()) -> Neighbours:
