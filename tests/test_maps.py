@@ -248,6 +248,9 @@ def test_data_endpoint_filters_compresses_and_revalidates(served: Served) -> Non
     r = served.client.get("/maps/places/data.json", headers={"accept-encoding": "gzip"})
     assert r.status_code == 200 and r.headers["content-encoding"] == "gzip"
     assert r.json()["n"] == 153
+    plain = served.client.get("/maps/places/data.json", headers={"accept-encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.json() == r.json()
+    assert plain.headers["etag"] == r.headers["etag"]
     again = served.client.get("/maps/places/data.json", headers={"if-none-match": r.headers["etag"]})
     assert again.status_code == 304
     near = served.client.get(

@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 
 from poi_service.api.app import create_app
 from poi_service.api.routes import maps as maps_routes
 from poi_service.config import Settings
 from poi_service.maps import persist
-from poi_service.maps.cache import Keeper, PayloadCache, Prepared, prepare
+from poi_service.maps.cache import Keeper, PayloadCache, Prepared, gunzip_chunks, prepare, prepare_bytes
 from poi_service.store import Store
 from tests.browser.data import map_store
 from tests.factories import random_places
@@ -132,3 +133,10 @@ def test_a_kept_payload_round_trips() -> None:
         prepared.body_gz,
         prepared.etag,
     )
+
+
+def test_a_gzipped_payload_is_decompressed_piece_by_piece() -> None:
+    body = orjson.dumps({"rows": [[i, f"Ort {i}", i / 7] for i in range(5000)]})
+    prepared = prepare_bytes(body)
+    pieces = list(gunzip_chunks(prepared.body_gz, chunk=1000))
+    assert len(pieces) > 2 and b"".join(pieces) == body == prepared.body

@@ -54,7 +54,7 @@ def parse(value: str, token: int) -> Prepared | None:
         body = gzip.decompress(body_gz)
     except (ValueError, OSError, EOFError):
         return None
-    return Prepared(body, body_gz, etag_of(body), time.monotonic(), token)
+    return Prepared(body_gz, etag_of(body), time.monotonic(), token)
 
 
 def load(store: KeyValue, key: str, token: int) -> Prepared | None:

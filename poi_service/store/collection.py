@@ -37,8 +37,8 @@ def ags_range(prefix: str) -> tuple[str, str]:
 LIVE = "deleted_at IS NULL"
 Codes = dict[str, int]
 # Decoded records kept per collection, dropped on any change. Reading one back from a 1 GB file costs
-# 15-40 µs (SQL + decode); 65,536 of them (0.8-1.2 KB each, ~50-80 MB) hold the busiest areas' places.
-CACHE_RECORDS = 65_536
+# 15-40 µs (SQL + decode); 32,768 of them (0.8-1.2 KB each, 25-40 MB) hold the busiest areas' places.
+CACHE_RECORDS = 32_768
 
 
 class SqliteReads(Generic[R, D, F]):

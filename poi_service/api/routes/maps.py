@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from poi_service.api import params
 from poi_service.api.deps import Services, ServicesDep
@@ -22,7 +22,7 @@ from poi_service.api.routes.places import Category, Text
 from poi_service.boundaries import Boundaries, Level
 from poi_service.errors import NotFound
 from poi_service.maps import assets, basemap, persist
-from poi_service.maps.cache import Keeper, PayloadCache, Prepared, prepare_bytes
+from poi_service.maps.cache import Keeper, PayloadCache, Prepared, gunzip_chunks, prepare_bytes
 from poi_service.maps.data import members_payload, places_payload, select_places
 from poi_service.maps.html import frame_sources
 from poi_service.maps.i18n import Lang, texts
@@ -116,7 +116,8 @@ def _json(request: Request, prepared: Prepared, cache_control: str = "no-cache")
     if "gzip" in request.headers.get("accept-encoding", ""):
         headers["Content-Encoding"] = "gzip"
         return Response(prepared.body_gz, media_type="application/json", headers=headers)
-    return Response(prepared.body, media_type="application/json", headers=headers)
+    # Decompressed as it is sent: the whole body is ~40 MB at 1M places.
+    return StreamingResponse(gunzip_chunks(prepared.body_gz), media_type="application/json", headers=headers)
 
 
 def _html(page: Page, embeddable: bool = False) -> HTMLResponse:
@@ -278,7 +279,7 @@ async def basemap_layer(
         basemap.warm(data_dir, (Level.DISTRICT if level == Level.STATE else Level.MUNICIPALITY,))
     if level != Level.MUNICIPALITY and bbox is None:
         layer = await run_in_threadpool(basemap.layer, data_dir, level)
-        return _json(request, Prepared(layer.body, layer.body_gz, f'"{level.value}-{len(layer.body)}"', 0, 0),
+        return _json(request, Prepared(layer.body_gz, f'"{level.value}-{len(layer.body)}"', 0, 0),
                      "public, max-age=86400")  # fmt: skip
     box = params.bbox(bbox)
     if box is None:
