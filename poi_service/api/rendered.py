@@ -9,6 +9,9 @@ orjson.dumps of the dict path (geojson.place_feature, links.collection): tests/a
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from contextlib import suppress
+
 import orjson
 from fastapi import Request
 
@@ -27,18 +30,22 @@ class FeatureCache:
     def __init__(self, vocabulary: Vocabulary, size: int = CACHE_FEATURES) -> None:
         self.vocabulary = vocabulary
         self._size = size
-        self._seen: dict[tuple[str, int], bytes] = {}
+        self._seen: OrderedDict[tuple[str, int], bytes] = OrderedDict()  # least recently used first
 
     def place(self, place: Place, distance_m: float | None = None) -> bytes:
         """The Feature of `place`, with properties.distance_m (rounded to cm) when given."""
         key = (place.id, place.version)
-        head = self._seen.get(key)
-        if head is None:
-            if len(self._seen) >= self._size:  # bounded; refilled from the busiest records
-                self._seen.clear()
+        seen = self._seen
+        head = seen.get(key)
+        if head is not None:
+            with suppress(KeyError):  # evicted meanwhile by another thread: still a valid answer
+                seen.move_to_end(key)
+        else:
+            if len(seen) >= self._size:
+                seen.popitem(last=False)
             # Kept without the closing "}}" of properties and feature, which also makes it a
             # right-sized copy: orjson's own result holds a 4 KiB allocation whatever its length.
-            head = self._seen[key] = orjson.dumps(place_feature(place, self.vocabulary))[:-2]
+            head = seen[key] = orjson.dumps(place_feature(place, self.vocabulary))[:-2]
         if distance_m is None:
             return head + b"}}"
         return b'%b,"distance_m":%b}}' % (head, orjson.dumps(round(distance_m, 2)))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Generic
 
@@ -73,7 +74,9 @@ class SqliteReads(Generic[R, D, F]):
         self._stamp: tuple[int, int] = (-1, -1)
         self._synced = -1
         self._snapshot: Snapshot | None = None
-        self._cache: dict[int, R] = {}
+        # OrderedDict: evicting the oldest of a plain dict (del d[next(iter(d))]) scans the deleted
+        # slots at its front, ~20 µs per eviction at 32k entries against 0.3 µs here.
+        self._cache: OrderedDict[int, R] = OrderedDict()
         self._boundaries: Boundaries | None = None
 
     # -- reads -------------------------------------------------------------------------------
@@ -249,8 +252,8 @@ class SqliteReads(Generic[R, D, F]):
                     self._records(f"{self._select} WHERE fid IN ({','.join('?' * len(missing))})", missing)
                 )
             cache.update(found)  # (re)inserted last: the least recently used are evicted first
-            for _ in range(len(cache) - CACHE_RECORDS):
-                del cache[next(iter(cache))]
+            while len(cache) > CACHE_RECORDS:
+                cache.popitem(last=False)
         return found
 
     def _records(self, sql: str, params: tuple[Any, ...] | list[Any]) -> list[tuple[int, R]]:

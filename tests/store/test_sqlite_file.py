@@ -169,3 +169,20 @@ def test_ready_never_waits_for_a_read_in_another_thread(tmp_path: Path) -> None:
         reader.join()
     assert store.places.ready()
     store.close()
+
+
+def test_the_record_cache_stays_bounded_and_answers_stay_right(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from poi_service.store import collection
+
+    monkeypatch.setattr(collection, "CACHE_RECORDS", 16)
+    store = open_store(str(tmp_path / "c.gpkg"), DATA_DIR)
+    store.places.add_many(random_places(120))
+    every = {p.id: p for p in store.places.iter_all()}
+    for round_ in range(3):  # more records than the cache holds, evicted and read back again
+        for place in every.values():
+            hit = store.places.search(Query(PlaceFilter(), near=Near(place.point, 0.01), limit=1)).hits[0]
+            assert hit.record == place, round_
+            assert len(store.places._cache) <= 16
+    store.close()
