@@ -93,6 +93,29 @@ def test_misspelt_rottenburg_is_a_lower_confidence_match(geocoder: OfflineGeocod
         assert 0.5 < found.confidence < 1.0
 
 
+@pytest.mark.parametrize(
+    ("text", "country", "typo_of"), [("Utrecht", "NL", "Utecht"), ("Athen", "GR", None), ("Bern", "CH", "Berne")]
+)
+def test_a_foreign_city_of_that_very_name_beats_a_misspelt_german_one(
+    geocoder: OfflineGeocoder, text: str, country: str, typo_of: str | None
+) -> None:
+    answer = ask(geocoder, GeocodeQuery(text=text))
+    assert answer.best is not None and answer.best.country == country, answer
+    assert answer.best.source == "offline:geonames-cities"
+    german = [c for c in answer.candidates if c.country == "DE"]
+    assert german and all(c.confidence < 0.9 for c in german)  # the typo readings stay, ranked after
+    if typo_of is not None:
+        assert typo_of in {c.label for c in german}
+    # Country DE (or a German state or postcode) still keeps the answer in Germany.
+    in_germany = ask(geocoder, GeocodeQuery(text=text, country="DE")).candidates
+    assert in_germany and {c.country for c in in_germany} == {"DE"}
+
+
+def test_an_exact_german_name_stays_german(geocoder: OfflineGeocoder) -> None:
+    found = best(geocoder, GeocodeQuery(text="Rom"))  # Rom, Mecklenburg-Vorpommern, not Rome
+    assert (found.country, found.confidence, found.ags) == ("DE", 1.0, destatis("Rom")["ags"])
+
+
 def test_bare_rotenburg_is_ambiguous_until_a_state_decides(geocoder: OfflineGeocoder) -> None:
     wuemme, fulda = destatis("Rotenburg (Wümme)"), destatis("Rotenburg a. d. Fulda")
     answer = ask(geocoder, GeocodeQuery(text="Rotenburg"))

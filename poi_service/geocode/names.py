@@ -39,6 +39,7 @@ class NameMatch:
     """Results for one name; decided when exactly one place fits."""
 
     results: list[GeocodeResult]
+    typo: bool = False  # found only as a misspelling of a German name
 
     def answer(self) -> GeocodeAnswer:
         """One result is the answer; several are an ambiguity for the caller to resolve."""
@@ -190,9 +191,9 @@ def _fuzzy(gaz: Gazetteer, text: str, f: Filters, with_municipalities: bool) -> 
             d for n in group for d in gaz.district_keys.get(n, []) if not f.state or d.state_code == f.state
         ]
         if munis:
-            return _municipality_match(gaz, munis, conf, f)
+            return replace(_municipality_match(gaz, munis, conf, f), typo=True)
         if districts:
-            return NameMatch([_district_result(d, conf) for d in dict.fromkeys(districts)])
+            return NameMatch([_district_result(d, conf) for d in dict.fromkeys(districts)], typo=True)
     return EMPTY
 
 

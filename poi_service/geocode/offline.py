@@ -51,16 +51,18 @@ class OfflineGeocoder:
         parsed = parse_query(query, gaz)
         if parsed.country not in (None, "DE"):
             return self._foreign(parsed, 1.0)
-        answer = self._german(parsed, gaz)
-        if (
-            answer.best is not None
-            or answer.candidates
-            or parsed.country
-            or parsed.state_code
-            or parsed.postcode
-        ):
+        answer, typo = self._german(parsed, gaz)
+        if parsed.country or parsed.state_code or parsed.postcode:
             return answer  # a German state or postcode, or country DE, rules out the world gazetteer
-        return self._foreign(parsed, WORLD_NO_COUNTRY)
+        if answer.best is None and not answer.candidates:
+            return self._foreign(parsed, WORLD_NO_COUNTRY)
+        if typo:
+            # A city of exactly that name abroad beats a misspelt German one ('Utrecht' is not
+            # 'Utecht', 'Athen' not 'Lathen'); the German readings stay among the candidates.
+            foreign = self._foreign(parsed, WORLD_NO_COUNTRY)
+            if foreign.candidates:
+                return GeocodeAnswer(foreign.best, [*foreign.candidates, *answer.candidates])
+        return answer
 
     def reverse(self, point: Point) -> ReverseResult | None:
         """Municipality, district, state and postcode in Germany; elsewhere the nearest city within 30 km."""
@@ -85,7 +87,8 @@ class OfflineGeocoder:
             return None
         return ReverseResult(point, city.country, municipality=city.name, source=WORLD_SOURCE)
 
-    def _german(self, parsed: ParsedQuery, gaz: Gazetteer) -> GeocodeAnswer:
+    def _german(self, parsed: ParsedQuery, gaz: Gazetteer) -> tuple[GeocodeAnswer, bool]:
+        """The German answer, and whether it rests only on reading the name as a misspelling."""
         rows = gaz.postcodes.get(parsed.postcode, []) if parsed.postcode else []
         if parsed.state_code:
             rows = [r for r in rows if r.state_code == parsed.state_code]
@@ -97,13 +100,13 @@ class OfflineGeocoder:
                 break
         if not rows:
             if match is None or not match.results:
-                return GeocodeAnswer(None, [])
+                return GeocodeAnswer(None, []), False
             if parsed.postcode:
                 # A postcode we do not know (a large recipient's, or a typo): the locality alone decides.
                 capped = [scaled(r, min(r.confidence, CONF_UNKNOWN_POSTCODE)) for r in match.results]
-                match = NameMatch(capped)
-            return match.answer()
-        return self._with_postcode(gaz, rows, parsed.localities, match)
+                match = NameMatch(capped, match.typo)
+            return match.answer(), match.typo
+        return self._with_postcode(gaz, rows, parsed.localities, match), False
 
     def _with_postcode(
         self, gaz: Gazetteer, rows: list[PostcodeEntry], localities: list[str], match: NameMatch | None
