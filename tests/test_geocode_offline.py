@@ -94,7 +94,8 @@ def test_misspelt_rottenburg_is_a_lower_confidence_match(geocoder: OfflineGeocod
 
 
 @pytest.mark.parametrize(
-    ("text", "country", "typo_of"), [("Utrecht", "NL", "Utecht"), ("Athen", "GR", None), ("Bern", "CH", "Berne")]
+    ("text", "country", "typo_of"),
+    [("Utrecht", "NL", "Utecht"), ("Athen", "GR", None), ("Bern", "CH", "Berne")],
 )
 def test_a_foreign_city_of_that_very_name_beats_a_misspelt_german_one(
     geocoder: OfflineGeocoder, text: str, country: str, typo_of: str | None
