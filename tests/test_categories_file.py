@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -93,3 +94,38 @@ def test_bad_category_files_are_refused(tmp_path: Path) -> None:
     wrong.write_text("name,label\nrepair_cafe,Reparatur-Café\n", encoding="utf-8")
     with pytest.raises(ValueError, match="slug, label_de, label_en"):
         Vocabulary.from_settings(Settings(categories_file=wrong))
+
+
+def test_analysts_frames_label_the_extra_category(
+    tmp_path: Path, categories_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from poi_service.analysis import read_places
+    from poi_service.models import Address, Geocoding, PlaceData, Point, Precision
+
+    path = tmp_path / "store.gpkg"
+    store = open_store(str(path), DATA_DIR)
+    geocoding = Geocoding("test", Precision.EXACT, 1.0, datetime.now(UTC))
+    store.places.add(PlaceData(name="Repaircafé", category="repair_cafe", address=Address(locality="Harrislee"),
+                               point=Point(9.39, 54.79), geocoding=geocoding))  # fmt: skip
+    store.close()
+    assert read_places(path)["category_label"].tolist() == ["repair_cafe"]  # shipped vocabulary only
+    monkeypatch.setenv("POI_CATEGORIES_FILE", str(categories_file))
+    assert read_places(path)["category_label"].tolist() == ["Reparatur-Café"]
+    explicit = Vocabulary.load(categories_file)
+    monkeypatch.delenv("POI_CATEGORIES_FILE")
+    assert read_places(path, vocabulary=explicit)["category_label"].tolist() == ["Reparatur-Café"]
+
+
+def test_data_check_takes_the_extra_category(tmp_path: Path, categories_file: Path) -> None:
+    from poi_service.quality import check_data
+    from tests.test_quality import PLACES, append_rows, copy_data
+
+    data = copy_data(tmp_path)
+    append_rows(data / PLACES, [{**CAFE, "source_url": "https://example.test/repaircafe"}])
+
+    def about_cafe(vocabulary: Vocabulary | None) -> list[str]:
+        report = check_data(data, vocabulary=vocabulary)
+        return [f"{f.code}: {f.message}" for f in report.findings if f.subject == CAFE["name"]]
+
+    assert any("category" in text for text in about_cafe(None))
+    assert not any("category" in text for text in about_cafe(Vocabulary.load(categories_file)))

@@ -16,7 +16,7 @@ from poi_service.analysis.client import PoiClient
 from poi_service.analysis.frames import CRS, membership_row, memberships_frame, place_row, places_frame
 from poi_service.boundaries import FILES
 from poi_service.categories import Vocabulary
-from poi_service.config import DEFAULT_DATA_DIR
+from poi_service.config import DEFAULT_DATA_DIR, Settings
 from poi_service.store import Store, open_store
 
 GAZETTEER_FILE = Path("gazetteer") / "gemeinden_destatis_2023-03-31.csv"
@@ -59,14 +59,18 @@ def read_memberships(
     return gdf
 
 
-def read_places(source: Source, *, data_dir: Path | None = None) -> gpd.GeoDataFrame:
-    """Places from a Store, a store URL or path, a PoiClient or a service base URL, in id order."""
+def read_places(
+    source: Source, *, data_dir: Path | None = None, vocabulary: Vocabulary | None = None
+) -> gpd.GeoDataFrame:
+    """Places from a Store, a store URL or path, a PoiClient or a service base URL, in id order.
+    Category labels of a store come from `vocabulary`, by default the shipped categories extended by
+    POI_CATEGORIES_FILE (as the service labels them; over HTTP the service's own labels arrive)."""
     if isinstance(source, PoiClient):
         return source.places()
     if _is_url(source):
         with PoiClient(str(source)) as client:
             return client.places()
-    vocabulary = Vocabulary.load()
+    vocabulary = vocabulary or Vocabulary.from_settings(Settings())
     with _store_of(source, data_dir) as store:
         return places_frame(place_row(p, vocabulary) for p in store.places.iter_all())
 

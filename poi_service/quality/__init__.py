@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from poi_service.categories import Vocabulary
 from poi_service.errors import ImportFailed
 from poi_service.geocode import OfflineGeocoder
 from poi_service.geocode.base import Geocoder
@@ -40,7 +41,10 @@ def _rows(data_dir: Path, relative: Path, findings: list[Finding]) -> list[RawRo
         return None
 
 
-def check_data(data_dir: Path, store: Store | None = None, geocoder: Geocoder | None = None) -> QualityReport:
+def check_data(
+    data_dir: Path, store: Store | None = None, geocoder: Geocoder | None = None,
+    vocabulary: Vocabulary | None = None,
+) -> QualityReport:  # fmt: skip
     """Checks the shipped alliance and places files (and, given a store, that it holds them).
 
     Geocodes offline by default, with the same rules as `poi-service init`; takes a few seconds.
@@ -62,6 +66,6 @@ def check_data(data_dir: Path, store: Store | None = None, geocoder: Geocoder | 
     places = _rows(data_dir, PLACES_FILE, findings)
     if places is not None:
         rows[str(PLACES_FILE)] = len(places)
-        findings += place_findings(places, geocoder, data_dir)
+        findings += place_findings(places, geocoder, data_dir, vocabulary)
     findings.sort(key=lambda f: (f.severity is not Severity.ERROR, f.code, f.file, f.line or 0))
     return QualityReport(str(data_dir), rows, findings, counts, store.url if store else None)

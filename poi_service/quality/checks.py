@@ -183,9 +183,12 @@ def documented_counts(data_dir: Path, counts: list[CountComparison]) -> list[Fin
     ]  # fmt: skip
 
 
-def place_findings(rows: list[RawRow], geocoder: Geocoder, data_dir: Path) -> list[Finding]:
-    """Checks every place row: source, duplicates, fields, and that it geocodes (warns when coarse)."""
-    file, at, vocabulary = str(PLACES_FILE), datetime.now(UTC), Vocabulary.load()
+def place_findings(
+    rows: list[RawRow], geocoder: Geocoder, data_dir: Path, vocabulary: Vocabulary | None = None
+) -> list[Finding]:
+    """Checks every place row: source, duplicates, fields, and that it geocodes (warns when coarse);
+    categories against `vocabulary` (default: the shipped one)."""
+    file, at, vocabulary = str(PLACES_FILE), datetime.now(UTC), vocabulary or Vocabulary.load()
     out: list[Finding] = []
     seen: dict[tuple[str, ...], int | None] = {}
     for row in source_alias(rows):

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from poi_service.categories import Vocabulary
 from poi_service.cli.common import CliState, echo_json
 from poi_service.quality import check_data, render_text
 
@@ -29,11 +30,12 @@ def check(ctx: click.Context, data_dir: Path | None, with_store: bool, strict: b
     state = ctx.find_object(CliState) or CliState()
     settings = state.settings()
     folder = data_dir or settings.data_dir
+    vocabulary = Vocabulary.from_settings(settings)  # POI_CATEGORIES_FILE extends the categories
     if with_store:
         with state.store(settings) as store:
-            report = check_data(folder, store)
+            report = check_data(folder, store, vocabulary=vocabulary)
     else:
-        report = check_data(folder)
+        report = check_data(folder, vocabulary=vocabulary)
     if as_json:
         echo_json(report.as_dict())
     else:
