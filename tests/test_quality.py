@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from poi_service.cli.quality import data_group
 from poi_service.quality import QualityReport, Severity, check_data, render_text
-from poi_service.quality.command import data_group
 from poi_service.store import Store, open_store
 from tests.conftest import DATA_DIR
 from tests.test_analysis import shipped_store  # noqa: F401  (session fixture)

@@ -9,8 +9,8 @@ import click
 from poi_service import __version__
 from poi_service.cli import data, keys, lookup, maps
 from poi_service.cli.common import CliState, report_error
+from poi_service.cli.quality import data_group
 from poi_service.errors import PoiError
-from poi_service.quality.command import data_group
 
 
 class PoiGroup(click.Group):
