@@ -3,13 +3,16 @@ routing of the same endpoints answers: same status, headers that matter and byte
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import orjson
 import pytest
 from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from poi_service.api.app import create_app
 from poi_service.api.hot import HotRoutes
@@ -121,3 +124,52 @@ def test_a_failing_store_answers_500_problem_without_a_trace(tmp_path: Path) -> 
     assert r.headers["content-type"] == "application/problem+json"
     assert r.json()["code"] == "internal" and "Traceback" not in r.text
     assert r.headers["x-content-type-options"] == "nosniff"
+
+
+def test_behind_a_path_prefix_both_ways_agree(pair: Pair) -> None:
+    # uvicorn --root-path /poi: scope path "/poi/places/nearby", root_path "/poi" (Starlette's convention).
+    settings = Settings(database_url=pair.store.url, max_radius_m=20_000, max_page_size=200, max_k=50)
+    apps = (create_app(settings, pair.store), _without_hot_routes(create_app(settings, pair.store)))
+
+    async def ask(app: FastAPI) -> tuple[int, str, bytes]:
+        transport = httpx.ASGITransport(app=app, root_path="/poi")
+        async with httpx.AsyncClient(transport=transport, base_url="http://proxy.test") as client:
+            r = await client.get("/poi/places/nearby?lat=54.8&lon=9.4&radius_m=5000&limit=2")
+            return r.status_code, r.headers["content-type"], r.content
+
+    answers = [asyncio.run(ask(app)) for app in apps]
+    assert answers[0] == answers[1] and answers[0][0] == 200
+    body = orjson.loads(answers[0][2])
+    assert body["links"][0]["href"].startswith("http://proxy.test/poi/places/nearby?")
+
+
+def test_the_short_path_matches_behind_a_prefix_and_only_on_get(pair: Pair) -> None:
+    app = create_app(Settings(database_url=pair.store.url), pair.store)
+    passed_on: list[str] = []
+
+    async def fallback(scope: Scope, receive: Receive, send: Send) -> None:
+        passed_on.append(f"{scope['method']} {scope['path']}")
+        await send({"type": "http.response.start", "status": 599, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    hot = HotRoutes(fallback, HOT)
+
+    async def status(method: str, path: str, root_path: str = "") -> int:
+        transport = httpx.ASGITransport(app=_with_app(hot, app), root_path=root_path)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            return (await client.request(method, path + "?lat=54.8&lon=9.4")).status_code
+
+    assert asyncio.run(status("GET", "/places/nearby")) == 200
+    assert asyncio.run(status("GET", "/poi/places/nearby", root_path="/poi")) == 200
+    assert asyncio.run(status("POST", "/places/nearby")) == 599
+    assert asyncio.run(status("GET", "/places/nearby/")) == 599
+    assert passed_on == ["POST /places/nearby", "GET /places/nearby/"]
+
+
+def _with_app(inner: ASGIApp, app: FastAPI) -> ASGIApp:
+    """Sets scope["app"] as FastAPI does before its middleware runs (the endpoints read app.state)."""
+
+    async def call(scope: Scope, receive: Receive, send: Send) -> None:
+        await inner({**scope, "app": app}, receive, send)
+
+    return call
