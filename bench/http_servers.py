@@ -18,6 +18,8 @@ from pathlib import Path
 
 import httpx
 
+from bench.procfs import family
+
 ROOT = Path(__file__).resolve().parent.parent
 LUA = ROOT / "bench" / "http_bench.lua"
 PYGEOAPI_ENV = ROOT / "bench" / "pygeoapi-env.sh"
@@ -34,18 +36,7 @@ def free_port() -> int:
 
 def tree_cpu_s(pid: int) -> float:
     """utime + stime of pid and its direct children (uvicorn's master and workers), in seconds."""
-    ticks = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", encoding="ascii") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(entry) == pid or int(fields[1]) == pid:
-            ticks += int(fields[11]) + int(fields[12])
-    return ticks / CLK_TCK
+    return sum(int(fields[11]) + int(fields[12]) for _, fields in family(pid)) / CLK_TCK
 
 
 def machine_cpu_s() -> tuple[float, float]:

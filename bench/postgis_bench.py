@@ -43,6 +43,7 @@ import psycopg  # noqa: E402
 
 from bench.baseline import Answer, BruteForce  # noqa: E402
 from bench.generate import DATA_DIR, DEFAULT_SEED, generate_arrays, iter_places, make_workload, row_of  # noqa: E402
+from bench.procfs import family  # noqa: E402
 from poi_service.models import BBox, Point  # noqa: E402
 from poi_service.store import Near, PlaceFilter, Query  # noqa: E402
 from poi_service.store.pg_helpers import ags_range  # noqa: E402
@@ -95,15 +96,9 @@ def server_pss_mb(cluster: pg.Cluster | None) -> float | None:
         return None
     postmaster = int((cluster.data / "postmaster.pid").read_text().split()[0])
     total_kb = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
+    for pid, _ in family(postmaster):
         try:
-            with open(f"/proc/{entry}/stat", encoding="ascii") as handle:
-                ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
-            if int(entry) != postmaster and ppid != postmaster:
-                continue
-            with open(f"/proc/{entry}/smaps_rollup", encoding="ascii") as handle:
+            with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as handle:
                 total_kb += sum(int(line.split()[1]) for line in handle if line.startswith("Pss:"))
         except (OSError, ValueError, IndexError):
             continue

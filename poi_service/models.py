@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from functools import lru_cache
 
 
 class Precision(StrEnum):
@@ -208,3 +209,10 @@ def format_partial_date(value: date | None, precision: DatePrecision | None) -> 
     if precision == DatePrecision.MONTH:
         return f"{value.year:04d}-{value.month:02d}"
     return value.isoformat()
+
+
+@lru_cache(maxsize=8192)
+def iso_time(at: datetime) -> str:
+    """at.isoformat(), memoised: ~2.5 µs each, and records of one import or one geocoder share their
+    timestamps (the store writes them, the API renders three per feature)."""
+    return at.isoformat()

@@ -306,17 +306,18 @@ class SqliteReads(Generic[R, D, F]):
             return
         stamp = self.store.read_stamp()
         if stamp != self._stamp:
-            version = int(
-                conn.execute(
-                    "SELECT version FROM poi_changes WHERE collection = ?", (self.spec.table,)
-                ).fetchone()[0]
-            )
+            version = self._change_version(conn)
             if version != self._version:
                 self._snapshot = None
                 self._cache.clear()
                 self._version = version
             self._stamp = stamp
         self._synced = serial
+
+    def _change_version(self, conn: sqlite3.Connection) -> int:
+        """The collection's change counter (poi_changes, kept by triggers) as this connection sees it."""
+        row = conn.execute("SELECT version FROM poi_changes WHERE collection = ?", (self.spec.table,))
+        return int(row.fetchone()[0])
 
     def ready(self) -> bool:
         """The in-memory snapshot is built and current; False at once while another thread reads
@@ -341,8 +342,7 @@ class SqliteReads(Generic[R, D, F]):
         """The collection's change counter (poi_changes) as of this read."""
         with self.store.reading() as conn:
             if self.store.in_transaction():  # uncommitted: read it, keep no state
-                row = conn.execute("SELECT version FROM poi_changes WHERE collection = ?", (self.spec.table,))
-                return int(row.fetchone()[0])
+                return self._change_version(conn)
             self._sync(conn)
             return self._version
 

@@ -10,7 +10,6 @@ import os
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 from typing import Any, Generic, Protocol, TypeVar
 
 from poi_service.models import (
@@ -26,6 +25,7 @@ from poi_service.models import (
     Point,
     Precision,
     Role,
+    iso_time,
 )
 from poi_service.store.base import MembershipFilter, PlaceFilter
 
@@ -57,17 +57,12 @@ def new_id(external_key: str | None) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-@lru_cache(maxsize=256)
-def _iso(at: datetime) -> str:
-    return at.isoformat()  # imports stamp all their rows with a few geocoding times
-
-
 def _geocoding_row(g: Geocoding) -> dict[str, Any]:
     return {
         "geocode_source": g.source,
         "geocode_precision": g.precision.value,
         "geocode_confidence": g.confidence,
-        "geocoded_at": _iso(g.at),
+        "geocoded_at": iso_time(g.at),
     }
 
 

@@ -11,8 +11,7 @@ from poi_service.api import params, query
 from poi_service.api.calls import store_call
 from poi_service.api.deps import Services, ServicesDep, services_of
 from poi_service.api.editing import etag
-from poi_service.api.geojson import place_feature, place_features
-from poi_service.api.links import collection
+from poi_service.api.geojson import place_feature
 from poi_service.api.query import Param, Reader
 from poi_service.api.rendered import collection_json, unpaged_json
 from poi_service.api.responses import GeoJSONResponse, JSONResponse, RawGeoJSONResponse
@@ -109,15 +108,15 @@ async def within(
     services: ServicesDep, request: Request,
     geometry: Annotated[dict[str, Any], Body(description="GeoJSON Polygon or MultiPolygon (lon/lat), or a Feature.")],
     category: Category = None, q: Text = None, limit: Limit = None, offset: Offset = 0,
-) -> JSONResponse:  # fmt: skip
+) -> Response:  # fmt: skip
     """Places covered by the polygon (boundary included)."""
     s = services.settings
     size, offset = params.page(limit, offset, s)
     flt = PlaceFilter(params.categories(category, services.vocabulary), params.text(q))
     query = StoreQuery(flt, polygon=params.polygon(geometry, s), limit=size, offset=offset)
     result = await run_in_threadpool(services.store.places.search, query)
-    body = collection(request, place_features(result.hits, services.vocabulary), result.total, size, offset)
-    return GeoJSONResponse(body)
+    body = collection_json(request, services.features.places(result.hits), result.total, size, offset)
+    return RawGeoJSONResponse(body)
 
 
 @router.get("/places/{place_id}", summary="One place")
