@@ -1,0 +1,10 @@
+"""`poi-service osm ...`: fill and refresh the directory from OpenStreetMap extracts."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.group("osm")
+def osm_group() -> None:
+    """Import OpenStreetMap extracts, apply change files, build street tiles."""

@@ -1,0 +1,1 @@
+"""OpenStreetMap extracts: places, addresses and streets, change files and tiles."""
