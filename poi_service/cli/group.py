@@ -8,8 +8,8 @@ import click
 
 from poi_service import __version__
 from poi_service.cli import data, keys, lookup, maps
-from poi_service.cli.osm import osm_group
 from poi_service.cli.common import CliState, report_error
+from poi_service.cli.osm import osm_group
 from poi_service.cli.quality import data_group
 from poi_service.errors import PoiError
 
