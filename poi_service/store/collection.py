@@ -11,6 +11,7 @@ import json
 import sqlite3
 from collections import OrderedDict
 from collections.abc import Iterator
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Generic
 
 import numpy as np
@@ -21,6 +22,7 @@ from poi_service.errors import NotFound
 from poi_service.models import Point
 from poi_service.store.base import Hit, Page, Query
 from poi_service.store.decode import row_decoder
+from poi_service.store.hours_filter import open_mask
 from poi_service.store.index import Ball, IntArray
 from poi_service.store.records import D, F, R, RecordSpec
 from poi_service.store.snapshot import Snapshot, build_snapshot
@@ -118,9 +120,13 @@ class SqliteReads(Generic[R, D, F]):
             conds, params = self._conditions(query)
             where = " AND ".join([LIVE, *conds])
             t = self.spec.table
-            if query.polygon is not None:
-                rows = self.store.query(f"SELECT fid, lon, lat FROM {t} WHERE {where} ORDER BY fid", params)  # noqa: S608
-                fids = self._in_polygon(rows, query.polygon)
+            at = self.spec.open_at(query.filter)
+            if query.polygon is not None or at is not None:
+                rows = self.store.query(
+                    f"SELECT {self._candidates(at)} FROM {t} WHERE {where} ORDER BY fid", params
+                )  # noqa: S608
+                rows = _open_rows(rows, at)
+                fids = self._in_polygon(rows, query.polygon) if query.polygon is not None else _fids(rows)
                 return self._page(fids[query.offset : query.offset + query.limit], None, len(fids), query)
             total = int(self.store.query(f"SELECT count(*) FROM {t} WHERE {where}", params)[0][0])  # noqa: S608
             records = self._records(
@@ -139,7 +145,7 @@ class SqliteReads(Generic[R, D, F]):
             if codes is None:
                 return []
             if conds:
-                allowed = self._fids_where(conds, params)
+                allowed = self._fids_where(conds, params, self.spec.open_at(filter))
                 nb = index.restrict(allowed).nearest(point.lon, point.lat, k, codes)
             else:
                 nb = index.nearest(point.lon, point.lat, k, codes)
@@ -199,10 +205,12 @@ class SqliteReads(Generic[R, D, F]):
         if conds or query.polygon is not None:
             fids = ball.fids
             conds = ["fid IN (SELECT value FROM json_each(?))", *conds]
+            at = self.spec.open_at(query.filter)
             rows = self.store.query(
-                f"SELECT fid, lon, lat FROM {self.spec.table} WHERE {' AND '.join(conds)}",  # noqa: S608
+                f"SELECT {self._candidates(at)} FROM {self.spec.table} WHERE {' AND '.join(conds)}",  # noqa: S608
                 [json.dumps(fids.tolist()), *params],
             )
+            rows = _open_rows(rows, at)
             allowed = self._in_polygon(rows, query.polygon) if query.polygon is not None else _fids(rows)
             ball = ball.keep(np.isin(fids, allowed))
         page = ball.page(query.offset, query.limit)
@@ -265,9 +273,14 @@ class SqliteReads(Generic[R, D, F]):
         decode = self._decode
         return [(v[0], decode(v)) for v in values]
 
-    def _fids_where(self, conds: list[str], params: list[Any]) -> IntArray:
-        rows = self.store.query(f"SELECT fid FROM {self.spec.table} WHERE {' AND '.join(conds)}", params)  # noqa: S608
-        return _fids(rows)
+    def _fids_where(self, conds: list[str], params: list[Any], at: datetime | None = None) -> IntArray:
+        sql = f"SELECT {self._candidates(at)} FROM {self.spec.table} WHERE {' AND '.join(conds)}"  # noqa: S608
+        return _fids(_open_rows(self.store.query(sql, params), at))
+
+    @staticmethod
+    def _candidates(at: datetime | None) -> str:
+        """Columns of candidate rows: the hours too when they must be open at a time."""
+        return "fid, lon, lat" if at is None else "fid, lon, lat, opening_hours"
 
     @staticmethod
     def _in_polygon(rows: list[sqlite3.Row], polygon: Any) -> IntArray:
@@ -369,6 +382,13 @@ class SqliteReads(Generic[R, D, F]):
 
     def _build_index(self, conn: sqlite3.Connection) -> Snapshot:
         return build_snapshot(conn, self.spec.table, has_category=self.spec.table == "places")
+
+
+def _open_rows(rows: list[sqlite3.Row], at: datetime | None) -> list[sqlite3.Row]:
+    """The candidate rows (fid, lon, lat, opening_hours) open at `at`; all of them without a time."""
+    if at is None or not rows:
+        return rows
+    return [r for r, keep in zip(rows, open_mask(rows, at).tolist(), strict=True) if keep]
 
 
 def _fids(rows: list[sqlite3.Row]) -> IntArray:

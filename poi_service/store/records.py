@@ -130,6 +130,10 @@ class RecordSpec(Generic[R, D, F]):
         """Category slugs the point index can filter on."""
         return ()
 
+    def open_at(self, flt: F) -> datetime | None:
+        """The time the records must be open at (places' opening hours), which SQL cannot decide."""
+        return None
+
     def text(self, flt: F) -> str | None:
         """Words that must occur in the record's text."""
         return flt.text
@@ -165,7 +169,19 @@ class PlaceSpec(RecordSpec[Place, PlaceData, PlaceFilter]):
         )  # fmt: skip
 
     def where(self, flt: PlaceFilter) -> tuple[list[str], list[Any]]:
-        return [], []  # categories are handled by the backends (the point index answers them)
+        # Categories are handled by the backends (the point index answers them); open_at narrows
+        # here to places with hours, and the backends keep those open then (store/hours_filter.py).
+        conds: list[str] = []
+        params: list[Any] = []
+        if flt.wheelchair:
+            conds.append(f"wheelchair IN ({', '.join('?' for _ in flt.wheelchair)})")
+            params.extend(flt.wheelchair)
+        if flt.open_at is not None:
+            conds.append("opening_hours IS NOT NULL")
+        return conds, params
+
+    def open_at(self, flt: PlaceFilter) -> datetime | None:
+        return flt.open_at
 
     def categories(self, flt: PlaceFilter) -> tuple[str, ...]:
         return flt.categories

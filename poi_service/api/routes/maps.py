@@ -26,6 +26,7 @@ from poi_service.maps.cache import Keeper, PayloadCache, Prepared, gunzip_chunks
 from poi_service.maps.data import members_payload, places_payload, select_places
 from poi_service.maps.html import frame_sources
 from poi_service.maps.i18n import Lang, texts
+from poi_service.maps.open_state import OpenStates
 from poi_service.maps.page import Page, render_plain
 from poi_service.maps.pages import (
     EMBED_HELP,
@@ -229,7 +230,41 @@ async def places_data(
     services: ServicesDep, request: Request, category: Category = None, q: Text = None,
     center: CenterQ = None, radius_m: RadiusQ = None,
 ) -> Response:  # fmt: skip
-    """Places as columns (lon, lat, cat, prec, name, addr + sparse phone/web/desc/src), sorted by name."""
+    """Places as columns (lon, lat, cat, prec, name, addr + sparse phone/web/desc/src/oh/wc), sorted by name."""
+    return _json(request, await _places_prepared(services, request, category, q, center, radius_m))
+
+
+@router.get("/maps/places/open.json", summary="Opening state of the map's places now")
+async def places_open(
+    services: ServicesDep,
+    request: Request,
+    category: Category = None,
+    q: Text = None,
+    center: CenterQ = None,
+    radius_m: RadiusQ = None,
+) -> Response:
+    """For the rows of data.json (same parameters) with opening hours: open (1/0/null), the next change
+    as local HH:MM and its weekday (-1: today or a closing soon), at the current minute."""
+    prepared = await _places_prepared(services, request, category, q, center, radius_m)
+    body = await run_in_threadpool(_open_states(request.app).body, prepared)
+    return Response(body, media_type="application/json", headers={"Cache-Control": "no-cache"})
+
+
+def _open_states(app: Any) -> OpenStates:
+    found: OpenStates | None = getattr(app.state, "maps_open", None)
+    if found is None:
+        found = app.state.maps_open = OpenStates()
+    return found
+
+
+async def _places_prepared(
+    services: Services,
+    request: Request,
+    category: list[str] | None,
+    q: str | None,
+    center: str | None,
+    radius_m: float | None,
+) -> Prepared:
     s = services
     flt = PlaceFilter(params.categories(category, s.vocabulary), params.text(q))
     point = _center(center)
@@ -245,7 +280,7 @@ async def places_data(
 
     cache_ = _cache(request.app)
     token = await run_in_threadpool(s.store.places.data_version)
-    return _json(request, await run_in_threadpool(cache_.get, key, token, build))
+    return await run_in_threadpool(cache_.get, key, token, build)
 
 
 @router.get("/maps/alliance", summary="Alliance membership map", response_class=HTMLResponse)

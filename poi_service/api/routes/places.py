@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from poi_service.api import params, query
+from poi_service.api import opening, params, query
 from poi_service.api.calls import store_call
 from poi_service.api.deps import Services, ServicesDep, services_of
 from poi_service.api.editing import etag
@@ -44,10 +44,24 @@ CATEGORY = Param("category", "array", "Category slug(s), repeated or comma-separ
 TEXT = Param("q", "string", "Words that must occur in name, address or description.")
 LIMIT = Param("limit", "integer", "Page size, 1..POI_MAX_PAGE_SIZE (default POI_DEFAULT_PAGE_SIZE, 50).")
 OFFSET = Param("offset", "integer", "Records to skip.", default=0)
+WHEELCHAIR = Param("wheelchair", "array", "Wheelchair access, any of yes, limited, no (comma-separated).")
+OPEN_AT = Param(
+    "open_at",
+    "string",
+    "Only places whose opening hours say open at this RFC 3339 date-time (with offset); features then carry "
+    "open and next_change.",
+)
+OPEN_NOW = Param("open_now", "string", "true: as open_at with the current time.")
+HOURS = (WHEELCHAIR, OPEN_AT, OPEN_NOW)
 
 
 def _filter(r: Reader, services: Services) -> PlaceFilter:
-    return PlaceFilter(params.categories(r.texts(CATEGORY), services.vocabulary), params.text(r.text(TEXT)))
+    return PlaceFilter(
+        params.categories(r.texts(CATEGORY), services.vocabulary),
+        params.text(r.text(TEXT)),
+        opening.wheelchair(r.texts(WHEELCHAIR)),
+        opening.open_at(r.text(OPEN_AT), r.text(OPEN_NOW)),
+    )
 
 
 def _page(r: Reader, services: Services) -> tuple[int, int]:
@@ -59,7 +73,7 @@ def _page(r: Reader, services: Services) -> tuple[int, int]:
 # The GET routes read their query string with query.Reader (cheap; same 400 problems as declared
 # FastAPI parameters) and document it through openapi_extra.
 @router.get("/places/nearby", summary="Places within a radius, nearest first",
-            openapi_extra=query.openapi(LAT, LON, RADIUS, CATEGORY, TEXT, LIMIT, OFFSET))  # fmt: skip
+            openapi_extra=query.openapi(LAT, LON, RADIUS, CATEGORY, TEXT, *HOURS, LIMIT, OFFSET))  # fmt: skip
 async def nearby(request: Request) -> Response:
     """GeoJSON features sorted by geodesic distance, each with properties.distance_m."""
     services, r = services_of(request), Reader.of(request.scope["query_string"])
@@ -69,12 +83,13 @@ async def nearby(request: Request) -> Response:
     flt = _filter(r, services)
     places = services.store.places
     result = await store_call(places, places.search, StoreQuery(flt, near=near, limit=size, offset=offset))
-    body = collection_json(request, services.features.places(result.hits), result.total, size, offset)
+    features = services.features.places(result.hits, flt.open_at)
+    body = collection_json(request, features, result.total, size, offset)
     return RawGeoJSONResponse(body)
 
 
 @router.get("/places/nearest", summary="The k nearest places",
-            openapi_extra=query.openapi(LAT, LON, K, CATEGORY, TEXT))  # fmt: skip
+            openapi_extra=query.openapi(LAT, LON, K, CATEGORY, TEXT, *HOURS))  # fmt: skip
 async def nearest(request: Request) -> Response:
     """The k places closest to the point, nearest first, with distance_m."""
     services, r = services_of(request), Reader.of(request.scope["query_string"])
@@ -83,11 +98,11 @@ async def nearest(request: Request) -> Response:
     flt = _filter(r, services)
     places, point, k = services.store.places, params.point(lat, lon), params.k_nearest(k, services.settings)
     hits = await store_call(places, places.nearest, point, k, flt)
-    return RawGeoJSONResponse(unpaged_json(request, services.features.places(hits)))
+    return RawGeoJSONResponse(unpaged_json(request, services.features.places(hits, flt.open_at)))
 
 
 @router.get("/places", summary="Places in a bounding box and/or a named area",
-            openapi_extra=query.openapi(BBOX, AREA, CATEGORY, TEXT, LIMIT, OFFSET))  # fmt: skip
+            openapi_extra=query.openapi(BBOX, AREA, CATEGORY, TEXT, *HOURS, LIMIT, OFFSET))  # fmt: skip
 async def list_places(request: Request) -> Response:
     """Places matching every given condition, in storage order, with exact numberMatched."""
     services, r = services_of(request), Reader.of(request.scope["query_string"])
@@ -95,7 +110,8 @@ async def list_places(request: Request) -> Response:
     size, offset = _page(r, services)
     query_ = StoreQuery(_filter(r, services), bbox=params.bbox(bbox), area=area, limit=size, offset=offset)
     result = await run_in_threadpool(services.store.places.search, query_)
-    body = collection_json(request, services.features.places(result.hits), result.total, size, offset)
+    features = services.features.places(result.hits, query_.filter.open_at)
+    body = collection_json(request, features, result.total, size, offset)
     return RawGeoJSONResponse(body)
 
 
