@@ -182,3 +182,11 @@ def test_unknown_state_is_not_open() -> None:
 def test_naive_times_are_refused() -> None:
     with pytest.raises(ValueError, match="aware"):
         hours.state_at("24/7", *HELSINKI_CENTRE, datetime(2026, 1, 14, 12, 0))
+
+
+def test_only_nationwide_holidays_count_as_ph() -> None:
+    """Documented limit (README): 31 October is a holiday in Schleswig-Holstein only, not nationwide."""
+    lon, lat = HARRISLEE
+    text = "Mo-Fr 09:00-18:00; PH off"
+    assert hours.is_open(text, lon, lat, datetime(2028, 10, 31, 12, 0, tzinfo=BERLIN))
+    assert not hours.is_open(text, lon, lat, datetime(2028, 10, 3, 12, 0, tzinfo=BERLIN))
