@@ -6,6 +6,7 @@ with data it ships, so nothing goes online. Unparseable hours give None, never a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -14,7 +15,7 @@ from zoneinfo import ZoneInfo
 import opening_hours
 from opening_hours import OpeningHours, State
 
-__all__ = ["HoursState", "is_open", "parse", "state_at", "valid"]
+__all__ = ["HoursState", "is_open", "known_state", "parse", "state_at", "valid"]
 
 # Raised on a text that does not parse; the type stubs do not declare it.
 ParserError: type[Exception] = getattr(opening_hours, "ParserError", ValueError)
@@ -49,6 +50,41 @@ def valid(text: str) -> bool:
     return opening_hours.validate(text)
 
 
+_QUOTED = re.compile(r'"[^"]*"')
+_HELD = re.compile(r"\x00(\d+)\x00")
+# Rule separators: normal ";", fallback "||", additional "," (before a letter or comment, not a time).
+_RULES = re.compile(r";|\|\||,(?=\s*[A-Za-z\x00])")
+_DEFINITE = re.compile(r"\d:\d\d|24/7|\b(?:open|closed|off|unknown)\b|sunrise|sunset|dawn|dusk")
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def vague_comments(text: str) -> frozenset[str]:
+    """Comments of rules that name neither a time nor a state (`"on appointment"`, `Sa "call us"`).
+
+    The parser reads such a rule as open; the specification leaves it unknown, and so does the
+    service: a place is never counted open on a comment alone."""
+    comments: list[str] = []
+
+    def hold(m: re.Match[str]) -> str:
+        comments.append(m.group(0)[1:-1])
+        return f"\x00{len(comments) - 1}\x00"
+
+    out: set[str] = set()
+    for rule in _RULES.split(_QUOTED.sub(hold, text)):
+        held = _HELD.findall(rule)
+        if held and not _DEFINITE.search(_HELD.sub("", rule)):
+            out.update(comments[int(i)] for i in held)
+    return frozenset(out)
+
+
+def known_state(oh: OpeningHours, text: str, when: datetime) -> bool | None:
+    """Open (True), closed (False) or unknown (None) at `when` (a UTC ZoneInfo time)."""
+    state, comment = oh.state(when)
+    if state == State.UNKNOWN or (state == State.OPEN and comment and comment in vague_comments(text)):
+        return None
+    return state == State.OPEN
+
+
 def _utc(at: datetime) -> datetime:
     if at.tzinfo is None or at.utcoffset() is None:
         raise ValueError("opening hours are evaluated at an aware datetime")
@@ -63,9 +99,7 @@ def state_at(text: str | None, lon: float, lat: float, at: datetime) -> HoursSta
     if oh is None:
         return None
     when = _utc(at)
-    state, _comment = oh.state(when)
-    known = None if state == State.UNKNOWN else state == State.OPEN
-    return HoursState(known, oh.next_change(when))
+    return HoursState(known_state(oh, text, when), oh.next_change(when))
 
 
 def is_open(text: str | None, lon: float, lat: float, at: datetime) -> bool:
@@ -73,4 +107,4 @@ def is_open(text: str | None, lon: float, lat: float, at: datetime) -> bool:
     if not text:
         return False
     oh = parse(text, lon, lat)
-    return oh is not None and oh.state(_utc(at))[0] == State.OPEN
+    return oh is not None and known_state(oh, text, _utc(at)) is True

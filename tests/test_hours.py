@@ -190,3 +190,25 @@ def test_only_nationwide_holidays_count_as_ph() -> None:
     text = "Mo-Fr 09:00-18:00; PH off"
     assert hours.is_open(text, lon, lat, datetime(2028, 10, 31, 12, 0, tzinfo=BERLIN))
     assert not hours.is_open(text, lon, lat, datetime(2028, 10, 3, 12, 0, tzinfo=BERLIN))
+
+
+@pytest.mark.parametrize(
+    ("text", "local", "want"),
+    [
+        ('"on appointment"', (2026, 3, 28, 12, 0), None),
+        ('Mo-Fr 08:00-19:00 || "on appointment"', (2026, 3, 28, 12, 0), None),  # a Saturday
+        ('Mo-Fr 08:00-19:00 || "on appointment"', (2026, 3, 30, 12, 0), True),
+        ('Mo-Fr 08:00-19:00; Sa "call us; we open"', (2026, 3, 28, 12, 0), None),
+        ('Mo-Fr 08:00-19:00 "walk in"', (2026, 3, 30, 12, 0), True),
+        ('24/7 "members only"', (2026, 3, 28, 12, 0), True),
+        ('Mo-Fr 08:00-19:00 || closed "holidays"', (2026, 3, 28, 12, 0), False),
+    ],
+)
+def test_a_comment_alone_is_never_open(
+    text: str, local: tuple[int, int, int, int, int], want: bool | None
+) -> None:
+    """The parser reads a rule of only a comment as open; the service says unknown (never guessed)."""
+    lon, lat = HELSINKI_CENTRE
+    got = hours.state_at(text, lon, lat, datetime(*local, tzinfo=HELSINKI))
+    assert got is not None and got.open is want
+    assert hours.is_open(text, lon, lat, datetime(*local, tzinfo=HELSINKI)) is (want is True)

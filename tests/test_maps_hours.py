@@ -4,7 +4,7 @@ state of those rows at the current minute (checked against poi_service.hours for
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -82,3 +82,22 @@ def test_open_state_of_a_filtered_map(served: tuple[httpx.Client, Store]) -> Non
 @pytest.mark.parametrize(("query", "param"), [("?category=casino", "category"), ("?radius_m=5", "radius_m")])
 def test_bad_parameters(served: tuple[httpx.Client, Store], query: str, param: str) -> None:
     assert_problem(served[0].get("/maps/places/open.json" + query), 400, param)
+
+
+def test_memoised_states_equal_fresh_ones() -> None:
+    """The map re-evaluates a row only after its next change: the same answers as evaluating all."""
+    from opening_hours import OpeningHours
+
+    from poi_service.maps.open_state import Memo, states
+    from tests.test_hours import helsinki_tags
+
+    rows = []
+    for i, (text, lon, lat) in enumerate(helsinki_tags()):
+        if hours.valid(text):
+            rows.append((i, text, OpeningHours(text, coords=(lat, lon))))
+    memo: Memo = {}
+    at = datetime.fromisoformat("2026-03-27T18:07:00+00:00")  # across the spring DST switch
+    for _ in range(60):
+        assert states(rows, at, memo) == states(rows, at)
+        at += timedelta(minutes=97)
+    assert states(rows, at - timedelta(days=3), memo) == states(rows, at - timedelta(days=3))  # back in time

@@ -22,9 +22,9 @@ from poi_service.errors import NotFound
 from poi_service.models import Point
 from poi_service.store.base import Hit, Page, Query
 from poi_service.store.decode import row_decoder
-from poi_service.store.hours_filter import open_mask
+from poi_service.store.hours_filter import nearest_open, open_rows
 from poi_service.store.index import Ball, IntArray
-from poi_service.store.records import D, F, R, RecordSpec
+from poi_service.store.records import HAS_HOURS, D, F, R, RecordSpec
 from poi_service.store.snapshot import Snapshot, build_snapshot
 from poi_service.store.text import fts_match
 
@@ -122,10 +122,8 @@ class SqliteReads(Generic[R, D, F]):
             t = self.spec.table
             at = self.spec.open_at(query.filter)
             if query.polygon is not None or at is not None:
-                rows = self.store.query(
-                    f"SELECT {self._candidates(at)} FROM {t} WHERE {where} ORDER BY fid", params
-                )  # noqa: S608
-                rows = _open_rows(rows, at)
+                sql = f"SELECT {self._candidates(at)} FROM {t} WHERE {where} ORDER BY fid"  # noqa: S608
+                rows = open_rows(self.store.query(sql, params), at)
                 fids = self._in_polygon(rows, query.polygon) if query.polygon is not None else _fids(rows)
                 return self._page(fids[query.offset : query.offset + query.limit], None, len(fids), query)
             total = int(self.store.query(f"SELECT count(*) FROM {t} WHERE {where}", params)[0][0])  # noqa: S608
@@ -144,11 +142,15 @@ class SqliteReads(Generic[R, D, F]):
             codes = self._category_codes(filter, known)
             if codes is None:
                 return []
+            at = self.spec.open_at(filter)
+            if at is not None:  # rows without hours are never open: no need to restrict to them first
+                conds = [c for c in conds if c != HAS_HOURS]
             if conds:
-                allowed = self._fids_where(conds, params, self.spec.open_at(filter))
-                nb = index.restrict(allowed).nearest(point.lon, point.lat, k, codes)
-            else:
+                index = index.restrict(self._fids_where(conds, params))
+            if at is None:
                 nb = index.nearest(point.lon, point.lat, k, codes)
+            else:
+                nb = nearest_open(index, point.lon, point.lat, k, codes, at, self._hours_of)
             records = self._fetch(nb.fids)
         return [Hit(records[f], d) for f, d in zip(nb.fids.tolist(), nb.distances_m.tolist(), strict=True)]
 
@@ -210,7 +212,7 @@ class SqliteReads(Generic[R, D, F]):
                 f"SELECT {self._candidates(at)} FROM {self.spec.table} WHERE {' AND '.join(conds)}",  # noqa: S608
                 [json.dumps(fids.tolist()), *params],
             )
-            rows = _open_rows(rows, at)
+            rows = open_rows(rows, at)
             allowed = self._in_polygon(rows, query.polygon) if query.polygon is not None else _fids(rows)
             ball = ball.keep(np.isin(fids, allowed))
         page = ball.page(query.offset, query.limit)
@@ -273,9 +275,14 @@ class SqliteReads(Generic[R, D, F]):
         decode = self._decode
         return [(v[0], decode(v)) for v in values]
 
-    def _fids_where(self, conds: list[str], params: list[Any], at: datetime | None = None) -> IntArray:
-        sql = f"SELECT {self._candidates(at)} FROM {self.spec.table} WHERE {' AND '.join(conds)}"  # noqa: S608
-        return _fids(_open_rows(self.store.query(sql, params), at))
+    def _fids_where(self, conds: list[str], params: list[Any]) -> IntArray:
+        rows = self.store.query(f"SELECT fid FROM {self.spec.table} WHERE {' AND '.join(conds)}", params)  # noqa: S608
+        return _fids(rows)
+
+    def _hours_of(self, fids: IntArray) -> list[sqlite3.Row]:
+        """(fid, lon, lat, opening_hours) rows of these fids."""
+        sql = f"SELECT fid, lon, lat, opening_hours FROM {self.spec.table} WHERE fid IN (SELECT value FROM json_each(?))"  # noqa: S608
+        return self.store.query(sql, [json.dumps(fids.tolist())])
 
     @staticmethod
     def _candidates(at: datetime | None) -> str:
@@ -382,13 +389,6 @@ class SqliteReads(Generic[R, D, F]):
 
     def _build_index(self, conn: sqlite3.Connection) -> Snapshot:
         return build_snapshot(conn, self.spec.table, has_category=self.spec.table == "places")
-
-
-def _open_rows(rows: list[sqlite3.Row], at: datetime | None) -> list[sqlite3.Row]:
-    """The candidate rows (fid, lon, lat, opening_hours) open at `at`; all of them without a time."""
-    if at is None or not rows:
-        return rows
-    return [r for r, keep in zip(rows, open_mask(rows, at).tolist(), strict=True) if keep]
 
 
 def _fids(rows: list[sqlite3.Row]) -> IntArray:

@@ -36,6 +36,7 @@ R = TypeVar("R", Place, Membership)
 D = TypeVar("D", PlaceData, MembershipData)
 F = TypeVar("F", PlaceFilter, MembershipFilter)
 
+HAS_HOURS = "opening_hours IS NOT NULL"  # the SQL part of PlaceFilter.open_at (the parser decides the rest)
 _ID_NAMESPACE = uuid.UUID("6f1c3d2e-8a57-4a8e-9d3b-5c1e2f7a9b10")
 
 
@@ -177,7 +178,7 @@ class PlaceSpec(RecordSpec[Place, PlaceData, PlaceFilter]):
             conds.append(f"wheelchair IN ({', '.join('?' for _ in flt.wheelchair)})")
             params.extend(flt.wheelchair)
         if flt.open_at is not None:
-            conds.append("opening_hours IS NOT NULL")
+            conds.append(HAS_HOURS)
         return conds, params
 
     def open_at(self, flt: PlaceFilter) -> datetime | None:

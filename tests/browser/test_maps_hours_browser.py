@@ -94,7 +94,7 @@ def expected_line(payload: dict[str, Any], name: str, at: str, lang: str) -> str
     rows = [[i, text] for j, text in payload["oh"] if j == i]
     from opening_hours import OpeningHours
 
-    parsed = [(i, OpeningHours(rows[0][1], coords=(payload["lat"][i], payload["lon"][i])))]
+    parsed = [(i, rows[0][1], OpeningHours(rows[0][1], coords=(payload["lat"][i], payload["lon"][i])))]
     ((_, flag, hhmm, dow),) = states(parsed, datetime.fromisoformat(at))
     words = {
         "de": ("geöffnet", "geschlossen", "schließt", "öffnet", "Mo,Di,Mi,Do,Fr,Sa,So"),

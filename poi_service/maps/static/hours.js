@@ -98,7 +98,7 @@
   function buildFilters() {
     var cats = document.getElementById('poi-categories');
     if (!cats) return;
-    var hasHours = Object.keys(raw).length > 0, hasWheel = false;
+    var hasHours = openUrl !== null, hasWheel = false;
     for (var i = 0; i < n && !hasWheel; i++) if (wc[i] === 1 || wc[i] === 2) hasWheel = true;
     if (!hasHours && !hasWheel) return;
     var fieldset = P.el('fieldset', {className: 'poi-categories poi-filters', id: 'poi-filters'},
@@ -115,8 +115,9 @@
       (D.oh || []).forEach(function (r) { raw[r[0]] = r[1]; });
       wc = new Int8Array(n);
       (D.wc || []).forEach(function (r) { wc[r[0]] = WC[r[1]] || 0; });
-      if (cfg.dataUrl && (D.oh || []).length) {
-        openUrl = cfg.dataUrl.replace('/data.json', '/open.json');
+      /* Static maps (poi-service maps build) have no server to ask: they show the hours as given. */
+      if (cfg.dataUrl && cfg.dataUrl.indexOf('/maps/places/data.json') >= 0 && (D.oh || []).length) {
+        openUrl = cfg.dataUrl.replace('/maps/places/data.json', '/maps/places/open.json');
         loadState();
         window.setInterval(loadState, REFRESH_MS);
       }
