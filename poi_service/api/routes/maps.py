@@ -62,10 +62,10 @@ def _all_places(s: Services) -> object:
     return places_payload(select_places(s.store, PlaceFilter()), s.vocabulary)
 
 
-def _build_later(cache_: PayloadCache, s: Services, token: int) -> None:
-    """The places payload when none was kept (seconds at 100k places), then the basemap."""
+def _build_later(cache_: PayloadCache, s: Services, token: int, open_states: OpenStates) -> None:
+    """The places payload when none was kept (seconds at 100k places) and its opening state, then the basemap."""
     try:
-        cache_.get(PLACES_KEY, token, lambda: _all_places(s))
+        open_states.body(cache_.get(PLACES_KEY, token, lambda: _all_places(s)))
     except Exception:  # the first request builds it then
         log.warning("map payload warm-up failed", exc_info=True)
     basemap.warm(s.settings.data_dir, (Level.STATE,))
@@ -85,7 +85,7 @@ async def _warm_up(app: FastAPI) -> AsyncIterator[None]:
         except Exception:  # an unreadable kept payload is rebuilt below
             log.warning("could not read the kept map payload", exc_info=True)
         threading.Thread(
-            target=_build_later, args=(cache_, s, token), name="poi-maps-warm", daemon=True
+            target=_build_later, args=(cache_, s, token, _open_states(app)), name="poi-maps-warm", daemon=True
         ).start()
     yield
 
