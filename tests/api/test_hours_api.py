@@ -173,3 +173,16 @@ def test_ogc_places_items(served: tuple[httpx.Client, Store]) -> None:
         "/ogc/collections/places/items?filter=" + q("wheelchair = 'limited'") + "&limit=1000"
     ).json()
     assert cql["numberMatched"] == sum(1 for p in places if p.wheelchair == "limited")
+
+
+def test_ogc_api_description_lists_the_hours_parameters(served: tuple[httpx.Client, Store]) -> None:
+    spec = served[0].get("/ogc/api?f=json").json()
+    refs = {
+        p.get("$ref", "").rsplit("/", 1)[-1]
+        for p in spec["paths"]["/collections/places/items"]["get"]["parameters"]
+    }
+    assert {"open_at", "open_now"} <= refs and "wheelchair" in {
+        p.get("name") for p in spec["paths"]["/collections/places/items"]["get"]["parameters"]
+    }
+    members = spec["paths"]["/collections/alliance-members/items"]["get"]["parameters"]
+    assert "open_at" not in {p.get("$ref", "").rsplit("/", 1)[-1] for p in members}
