@@ -13,6 +13,7 @@ from poi_service.models import WHEELCHAIR, Place
 
 __all__ = ["WHEELCHAIR", "hours_properties", "open_at", "rfc3339", "wheelchair"]
 
+YEARS = (1900, 2999)  # time zone rules are extrapolated beyond 2037 anyway
 RFC3339 = re.compile(r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(?:\.\d+)?(?:[Zz]|[+-]\d\d:\d\d)")
 # An unencoded "+" of an offset arrives as a space ("...T14:00:00 01:00"): read it as the "+" it was.
 _PLUS_AS_SPACE = re.compile(r"(?<=\d) (?=\d\d:\d\d$)")
@@ -35,9 +36,13 @@ def rfc3339(text: str, name: str = "open_at") -> datetime:
             name, "must be an RFC 3339 date-time with a time zone offset, e.g. 2026-12-06T14:00:00+01:00"
         )
     try:
-        return datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
-    except ValueError as exc:
+        at = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
+        at.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:
         raise invalid(name, f"not a valid date-time: {exc}") from None
+    if not YEARS[0] <= at.year <= YEARS[1]:
+        raise invalid(name, f"must be in the years {YEARS[0]} to {YEARS[1]}")
+    return at
 
 
 def open_at(at: str | None, now: str | None) -> datetime | None:
