@@ -7,7 +7,6 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
 from poi_service import __version__
-from poi_service.api.deps import Services
 from poi_service.api.hot import HotRoutes
 from poi_service.api.middleware import BodyLimit, SecurityHeaders
 from poi_service.api.problems import install_problem_handlers
@@ -28,6 +27,7 @@ from poi_service.categories import Vocabulary
 from poi_service.config import Settings
 from poi_service.geocode import make_geocoder
 from poi_service.geocode.base import Geocoder
+from poi_service.services import Services
 from poi_service.store import Store, open_store
 
 DESCRIPTION = """Places of a municipality (Harrislee, Flensburg, ...) and the members of the Safe Harbours

@@ -18,12 +18,12 @@ from typing import Any
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from poi_service.api.deps import Services
-from poi_service.api.geojson import membership_feature, place_feature
 from poi_service.errors import invalid
+from poi_service.features.geojson import membership_feature, place_feature
 from poi_service.models import Alliance, BBox, DatePrecision, Membership, Place, Role
 from poi_service.ogc.model import Item, Queryable
 from poi_service.ogc.request import ItemsRequest
+from poi_service.services import Services
 from poi_service.store import MembershipFilter, PlaceFilter
 from poi_service.store import Query as StoreQuery
 

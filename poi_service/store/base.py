@@ -13,6 +13,7 @@ from shapely.geometry.base import BaseGeometry
 from poi_service.models import (
     Alliance,
     BBox,
+    KeyInfo,
     KeyRole,
     Membership,
     MembershipData,
@@ -123,17 +124,6 @@ class Change:
     at: datetime
     before: dict[str, Any] | None
     after: dict[str, Any] | None
-
-
-@dataclass(frozen=True, slots=True)
-class KeyInfo:
-    """An API key without its secret: the id (public, part of the key), a name, the role."""
-
-    id: str
-    name: str
-    role: KeyRole
-    created_at: datetime
-    revoked_at: datetime | None = None
 
 
 R = TypeVar("R", Place, Membership)

@@ -30,8 +30,8 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from poi_service import keys
 from poi_service.errors import NotFound, PoiError
-from poi_service.models import KeyRole, Membership, MembershipData, Place, PlaceData
-from poi_service.store.base import KeyInfo, MembershipFilter, MembershipStats, PlaceFilter
+from poi_service.models import KeyInfo, KeyRole, Membership, MembershipData, Place, PlaceData
+from poi_service.store.base import MembershipFilter, MembershipStats, PlaceFilter
 from poi_service.store.pg_collection import Conn
 from poi_service.store.pg_schema import migrate
 from poi_service.store.pg_write import PgCollection

@@ -23,8 +23,8 @@ from typing import Any
 
 from poi_service import keys
 from poi_service.errors import NotFound, PoiError
-from poi_service.models import KeyRole
-from poi_service.store.base import KeyInfo, MembershipStats
+from poi_service.models import KeyInfo, KeyRole
+from poi_service.store.base import MembershipStats
 from poi_service.store.gpkg import register_functions
 from poi_service.store.records import MEMBERSHIPS, PLACES
 from poi_service.store.schema import migrate

@@ -8,14 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
-from poi_service.api import params
+from poi_service import params
 from poi_service.api.calls import store_call
 from poi_service.api.deps import ServicesDep
 from poi_service.api.editing import etag
-from poi_service.api.geojson import membership_feature, membership_features
 from poi_service.api.links import collection, unpaged
 from poi_service.api.responses import GeoJSONResponse, JSONResponse
 from poi_service.api.routes.places import Lat, Limit, Lon, Offset, Text
+from poi_service.features.geojson import membership_feature, membership_features
 from poi_service.models import Alliance, Role
 from poi_service.store import MembershipFilter
 from poi_service.store import Query as StoreQuery

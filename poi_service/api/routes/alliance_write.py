@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from poi_service.api.geojson import membership_feature
 from poi_service.api.routes.writes import WriteResource, write_router
+from poi_service.features.geojson import membership_feature
 from poi_service.ingest.edit import MEMBER_EDIT
 
 router = write_router(

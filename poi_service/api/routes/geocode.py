@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
-from poi_service.api import params
+from poi_service import params
 from poi_service.api.deps import ServicesDep
 from poi_service.api.links import unpaged
 from poi_service.api.responses import GeoJSONResponse, JSONResponse

@@ -16,7 +16,7 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
-from poi_service.api import params
+from poi_service import params
 from poi_service.api.deps import Services, ServicesDep
 from poi_service.api.routes.places import Category, Text
 from poi_service.boundaries import Boundaries, Level

@@ -7,14 +7,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from poi_service.api import params, query
+from poi_service import params
+from poi_service.api import query
 from poi_service.api.calls import store_call
 from poi_service.api.deps import Services, ServicesDep, services_of
 from poi_service.api.editing import etag
-from poi_service.api.geojson import place_feature
 from poi_service.api.query import Param, Reader
 from poi_service.api.rendered import collection_json, unpaged_json
 from poi_service.api.responses import GeoJSONResponse, JSONResponse, RawGeoJSONResponse
+from poi_service.features.geojson import place_feature
 from poi_service.store import Near, PlaceFilter
 from poi_service.store import Query as StoreQuery
 

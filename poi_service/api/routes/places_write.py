@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from poi_service.api.geojson import place_feature
 from poi_service.api.routes.writes import WriteResource, write_router
+from poi_service.features.geojson import place_feature
 from poi_service.ingest.edit import PLACE_EDIT
 
 router = write_router(

@@ -1,0 +1,25 @@
+"""The services a request handler (HTTP or OGC) may need, built once by create_app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from poi_service.categories import Vocabulary
+from poi_service.config import Settings
+from poi_service.features.cache import FeatureCache
+from poi_service.geocode.base import Geocoder
+from poi_service.store import Store
+
+
+@dataclass
+class Services:
+    """Everything a request handler may need, built once by create_app."""
+
+    settings: Settings
+    store: Store
+    vocabulary: Vocabulary
+    geocoder: Geocoder
+    features: FeatureCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.features = FeatureCache(self.vocabulary)
