@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from poi_service.categories import Vocabulary
 from poi_service.config import Settings
@@ -20,6 +21,8 @@ class Services:
     vocabulary: Vocabulary
     geocoder: Geocoder
     features: FeatureCache = field(init=False)
+    # Derived data kept per app, keyed on the store's change counters: {collection id: (version, extent)}.
+    extents: dict[str, tuple[int, Any]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.features = FeatureCache(self.vocabulary)

@@ -97,6 +97,15 @@ class Page(Generic[R_co]):
 
 
 @dataclass(frozen=True, slots=True)
+class Extent:
+    """Where and when a collection's live records lie: their bounds and, for memberships, the first and
+    last day of the known join periods (None where no record has one)."""
+
+    bbox: BBox
+    interval: tuple[date, date] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class MembershipStats:
     """Membership counts per alliance, per (alliance, state) and per (alliance, join year)."""
 
@@ -181,6 +190,10 @@ class Collection(Protocol[R, D_contra, F]):
 
     def iter_all(self) -> Iterator[R]:
         """Every record, in id order (exports)."""
+
+    def extent(self) -> Extent | None:
+        """Bounds (and join-date interval) of the live records, from the backend's own data; None when
+        there are none."""
 
     def ready(self) -> bool:
         """True when queries are answered from memory right now, without building an index or a

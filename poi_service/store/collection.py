@@ -19,10 +19,10 @@ import shapely
 from poi_service.boundaries import Boundaries
 from poi_service.errors import NotFound
 from poi_service.models import Point
-from poi_service.store.base import Hit, Page, Query
+from poi_service.store.base import Extent, Hit, Page, Query
 from poi_service.store.decode import row_decoder
 from poi_service.store.index import Ball, IntArray
-from poi_service.store.records import D, F, R, RecordSpec
+from poi_service.store.records import D, F, R, RecordSpec, extent_of, extent_sql
 from poi_service.store.snapshot import Snapshot, build_snapshot
 from poi_service.store.text import fts_match
 
@@ -94,6 +94,10 @@ class SqliteReads(Generic[R, D, F]):
         t = self.spec.table
         sql = f"SELECT (SELECT count(*) FROM {t}) - (SELECT count(*) FROM {t} WHERE deleted_at IS NOT NULL)"  # noqa: S608
         return int(self.store.query(sql)[0][0])
+
+    def extent(self) -> Extent | None:
+        """Bounds and join-date interval of the live records, in one scan of the table."""
+        return extent_of(self.store.query(extent_sql(self.spec, LIVE))[0])
 
     def iter_all(self) -> Iterator[R]:
         """Every live record in fid order, read in batches."""

@@ -23,10 +23,10 @@ from poi_service.boundaries import Boundaries
 from poi_service.errors import NotFound
 from poi_service.geo import R_LOW_M, geodesic_m
 from poi_service.models import Point
-from poi_service.store.base import Hit, Page, Query
+from poi_service.store.base import Extent, Hit, Page, Query
 from poi_service.store.pg_helpers import ags_range, covers, grown
 from poi_service.store.pg_text import tsquery
-from poi_service.store.records import D, F, R, RecordSpec
+from poi_service.store.records import D, F, R, RecordSpec, extent_of, extent_sql
 
 Conn = psycopg.Connection[DictRow]
 
@@ -106,6 +106,12 @@ class PgReads(Generic[R, D, F]):
         with self.store.reading() as conn:
             row = conn.execute(CHANGE_VERSION, (self.spec.table,)).fetchone()
         return int(row["version"]) if row else 0
+
+    def extent(self) -> Extent | None:
+        """Bounds and join-date interval of the live records."""
+        with self.store.reading() as conn:
+            row = conn.execute(extent_sql(self.spec, LIVE)).fetchone()
+        return extent_of(None if row is None else list(row.values()))
 
     def iter_all(self) -> Iterator[R]:
         """Every live record in fid order, read in batches."""
