@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -106,6 +106,15 @@ class Extent:
 
 
 @dataclass(frozen=True, slots=True)
+class ImportPlan:
+    """What add_many would do with some rows: new keys, changed records, records left alone."""
+
+    new: int
+    updated: int
+    unchanged: int
+
+
+@dataclass(frozen=True, slots=True)
 class MembershipStats:
     """Membership counts per alliance, per (alliance, state) and per (alliance, join year)."""
 
@@ -159,6 +168,11 @@ class Collection(Protocol[R, D_contra, F]):
         already present replace that record (upsert; a deleted one comes back), rows equal to the
         stored record apart from geocoded_at are left alone. One 'import' Change per changed
         record. Returns the number of rows given."""
+
+    def plan(self, rows: Sequence[D_contra]) -> ImportPlan:
+        """What add_many(rows) would do, without writing: rows whose external_key no live record has
+        are new, the others updated or (equal apart from geocoded_at) unchanged. Reads only the
+        records of those keys."""
 
     def update(
         self, record_id: str, data: D_contra, *, expected_version: int | None = None, actor: str | None = None

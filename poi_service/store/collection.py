@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Generic
 
 import numpy as np
@@ -19,8 +19,9 @@ import shapely
 from poi_service.boundaries import Boundaries
 from poi_service.errors import NotFound
 from poi_service.models import Point
-from poi_service.store.base import Extent, Hit, Page, Query
+from poi_service.store.base import Extent, Hit, ImportPlan, Page, Query
 from poi_service.store.decode import row_decoder
+from poi_service.store.history import plan_rows
 from poi_service.store.index import Ball, IntArray
 from poi_service.store.records import D, F, R, RecordSpec, extent_of, extent_sql
 from poi_service.store.snapshot import Snapshot, build_snapshot
@@ -36,6 +37,7 @@ def ags_range(prefix: str) -> tuple[str, str]:
 
 
 LIVE = "deleted_at IS NULL"
+KEY_BATCH = 500  # keys per IN (...) list: below SQLite's 999 host parameters of old builds
 Codes = dict[str, int]
 # Decoded records kept per collection, dropped on any change. Reading one back from a 1 GB file costs
 # 15-40 µs (SQL + decode); 32,768 of them (0.8-1.2 KB each, 25-40 MB) hold the busiest areas' places.
@@ -94,6 +96,19 @@ class SqliteReads(Generic[R, D, F]):
         t = self.spec.table
         sql = f"SELECT (SELECT count(*) FROM {t}) - (SELECT count(*) FROM {t} WHERE deleted_at IS NOT NULL)"  # noqa: S608
         return int(self.store.query(sql)[0][0])
+
+    def plan(self, rows: Sequence[D]) -> ImportPlan:
+        """What add_many(rows) would do, from the live records of the rows' keys (read in batches)."""
+        keys = list({d.external_key for d in rows if d.external_key is not None})
+        stored: dict[str, R] = {}
+        for i in range(0, len(keys), KEY_BATCH):
+            batch = keys[i : i + KEY_BATCH]
+            marks = ",".join("?" * len(batch))
+            for _, record in self._records(
+                f"{self._select} WHERE external_key IN ({marks}) AND {LIVE}", batch
+            ):
+                stored[record.external_key] = record  # type: ignore[index]
+        return plan_rows(self.spec, rows, stored)
 
     def extent(self) -> Extent | None:
         """Bounds and join-date interval of the live records, in one scan of the table."""

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import orjson
 
 from poi_service.models import Membership, Place
-from poi_service.store.base import Action, Change
+from poi_service.store.base import Action, Change, ImportPlan
 from poi_service.store.records import RecordSpec, Row, _dt
 
 # Columns compared to decide whether a re-imported row changes the stored record; geocoded_at
@@ -55,3 +56,12 @@ def change(row: Row) -> Change:
         int(row["seq"]), row["record_id"], int(row["version"]), action, row["actor"], at,
         decode(row["before"]), decode(row["after"]),
     )  # fmt: skip
+
+
+def plan_rows(
+    spec: RecordSpec[Any, Any, Any], rows: Sequence[Any], stored: Mapping[str, Place | Membership]
+) -> ImportPlan:
+    """The ImportPlan of rows against the live records of their keys (`stored`, by external_key)."""
+    known = [(d, stored[d.external_key]) for d in rows if d.external_key in stored]
+    unchanged = sum(1 for d, record in known if same_data(spec, spec.to_row(d), record))
+    return ImportPlan(len(rows) - len(known), len(known) - unchanged, unchanged)
