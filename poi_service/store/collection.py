@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Generic
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any, Generic, Protocol
 
 import numpy as np
 import shapely
@@ -27,9 +30,6 @@ from poi_service.store.records import D, F, R, RecordSpec, extent_of, extent_sql
 from poi_service.store.snapshot import Snapshot, build_snapshot
 from poi_service.store.text import fts_match
 
-if TYPE_CHECKING:
-    from poi_service.store.sqlite import SqliteStore
-
 
 def ags_range(prefix: str) -> tuple[str, str]:
     """[low, high) bounds of every AGS that starts with prefix (uses the ags index)."""
@@ -44,31 +44,28 @@ Codes = dict[str, int]
 CACHE_RECORDS = 32_768
 
 
+class Connections(Protocol):
+    """What the reads need from their store (SqliteStore): snapshots, and when they were taken."""
+
+    data_dir: Path
+    read_serial: int  # counts read snapshots
+    read_lock: threading.RLock
+
+    def reading(self) -> AbstractContextManager[sqlite3.Connection]: ...
+    def query(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[sqlite3.Row]: ...
+    def in_transaction(self) -> bool: ...
+    def read_stamp(self) -> tuple[int, int]: ...
+
+
 class SqliteReads(Generic[R, D, F]):
     """The read half of the Collection protocol over one GeoPackage feature table."""
 
-    def __init__(self, store: SqliteStore, spec: RecordSpec[R, D, F]) -> None:
+    def __init__(self, store: Connections, spec: RecordSpec[R, D, F]) -> None:
         self.store = store
         self.spec: RecordSpec[R, D, F] = spec
-        t = spec.table
-        cols = ("id", *spec.columns, "search_text", "created_at", "updated_at", "geom")
-        changing = (*spec.columns, "search_text", "updated_at", "geom")
-        updates = ", ".join(f"{c} = excluded.{c}" for c in changing)
         self._columns = ("fid", "id", *spec.columns, "created_at", "updated_at", "version", "deleted_at")
-        self._select = f"SELECT {', '.join(self._columns)} FROM {t}"  # noqa: S608
         # Table and column names are fixed constants of this module; values are always parameters.
-        self._written = cols
-        self._on_conflict = (
-            f"ON CONFLICT(external_key) DO UPDATE SET {updates}, version = {t}.version + 1, deleted_at = NULL"
-        )
-        self._insert = (
-            f"INSERT INTO {t} ({', '.join(cols)}) VALUES ({', '.join(':' + c for c in cols)}) "  # noqa: S608
-            + self._on_conflict
-        )
-        self._update = (
-            f"UPDATE {t} SET {', '.join(f'{c} = :{c}' for c in changing)}, version = version + 1 "  # noqa: S608
-            f"WHERE id = :id AND {LIVE} RETURNING fid"
-        )
+        self._select = f"SELECT {', '.join(self._columns)} FROM {spec.table}"  # noqa: S608
         self._decode = row_decoder(spec.table, self._columns)
         # In-memory state of the committed data at change-counter version _version; _stamp and
         # _synced say when the counter was last checked (see _sync).
@@ -88,7 +85,7 @@ class SqliteReads(Generic[R, D, F]):
         live = "" if include_deleted else f" AND {LIVE}"
         rows = self._records(f"{self._select} WHERE id = ?{live}", (record_id,))
         if not rows:
-            raise NotFound(f"no {self.spec.table[:-1]} with id {record_id!r}")
+            raise NotFound(f"no {self.spec.noun} with id {record_id!r}")
         return rows[0][1]
 
     def count(self) -> int:

@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 
+from poi_service.errors import PreconditionFailed
 from poi_service.models import Membership, Place
 from poi_service.store.base import Action, Change, ImportPlan
 from poi_service.store.records import RecordSpec, Row, _dt
@@ -65,3 +66,12 @@ def plan_rows(
     known = [(d, stored[d.external_key]) for d in rows if d.external_key in stored]
     unchanged = sum(1 for d, record in known if same_data(spec, spec.to_row(d), record))
     return ImportPlan(len(rows) - len(known), len(known) - unchanged, unchanged)
+
+
+def check_version(record_id: str, stored: int, expected: int | None) -> None:
+    """PreconditionFailed unless expected is None or the stored version."""
+    if expected is not None and expected != stored:
+        raise PreconditionFailed(
+            f"{record_id} is at version {stored}, not {expected}: it changed since it was read; "
+            "fetch it again and reapply the edit"
+        )

@@ -86,7 +86,7 @@ class PgReads(Generic[R, D, F]):
         with self.store.reading() as conn:
             row = conn.execute(f"{self._from} WHERE id = %s{live}", (record_id,)).fetchone()
         if row is None:
-            raise NotFound(f"no {self.spec.table[:-1]} with id {record_id!r}")
+            raise NotFound(f"no {self.spec.noun} with id {record_id!r}")
         return self.spec.from_row(row)
 
     def count(self) -> int:

@@ -11,32 +11,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cached_property
 from itertools import islice
 from typing import Any
 
 import psycopg
 
-from poi_service.errors import Conflict, NotFound, PreconditionFailed
+from poi_service.errors import Conflict, NotFound
 from poi_service.store.base import Action, Change
-from poi_service.store.history import change, encode, same_data, snapshot
+from poi_service.store.history import change, check_version, encode, same_data, snapshot
 from poi_service.store.pg_collection import BATCH, CHANGE_BUMP, LIVE, Conn, PgReads
 from poi_service.store.pg_helpers import copy_rows
 from poi_service.store.pg_text import tsvectors
-from poi_service.store.records import D, F, R, new_id
+from poi_service.store.records import D, F, R, new_id, utcnow
 
 HISTORY_COLUMNS = "collection, record_id, version, action, actor, at, before, after"
 HISTORY_INSERT = f"INSERT INTO poi_history ({HISTORY_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"  # noqa: S608
-
-
-def check_version(record_id: str, stored: int, expected: int | None) -> None:
-    """PreconditionFailed unless expected is None or the stored version."""
-    if expected is not None and expected != stored:
-        raise PreconditionFailed(
-            f"{record_id} is at version {stored}, not {expected}: it changed since it was read; "
-            "fetch it again and reapply the edit"
-        )
 
 
 @dataclass(frozen=True)
@@ -85,7 +76,7 @@ class PgCollection(PgReads[R, D, F]):
 
     def add(self, data: D, *, actor: str | None = None) -> R:
         """Stores one new record (version 1); Conflict if its external_key is taken."""
-        now = _now()
+        now = utcnow()
         row = self._row(data, now, *tsvectors([self.spec.document(data)])[0])
         t = self.spec.table
         with self.store.writing() as conn:
@@ -112,7 +103,7 @@ class PgCollection(PgReads[R, D, F]):
         the input). Rows equal to their live stored record (geocoded_at aside) are skipped; a
         deleted record with the row's key comes back. Returns the number of rows given.
         """
-        now = _now()
+        now = utcnow()
         count = 0
         it = iter(rows)
         with self.store.writing() as conn:
@@ -126,7 +117,7 @@ class PgCollection(PgReads[R, D, F]):
         self, record_id: str, data: D, *, expected_version: int | None = None, actor: str | None = None
     ) -> R:
         """Replaces a live record's data, keeping id and created_at; version + 1."""
-        now = _now()
+        now = utcnow()
         row = self._row(data, now, *tsvectors([self.spec.document(data)])[0])
         row["id"] = record_id
         with self.store.writing() as conn:
@@ -145,7 +136,7 @@ class PgCollection(PgReads[R, D, F]):
         purge: bool = False,
     ) -> None:  # fmt: skip
         """Soft-deletes a live record, or (purge) removes any record for good (its history stays)."""
-        now = _now()
+        now = utcnow()
         t = self.spec.table
         with self.store.writing() as conn:
             before = self._lock(conn, record_id, include_deleted=purge)
@@ -162,7 +153,7 @@ class PgCollection(PgReads[R, D, F]):
 
     def restore(self, record_id: str, *, expected_version: int | None = None, actor: str | None = None) -> R:
         """Brings a soft-deleted record back; Conflict if it is not deleted."""
-        now = _now()
+        now = utcnow()
         t = self.spec.table
         with self.store.writing() as conn:
             before = self._lock(conn, record_id, include_deleted=True)
@@ -195,7 +186,7 @@ class PgCollection(PgReads[R, D, F]):
         """The record, locked until the transaction ends; NotFound if absent (or deleted)."""
         row = conn.execute(f"{self._from} WHERE id = %s FOR UPDATE", (record_id,)).fetchone()
         if row is None or (row["deleted_at"] is not None and not include_deleted):
-            raise NotFound(f"no {self.spec.table[:-1]} with id {record_id!r}")
+            raise NotFound(f"no {self.spec.noun} with id {record_id!r}")
         return self.spec.from_row(row)
 
     def _upsert_batch(self, conn: Conn, batch: list[D], now: datetime, actor: str | None) -> None:
@@ -263,7 +254,3 @@ class PgCollection(PgReads[R, D, F]):
             **self.spec.to_row(data), "id": new_id(data.external_key),
             "created_at": now, "updated_at": now, "doc": doc, "tsv": tsv,
         }  # fmt: skip
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)

@@ -10,7 +10,7 @@ import os
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar
 
 from poi_service.models import (
@@ -81,6 +81,11 @@ def _dt(value: Any) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
 
 
+def utcnow() -> datetime:
+    """Every backend stamps its writes in UTC."""
+    return datetime.now(UTC)
+
+
 def extent_sql(spec: RecordSpec[Any, Any, Any], live: str) -> str:
     """One row: min lon, min lat, max lon, max lat and the interval column's min and max (NULLs when the
     spec has none) over the live rows; the table and column names are the spec's fixed constants."""
@@ -118,6 +123,11 @@ class RecordSpec(Generic[R, D, F]):
     description: str
     columns: tuple[str, ...]  # data columns besides fid, geom, id, lon, lat, timestamps
     interval_column: str | None = None  # a date column whose range is the temporal extent
+
+    @property
+    def noun(self) -> str:
+        """The record kind in messages: 'place', 'membership'."""
+        return self.table.removesuffix("s")
 
     def to_row(self, data: D) -> dict[str, Any]:
         """Column values for the data part of a record (lon/lat included)."""

@@ -8,19 +8,19 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from contextlib import AbstractContextManager
 from functools import cached_property
 from itertools import islice
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
-from poi_service.errors import Conflict, PreconditionFailed
+from poi_service.errors import Conflict
 from poi_service.store.base import Action, Change
-from poi_service.store.collection import SqliteReads
+from poi_service.store.collection import LIVE, Connections, SqliteReads
 from poi_service.store.gpkg import point_blob
-from poi_service.store.history import change, encode, same_data, snapshot
-from poi_service.store.records import D, F, R, new_id
+from poi_service.store.history import change, check_version, encode, same_data, snapshot
+from poi_service.store.records import D, F, R, new_id, utcnow
 from poi_service.store.schema import insert_triggers
 from poi_service.store.sqlite_bulk import BulkIndexes, Staging, new_rows_sql, rtree_sql
 from poi_service.store.text import fold_text
@@ -32,17 +32,46 @@ HISTORY_INSERT = (
 )
 
 
-def check_version(record_id: str, stored: int, expected: int | None) -> None:
-    """PreconditionFailed unless expected is None or the stored version."""
-    if expected is not None and expected != stored:
-        raise PreconditionFailed(
-            f"{record_id} is at version {stored}, not {expected}: it changed since it was read; "
-            "fetch it again and reapply the edit"
-        )
+class WriteConnections(Connections, Protocol):
+    """What the writes need besides the reads': the writing connection and its transactions."""
+
+    conn: sqlite3.Connection
+
+    def transaction(self) -> AbstractContextManager[None]: ...
 
 
 class SqliteCollection(SqliteReads[R, D, F]):
     """Collection protocol over one GeoPackage feature table: the reads plus the writes."""
+
+    store: WriteConnections
+
+    # The write SQL, built once from the spec. Table and column names are fixed constants of the
+    # specs; values are always parameters.
+    @cached_property
+    def _written(self) -> tuple[str, ...]:
+        return ("id", *self.spec.columns, "search_text", "created_at", "updated_at", "geom")
+
+    @cached_property
+    def _changing(self) -> tuple[str, ...]:
+        return (*self.spec.columns, "search_text", "updated_at", "geom")
+
+    @cached_property
+    def _on_conflict(self) -> str:
+        t, updates = self.spec.table, ", ".join(f"{c} = excluded.{c}" for c in self._changing)
+        return (
+            f"ON CONFLICT(external_key) DO UPDATE SET {updates}, version = {t}.version + 1, deleted_at = NULL"
+        )
+
+    @cached_property
+    def _insert(self) -> str:
+        cols = self._written
+        values = ", ".join(":" + c for c in cols)
+        return f"INSERT INTO {self.spec.table} ({', '.join(cols)}) VALUES ({values}) {self._on_conflict}"  # noqa: S608
+
+    @cached_property
+    def _update(self) -> str:
+        sets = ", ".join(f"{c} = :{c}" for c in self._changing)
+        return f"UPDATE {self.spec.table} SET {sets}, version = version + 1 WHERE id = :id AND {LIVE} RETURNING fid"  # noqa: S608
 
     @cached_property
     def _complete_new(self) -> tuple[str, ...]:
@@ -54,7 +83,7 @@ class SqliteCollection(SqliteReads[R, D, F]):
 
     def add(self, data: D, *, actor: str | None = None) -> R:
         """Stores one new record; Conflict if its external_key is taken."""
-        now = _now()
+        now = utcnow().isoformat()
         row = self._row(data, now)
         with self.store.transaction():
             if data.external_key is not None:
@@ -64,7 +93,7 @@ class SqliteCollection(SqliteReads[R, D, F]):
                 ).fetchone()
                 if taken is not None:
                     state = " (deleted: restore it)" if taken["deleted_at"] else ""
-                    raise Conflict(f"{self.spec.table[:-1]} {taken['id']}{state} has this record's key")
+                    raise Conflict(f"{self.spec.noun} {taken['id']}{state} has this record's key")
             self.store.conn.execute(self._insert, row)
             added = self.get(str(row["id"]))
             self._log("create", None, added, actor, now)
@@ -80,7 +109,7 @@ class SqliteCollection(SqliteReads[R, D, F]):
         triggers. Rows equal to their stored record (geocoded_at aside) are skipped: a re-import
         changes nothing.
         """
-        now = _now()
+        now = utcnow().isoformat()
         t = self.spec.table
         conn = self.store.conn
         count = 0
@@ -111,7 +140,7 @@ class SqliteCollection(SqliteReads[R, D, F]):
         self, record_id: str, data: D, *, expected_version: int | None = None, actor: str | None = None
     ) -> R:
         """Replaces a live record's data, keeping id and created_at; version + 1."""
-        now = _now()
+        now = utcnow().isoformat()
         row = self._row(data, now)
         row["id"] = record_id
         with self.store.transaction():
@@ -130,7 +159,7 @@ class SqliteCollection(SqliteReads[R, D, F]):
         purge: bool = False,
     ) -> None:  # fmt: skip
         """Soft-deletes a live record, or (purge) removes any record for good."""
-        now = _now()
+        now = utcnow().isoformat()
         t = self.spec.table
         with self.store.transaction():
             before = self.get(record_id, include_deleted=purge)
@@ -147,7 +176,7 @@ class SqliteCollection(SqliteReads[R, D, F]):
 
     def restore(self, record_id: str, *, expected_version: int | None = None, actor: str | None = None) -> R:
         """Brings a soft-deleted record back."""
-        now = _now()
+        now = utcnow().isoformat()
         t = self.spec.table
         with self.store.transaction():
             before = self.get(record_id, include_deleted=True)
@@ -256,7 +285,3 @@ class SqliteCollection(SqliteReads[R, D, F]):
 
 def _json_list(values: list[str]) -> str:
     return orjson.dumps(values).decode()
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
