@@ -21,8 +21,8 @@ from poi_service.api.deps import Services, ServicesDep
 from poi_service.api.routes.places import Category, Text
 from poi_service.boundaries import Boundaries, Level
 from poi_service.errors import NotFound
-from poi_service.maps import assets, basemap, persist
-from poi_service.maps.cache import Keeper, PayloadCache, Prepared, gunzip_chunks, prepare_bytes
+from poi_service.maps import assets, basemap
+from poi_service.maps.cache import PayloadCache, Prepared, gunzip_chunks, prepare_bytes
 from poi_service.maps.data import members_payload, places_payload, select_places
 from poi_service.maps.html import frame_sources
 from poi_service.maps.i18n import Lang, texts
@@ -38,6 +38,7 @@ from poi_service.maps.pages import (
     served_basemap,
     snippet,
 )  # fmt: skip
+from poi_service.maps.persist import PLACES_KEY
 from poi_service.models import Point
 from poi_service.store import Near, PlaceFilter
 
@@ -53,7 +54,6 @@ PAGE_HEADERS = {
 }
 
 
-PLACES_KEY = ("places", (), None, None)  # the unfiltered resident map: (kind, categories, text, near)
 log = logging.getLogger("poi_service.maps")
 
 
@@ -93,16 +93,8 @@ router = APIRouter(tags=["maps"], lifespan=_warm_up)
 
 
 def _cache(app: Any) -> PayloadCache:
-    cache_: PayloadCache | None = getattr(app.state, "maps_cache", None)
-    if cache_ is None:
-        cache_ = PayloadCache()
-        services: Services | None = getattr(app.state, "services", None)
-        if services is not None:
-            store = services.store
-            cache_.keep(PLACES_KEY, Keeper(lambda token: persist.load(store, persist.places_key(), token),
-                                           lambda p: persist.save(store, persist.places_key(), p)))  # fmt: skip
-        app.state.maps_cache = cache_
-    return cache_
+    services: Services = app.state.services
+    return services.maps
 
 
 def _root(request: Request) -> str:
