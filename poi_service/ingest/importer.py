@@ -35,7 +35,7 @@ REQUIRED: dict[Kind, tuple[str, ...]] = {"places": ("name", "category"), "member
 T = TypeVar("T", PlaceData, MembershipData)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ImportReport:
     """What an import did (or, on a dry run, would do)."""
 
@@ -148,17 +148,15 @@ def _report(
     ignored: tuple[str, ...],
 ) -> ImportReport:
     """What writing data will do, as the store plans it (the rows it would add, change or leave alone)."""
-    written = 0 if dry_run else plan.new + plan.updated
-    precisions = precision_counts([d.geocoding for d in data])
     return ImportReport(
-        str(path),
-        kind,
-        len(data),
-        plan.new,
-        plan.updated,
-        plan.unchanged,
-        written,
-        dry_run,
-        precisions,
-        ignored,
+        path=str(path),
+        kind=kind,
+        rows=len(data),
+        new=plan.new,
+        updated=plan.updated,
+        unchanged=plan.unchanged,
+        written=0 if dry_run else plan.new + plan.updated,
+        dry_run=dry_run,
+        precision=precision_counts([d.geocoding for d in data]),
+        ignored_columns=ignored,
     )
