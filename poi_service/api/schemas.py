@@ -210,7 +210,7 @@ class Change(Doc):
     seq: int
     action: str
     version: int
-    actor: str
+    actor: str | None = Field(description="The API key id, cli or seed; null when the writer named none.")
     at: str
     before: dict[str, Any] | None
     after: dict[str, Any] | None

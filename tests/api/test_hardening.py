@@ -247,3 +247,19 @@ def test_client_limits_on_the_body_stay_within_httpx() -> None:
     """The chunked tests above rely on httpx sending a generator without Content-Length."""
     request = httpx.Request("POST", "http://127.0.0.1/", content=iter([b"a"]))
     assert request.headers.get("transfer-encoding") == "chunked"
+
+
+def test_a_chunked_upload_over_the_limit_is_413(edit_api: EditApi) -> None:
+    over = edit_api.settings.max_upload_bytes + 50_000
+    boundary = b"poiboundary"
+
+    def chunks() -> Iterator[bytes]:
+        yield b'--%b\r\nContent-Disposition: form-data; name="file"; filename="big.csv"\r\n\r\n' % boundary
+        yield b"name,category,lat,lon\n"
+        for _ in range(over // 4096 + 1):
+            yield b"x" * 4095 + b"\n"
+        yield b"\r\n--%b--\r\n" % boundary
+
+    headers = {**edit_api.editor, "Content-Type": f"multipart/form-data; boundary={boundary.decode()}"}
+    r = edit_api.client.post("/imports", content=chunks(), headers=headers)
+    assert_problem(r, 413, None)
