@@ -43,7 +43,18 @@ def media(*types: str, description: str = "OK") -> dict[str, Any]:
     return {"description": description, "content": {t: {"schema": {"type": "string"}} for t in types}}
 
 
+ETAG = {
+    "description": "The record's version, for If-Match on writes.",
+    "required": True,
+    "schema": {"type": "string"},
+}
+LOCATION = {"description": "The new record's URL.", "required": True, "schema": {"type": "string"}}
 NOT_MODIFIED = {"description": "Not modified (If-None-Match matched the ETag)"}
+
+
+def headers(status: int, **declared: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
+    """`more=` of answers(): response headers of one status (ETag=ETAG)."""
+    return {status: {"headers": declared}}
 
 
 def _schemas(models: tuple[type[BaseModel], ...]) -> dict[str, Any]:

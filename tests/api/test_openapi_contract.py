@@ -24,7 +24,10 @@ from tests.factories import membership, random_places
 from tests.server import serve
 
 MAX_EXAMPLES = 20
-CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
+CHECKS = (
+    "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,"
+    "response_headers_conformance"
+)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from poi_service.api import params, schemas
 from poi_service.api.calls import store_call
-from poi_service.api.contract import answers
+from poi_service.api.contract import ETAG, answers, headers
 from poi_service.api.deps import ServicesDep
 from poi_service.api.editing import etag
 from poi_service.api.geojson import membership_feature, membership_features
@@ -74,7 +74,7 @@ async def nearest_members(
 
 
 @router.get("/members/{member_id}", summary="One membership", response_class=GeoJSONResponse,
-            response_model=schemas.MembershipFeature, responses=answers(404))  # fmt: skip
+            response_model=schemas.MembershipFeature, responses=answers(404, more=headers(200, ETag=ETAG)))  # fmt: skip
 async def get_member(services: ServicesDep, member_id: str) -> JSONResponse:
     """A membership as a GeoJSON Feature with its ETag (for If-Match on writes)."""
     member = await store_call(services.store.memberships, services.store.memberships.get, member_id)

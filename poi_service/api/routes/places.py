@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from poi_service.api import bodies, params, query, schemas
 from poi_service.api.calls import store_call
-from poi_service.api.contract import answers
+from poi_service.api.contract import ETAG, answers, headers
 from poi_service.api.deps import Services, ServicesDep, services_of
 from poi_service.api.editing import etag
 from poi_service.api.geojson import place_feature
@@ -127,7 +127,7 @@ async def within(
 
 
 @router.get("/places/{place_id}", summary="One place", response_class=GeoJSONResponse,
-            response_model=schemas.PlaceFeature, responses=answers(404))  # fmt: skip
+            response_model=schemas.PlaceFeature, responses=answers(404, more=headers(200, ETag=ETAG)))  # fmt: skip
 async def get_place(services: ServicesDep, place_id: str) -> JSONResponse:
     """A place as a GeoJSON Feature with its ETag (for If-Match on writes); 404 problem if unknown."""
     place = await store_call(services.store.places, services.store.places.get, place_id)

@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from poi_service.api import bodies, editing, schemas
 from poi_service.api.auth import EditorKey, ensure_role
-from poi_service.api.contract import WRITE_ERRORS, answers
+from poi_service.api.contract import ETAG, LOCATION, WRITE_ERRORS, answers, headers
 from poi_service.api.deps import Services, ServicesDep
 from poi_service.api.responses import GeoJSONResponse
 from poi_service.ingest.edit import EditSpec
@@ -66,7 +66,7 @@ def write_router(res: WriteResource) -> APIRouter:
         return editing.written(res.feature(services, record), record, status, location)
 
     @router.post(res.collection_path, status_code=201, summary=f"Create a {res.noun} (editor)", **feature,
-                 openapi_extra=body, responses=answers(*WRITE_ERRORS, 409, 422))  # fmt: skip
+                 openapi_extra=body, responses=answers(*WRITE_ERRORS, 409, 422, more=headers(201, ETag=ETAG, Location=LOCATION)))  # fmt: skip
     def create(services: ServicesDep, request: Request, key: EditorKey, body: bodies.JsonObject) -> Response:
         """201 with the new record, its ETag and Location; 409 if a record with its key exists."""
         record = editing.create(res.spec, res.collection(services), body, services, key.id)
@@ -74,7 +74,7 @@ def write_router(res: WriteResource) -> APIRouter:
         return answer(services, record, 201, location)
 
     @router.put(one, summary=f"Replace a {res.noun} (editor, If-Match)", **feature, openapi_extra=body,
-                responses=answers(*WRITE_ERRORS, 404, 409, 412, 422, 428))  # fmt: skip
+                responses=answers(*WRITE_ERRORS, 404, 409, 412, 422, 428, more=headers(200, ETag=ETAG)))  # fmt: skip
     def replace(
         services: ServicesDep,
         key: EditorKey,
@@ -88,7 +88,7 @@ def write_router(res: WriteResource) -> APIRouter:
         return answer(services, record)
 
     @router.patch(one, summary=f"Change some fields of a {res.noun} (editor, If-Match)", **feature,
-                  openapi_extra=merge_patch, responses=answers(*WRITE_ERRORS, 404, 409, 412, 422, 428))  # fmt: skip
+                  openapi_extra=merge_patch, responses=answers(*WRITE_ERRORS, 404, 409, 412, 422, 428, more=headers(200, ETag=ETAG)))  # fmt: skip
     def patch(
         services: ServicesDep,
         key: EditorKey,
@@ -114,7 +114,7 @@ def write_router(res: WriteResource) -> APIRouter:
         return editing.deleted_response(editing.delete_record(coll, record_id, if_match, key.id, purge))
 
     @router.post(f"{one}/restore", summary=f"Undo the deletion of a {res.noun} (editor)", **feature,
-                 responses=answers(*WRITE_ERRORS, 404, 409, 412))  # fmt: skip
+                 responses=answers(*WRITE_ERRORS, 404, 409, 412, more=headers(200, ETag=ETAG)))  # fmt: skip
     def restore(
         services: ServicesDep, key: EditorKey, record_id: RecordId, if_match: IfMatchOptional = None
     ) -> Response:
