@@ -15,9 +15,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from poi_service.errors import invalid
 
-Text = Annotated[str | None, Field(max_length=200)]
-LongText = Annotated[str | None, Field(max_length=2000)]
-Url = Annotated[str | None, Field(max_length=2000, description="An http(s) URL.")]
+# What ingest.validate refuses in text, as patterns: control characters (line breaks too, except in
+# description and source) and bidi embeddings, overrides and isolates.
+LINE = r"^[^\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]*$"
+LINES = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]*$"
+Text = Annotated[str | None, Field(max_length=200, pattern=LINE)]
+LongText = Annotated[str | None, Field(max_length=2000, pattern=LINES)]
+Url = Annotated[str | None, Field(max_length=2000, pattern=LINE, description="An http(s) URL.")]
 Lat = Annotated[
     float | None, Field(ge=-90, le=90, description="Latitude (WGS84); with lon, pins the record.")
 ]
@@ -59,7 +63,7 @@ class Fields(BaseModel):
 class PlaceInput(Fields):
     """The editable fields of a place; without lat/lon the address is geocoded."""
 
-    name: str = Field(min_length=1, max_length=200, description=NAME)
+    name: str = Field(min_length=1, max_length=200, pattern=LINE, description=NAME)
     category: str = Field(
         min_length=1, max_length=200, description="A slug, label or alias from /categories."
     )
@@ -78,14 +82,14 @@ class PlaceInput(Fields):
 class PlacePatch(PlaceInput):
     """RFC 7396 merge patch of a place: given fields change, null clears."""
 
-    name: str | None = Field(None, min_length=1, max_length=200, description=NAME)  # type: ignore[assignment]
+    name: str | None = Field(None, min_length=1, max_length=200, pattern=LINE, description=NAME)  # type: ignore[assignment]
     category: str | None = Field(None, min_length=1, max_length=200)  # type: ignore[assignment]
 
 
 class MembershipInput(Fields):
     """The editable fields of a membership; without lat/lon the municipality is geocoded."""
 
-    name: str = Field(min_length=1, max_length=200, description=NAME)
+    name: str = Field(min_length=1, max_length=200, pattern=LINE, description=NAME)
     kind: Text = Field(None, description="Stadt, Gemeinde, Landkreis, ...")
     country: str | None = Field(
         None, pattern=r"^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2 (default DE)."
@@ -106,7 +110,7 @@ class MembershipInput(Fields):
 class MembershipPatch(MembershipInput):
     """RFC 7396 merge patch of a membership: given fields change, null clears."""
 
-    name: str | None = Field(None, min_length=1, max_length=200, description=NAME)  # type: ignore[assignment]
+    name: str | None = Field(None, min_length=1, max_length=200, pattern=LINE, description=NAME)  # type: ignore[assignment]
     alliance: Literal["buendnis", "international", "seebruecke_declared"] | None = None  # type: ignore[assignment]
 
 
