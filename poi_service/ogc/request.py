@@ -155,9 +155,7 @@ def parse_items(
     limit = _integer(query.get("limit", str(DEFAULT_LIMIT)), "limit")
     if not 1 <= limit <= MAX_LIMIT:
         raise invalid("limit", f"must be between 1 and {MAX_LIMIT}")
-    offset = _integer(query.get("offset", "0"), "offset")
-    if offset < 0:
-        raise invalid("offset", "must be 0 or more")
+    offset = shared_params.checked_offset(_integer(query.get("offset", "0"), "offset"))
     for name in ("bbox-crs", "crs", "filter-crs"):
         _crs(query, name)
     if query.get("filter-lang", "cql2-text") != "cql2-text":

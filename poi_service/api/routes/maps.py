@@ -17,6 +17,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from poi_service import params
+from poi_service.api import schemas
+from poi_service.api.contract import NOT_MODIFIED
 from poi_service.api.deps import Services, ServicesDep
 from poi_service.api.routes.places import Category, Text
 from poi_service.boundaries import Boundaries, Level
@@ -216,7 +218,8 @@ async def embed_map(
     return _html(page, embeddable=True)
 
 
-@router.get("/maps/places/data.json", summary="Compact place data of the maps")
+@router.get("/maps/places/data.json", summary="Compact place data of the maps", response_model=schemas.PlacesMapData,
+            responses={304: NOT_MODIFIED})  # fmt: skip
 async def places_data(
     services: ServicesDep, request: Request, category: Category = None, q: Text = None,
     center: CenterQ = None, radius_m: RadiusQ = None,
@@ -248,7 +251,8 @@ async def alliance_map(services: ServicesDep, request: Request, lang: LangQ = "d
     return _html(page)
 
 
-@router.get("/maps/alliance/data.json", summary="Compact membership data of the alliance map")
+@router.get("/maps/alliance/data.json", summary="Compact membership data of the alliance map",
+            response_model=schemas.AllianceMapData, responses={304: NOT_MODIFIED})  # fmt: skip
 async def alliance_data(services: ServicesDep, request: Request) -> Response:
     """Memberships with alliance, role, join date (source precision), state key and source link."""
     s = services
@@ -260,7 +264,8 @@ async def alliance_data(services: ServicesDep, request: Request) -> Response:
     return _json(request, await run_in_threadpool(_cache(request.app).get, ("members",), token, build))
 
 
-@router.get("/maps/basemap/{level}.json", summary="Compact boundaries for the offline basemap")
+@router.get("/maps/basemap/{level}.json", summary="Compact boundaries for the offline basemap",
+            response_model=schemas.BasemapLayer, responses={304: NOT_MODIFIED})  # fmt: skip
 async def basemap_layer(
     services: ServicesDep, request: Request, level: Level,
     bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy; required for municipalities.")] = None,
