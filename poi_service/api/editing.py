@@ -16,11 +16,11 @@ from typing import Any
 
 from starlette.responses import Response
 
-from poi_service.api.deps import Services
 from poi_service.api.responses import GeoJSONResponse, JSONResponse
 from poi_service.errors import PreconditionFailed, PreconditionRequired
 from poi_service.ingest.edit import Context, EditSpec, fields_of, patched, unpinned
 from poi_service.models import Membership, Place
+from poi_service.services import Services
 from poi_service.store.base import Change, Collection
 
 Record = Place | Membership

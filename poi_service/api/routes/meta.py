@@ -11,6 +11,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 
 from poi_service import __version__
+from poi_service.api import schemas
 from poi_service.api.deps import Services, ServicesDep
 from poi_service.api.responses import JSONResponse
 from poi_service.attribution import DATA_ATTRIBUTIONS
@@ -40,7 +41,7 @@ async def _warm_indexes(app: FastAPI) -> AsyncIterator[None]:
 router = APIRouter(tags=["meta"], lifespan=_warm_indexes)
 
 
-@router.get("/", summary="Landing page with links")
+@router.get("/", summary="Landing page with links", response_model=schemas.Landing)
 async def landing(request: Request) -> JSONResponse:
     """Where to go from here."""
     base = str(request.base_url).rstrip("/")
@@ -52,14 +53,14 @@ async def landing(request: Request) -> JSONResponse:
     return JSONResponse({"service": "poi-service", "version": __version__, "links": links})
 
 
-@router.get("/health", summary="Liveness and store status")
+@router.get("/health", summary="Liveness and store status", response_model=schemas.Health)
 async def health(services: ServicesDep) -> JSONResponse:
     """Answers 200 with the store's backend, schema version and counts."""
     info = await run_in_threadpool(services.store.info)  # counts: a query, off the event loop
     return JSONResponse({"status": "ok", "version": __version__, "store": info})
 
 
-@router.get("/about", summary="Data sources and licences")
+@router.get("/about", summary="Data sources and licences", response_model=schemas.About)
 async def about() -> JSONResponse:
     """The attribution lines of every shipped data set."""
     return JSONResponse({"attribution": list(DATA_ATTRIBUTIONS), "details": "data/SOURCES.md"})

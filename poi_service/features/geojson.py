@@ -6,9 +6,9 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from poi_service.api.opening import hours_properties
 from poi_service.categories import Vocabulary
 from poi_service.models import Geocoding, Membership, Place, format_partial_date, iso_time
+from poi_service.opening import hours_properties
 from poi_service.phone import din5008
 from poi_service.store.base import Hit
 
@@ -58,6 +58,8 @@ def place_feature(
     if at is not None:
         props.update(hours_properties(place, at))
     if distance_m is not None:
+        # The last property, and "properties" the feature's last member: features/cache.py keeps the
+        # bytes without the closing "}}" and splices distance_m in there (tests/api/test_rendered.py).
         props["distance_m"] = round(distance_m, 2)
     return {
         "type": "Feature",

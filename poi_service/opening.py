@@ -1,5 +1,5 @@
-"""Opening hours and accessibility at the API edge: the open_at, open_now and wheelchair parameters of
-the place searches, and the open / next_change properties of their features."""
+"""Opening hours and accessibility of place searches (REST and OGC): the open_at, open_now and wheelchair
+parameters, and the open / next_change properties of their features."""
 
 from __future__ import annotations
 
