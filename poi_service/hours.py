@@ -23,8 +23,8 @@ UTC = ZoneInfo("UTC")  # the parser takes ZoneInfo-aware times only, not datetim
 # A change more than a year away counts as none: bounds the parser's search for rare expressions.
 HORIZON_DAYS = 366
 # Parsed expressions by (text, lon, lat): ~16 µs to parse, ~2 µs to evaluate, and a page or a
-# filtered search asks about the same places again and again.
-CACHE_SIZE = 65_536
+# filtered search asks about the same places again and again. ~1.7 KB each: ~55 MB when full.
+CACHE_SIZE = 32_768
 
 
 @dataclass(frozen=True, slots=True)
