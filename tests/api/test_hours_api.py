@@ -189,3 +189,23 @@ def test_ogc_api_description_lists_the_hours_parameters(served: tuple[httpx.Clie
     }
     members = spec["paths"]["/collections/alliance-members/items"]["get"]["parameters"]
     assert "open_at" not in {p.get("$ref", "").rsplit("/", 1)[-1] for p in members}
+
+
+def test_within_takes_the_same_conditions(served: tuple[httpx.Client, Store]) -> None:
+    client, store = served
+    ring = [[9.30, 54.75], [9.45, 54.75], [9.45, 54.83], [9.30, 54.83], [9.30, 54.75]]
+    body = {"type": "Polygon", "coordinates": [ring]}
+    r = client.post(f"/places/within?open_at={q(AT)}&wheelchair=yes&limit=500", json=body)
+    assert r.status_code == 200, r.text
+    want = {
+        p.id
+        for p in store.places.iter_all()
+        if p.wheelchair == "yes"
+        and open_then(p, AT_DT)
+        and 9.30 <= p.point.lon <= 9.45
+        and 54.75 <= p.point.lat <= 54.83
+    }
+    got = r.json()
+    assert got["numberMatched"] == len(want) > 0 and {f["id"] for f in got["features"]} == want
+    assert all(f["properties"]["open"] is True for f in got["features"])
+    assert_problem(client.post("/places/within?open_at=noon", json=body), 400, "open_at")

@@ -55,6 +55,9 @@ OPEN_AT = Param(
 )
 OPEN_NOW = Param("open_now", "string", "true: as open_at with the current time.")
 HOURS = (WHEELCHAIR, OPEN_AT, OPEN_NOW)
+Wheelchair = Annotated[list[str] | None, Query(description=WHEELCHAIR.description)]
+OpenAt = Annotated[str | None, Query(description=OPEN_AT.description)]
+OpenNow = Annotated[str | None, Query(description=OPEN_NOW.description)]
 
 
 def _filter(r: Reader, services: Services) -> PlaceFilter:
@@ -132,14 +135,18 @@ HOT = {"/places/nearby": nearby, "/places/nearest": nearest, "/places": list_pla
 async def within(
     services: ServicesDep, request: Request, geometry: bodies.JsonObject,
     category: Category = None, q: Text = None, limit: Limit = None, offset: Offset = 0,
+    wheelchair: Wheelchair = None, open_at: OpenAt = None, open_now: OpenNow = None,
 ) -> Response:  # fmt: skip
     """Places covered by the polygon (boundary included)."""
     s = services.settings
     size, offset = params.page(limit, offset, s)
-    flt = PlaceFilter(params.categories(category, services.vocabulary), params.text(q))
+    cats, text = params.categories(category, services.vocabulary), params.text(q)
+    flt = PlaceFilter(cats, text, opening.wheelchair(wheelchair), opening.open_at(open_at, open_now))
     query = StoreQuery(flt, polygon=params.polygon(geometry, s), limit=size, offset=offset)
     result = await run_in_threadpool(services.store.places.search, query)
-    body = collection_json(request, services.features.places(result.hits), result.total, size, offset)
+    body = collection_json(
+        request, services.features.places(result.hits, flt.open_at), result.total, size, offset
+    )
     return RawGeoJSONResponse(body)
 
 
