@@ -41,6 +41,7 @@ from poi_service.maps.pages import (
     snippet,
 )  # fmt: skip
 from poi_service.maps.persist import PLACES_KEY
+from poi_service.memory import release_free_memory
 from poi_service.models import Point
 from poi_service.store import Near, PlaceFilter
 
@@ -70,6 +71,7 @@ def _build_later(cache_: PayloadCache, s: Services, token: int) -> None:
     except Exception:  # the first request builds it then
         log.warning("map payload warm-up failed", exc_info=True)
     basemap.warm(s.settings.data_dir, (Level.STATE,))
+    release_free_memory()  # what building the payload and the basemap parsed and dropped
 
 
 @asynccontextmanager
