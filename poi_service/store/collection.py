@@ -54,6 +54,7 @@ class SqliteReads(Generic[R, D, F]):
         updates = ", ".join(f"{c} = excluded.{c}" for c in changing)
         self._columns = ("fid", "id", *spec.columns, "created_at", "updated_at", "version", "deleted_at")
         self._select = f"SELECT {', '.join(self._columns)} FROM {t}"  # noqa: S608
+        self._select_deleted = f"SELECT {', '.join(self._columns)} FROM deleted_{t}"  # noqa: S608 (store/archive.py)
         # Table and column names are fixed constants of this module; values are always parameters.
         self._written = cols
         self._on_conflict = (
@@ -85,6 +86,8 @@ class SqliteReads(Generic[R, D, F]):
         """The record with this id (a soft-deleted one only with include_deleted)."""
         live = "" if include_deleted else f" AND {LIVE}"
         rows = self._records(f"{self._select} WHERE id = ?{live}", (record_id,))
+        if not rows and include_deleted:  # soft-deleted rows live outside the layer (store/archive.py)
+            rows = self._records(self._select_deleted + " WHERE id = ?", (record_id,))
         if not rows:
             raise NotFound(f"no {self.spec.table[:-1]} with id {record_id!r}")
         return rows[0][1]

@@ -24,6 +24,7 @@ from typing import Any
 from poi_service import keys
 from poi_service.errors import NotFound, PoiError
 from poi_service.models import KeyRole
+from poi_service.store import archive
 from poi_service.store.base import KeyInfo, MembershipStats
 from poi_service.store.gpkg import register_functions
 from poi_service.store.records import MEMBERSHIPS, PLACES
@@ -55,6 +56,7 @@ class SqliteStore:
             # The GeoPackage header (application_id) is written before WAL so it lands in the
             # main file, where GDAL and QGIS read it.
             migrate(self.conn)
+            archive.ensure(self.conn, (PLACES.table, MEMBERSHIPS.table))
             self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = NORMAL")
             # Random uuid keys touch index pages all over the file; a 64 MiB page cache keeps

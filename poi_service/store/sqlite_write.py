@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from poi_service.errors import Conflict, PreconditionFailed
+from poi_service.store import archive
 from poi_service.store.base import Action, Change
 from poi_service.store.collection import SqliteReads
 from poi_service.store.gpkg import point_blob
@@ -59,8 +60,9 @@ class SqliteCollection(SqliteReads[R, D, F]):
         with self.store.transaction():
             if data.external_key is not None:
                 taken = self.store.conn.execute(
-                    f"SELECT id, deleted_at FROM {self.spec.table} WHERE external_key = ?",  # noqa: S608
-                    (data.external_key,),
+                    f"SELECT id, deleted_at FROM {self.spec.table} WHERE external_key = ? UNION ALL "  # noqa: S608
+                    f"SELECT id, deleted_at FROM {archive.name(self.spec.table)} WHERE external_key = ?",
+                    (data.external_key, data.external_key),
                 ).fetchone()
                 if taken is not None:
                     state = " (deleted: restore it)" if taken["deleted_at"] else ""
@@ -117,6 +119,8 @@ class SqliteCollection(SqliteReads[R, D, F]):
         with self.store.transaction():
             before = self.get(record_id)
             check_version(record_id, before.version, expected_version)
+            if data.external_key is not None and self._archived("external_key = ?", (data.external_key,)):
+                raise Conflict(f"external_key {data.external_key!r} belongs to a deleted record (restore it)")
             try:
                 self.store.conn.execute(self._update, row).fetchone()
             except sqlite3.IntegrityError as exc:
@@ -136,13 +140,15 @@ class SqliteCollection(SqliteReads[R, D, F]):
             before = self.get(record_id, include_deleted=purge)
             check_version(record_id, before.version, expected_version)
             if purge:
-                self.store.conn.execute(f"DELETE FROM {t} WHERE id = ?", (record_id,))  # noqa: S608
+                table = t if before.deleted_at is None else archive.name(t)
+                self.store.conn.execute(f"DELETE FROM {table} WHERE id = ?", (record_id,))  # noqa: S608
                 self._log("purge", before, None, actor, now)
                 return
             self.store.conn.execute(
                 f"UPDATE {t} SET deleted_at = ?, updated_at = ?, version = version + 1 WHERE id = ?",  # noqa: S608
                 (now, now, record_id),
             )
+            archive.move_out(self.store.conn, t, "id = ?", (record_id,))
             self._log("delete", before, self.get(record_id, include_deleted=True), actor, now)
 
     def restore(self, record_id: str, *, expected_version: int | None = None, actor: str | None = None) -> R:
@@ -154,6 +160,7 @@ class SqliteCollection(SqliteReads[R, D, F]):
             if before.deleted_at is None:
                 raise Conflict(f"{t[:-1]} {record_id} is not deleted")
             check_version(record_id, before.version, expected_version)
+            archive.move_in(self.store.conn, t, "id = ?", (record_id,))
             self.store.conn.execute(
                 f"UPDATE {t} SET deleted_at = NULL, updated_at = ?, version = version + 1 WHERE id = ?",  # noqa: S608
                 (now, record_id),
@@ -221,11 +228,30 @@ class SqliteCollection(SqliteReads[R, D, F]):
         """Stored records (deleted ones too) by external key."""
         if not keys:
             return {}
+        self._revive(keys)
         found = self._records(
             f"{self._select} WHERE external_key IN (SELECT value FROM json_each(?))",  # noqa: S608
             (_json_list(keys),),
         )
         return {r.external_key: r for _, r in found}
+
+    def _archived(self, where: str, params: tuple[object, ...]) -> bool:
+        sql = f"SELECT 1 FROM {archive.name(self.spec.table)} WHERE {where} LIMIT 1"  # noqa: S608
+        return self.store.conn.execute(sql, params).fetchone() is not None
+
+    def _revive(self, keys: list[str]) -> None:
+        """Moves deleted records an import names back into the live table (the import's upsert then
+        undeletes them); the insert triggers are dropped during imports, so their index entries are made here."""
+        where = "external_key IN (SELECT value FROM json_each(?))"
+        params = (_json_list(keys),)
+        if not self._archived(where, params):
+            return
+        t, conn = self.spec.table, self.store.conn
+        archive.move_in(conn, t, where, params)
+        rtree = f"INSERT OR REPLACE INTO rtree_{t}_geom SELECT fid, lon, lon, lat, lat FROM {t} WHERE {where}"  # noqa: S608
+        fts = f"INSERT INTO {t}_fts (rowid, search_text) SELECT fid, search_text FROM {t} WHERE {where}"  # noqa: S608
+        conn.execute(rtree, params)
+        conn.execute(fts, params)
 
     def _history_row(
         self, action: Action, record_id: str, version: int, before: R | None, after: R | dict[str, Any] | None,
