@@ -18,6 +18,7 @@ from typing import Any
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from poi_service.api import params as api_params
 from poi_service.api.deps import Services
 from poi_service.api.geojson import membership_feature, place_feature
 from poi_service.errors import invalid
@@ -219,7 +220,8 @@ class MembershipsSource(Source):
         after, before = req.interval.days() if req.interval else (None, None)
         flt = MembershipFilter(
             _enum(Alliance, "alliance", eq.get("alliance")), _enum(Role, "role", eq.get("role")),
-            eq.get("state"), eq["country"].upper() if "country" in eq else None, after, before, req.text,
+            _state(services, eq.get("state")), eq["country"].upper() if "country" in eq else None, after, before,
+            req.text,
         )  # fmt: skip
         page = services.store.memberships.search(
             StoreQuery(flt, **_spatial(req, hints), limit=limit, offset=offset)
@@ -227,6 +229,11 @@ class MembershipsSource(Source):
         items = [Item(membership_feature(h.record, h.distance_m), _point(h.record.point.lon, h.record.point.lat))
                  for h in page.hits]  # fmt: skip
         return items, page.total
+
+
+def _state(services: Services, value: str | None) -> str | None:
+    """A state in any form /alliance/members takes (name, NI, DE-NI, 03) -> the stored name; else 400."""
+    return None if value is None else api_params.state(value, services.settings.data_dir)
 
 
 def _enum(kind: type[Alliance] | type[Role], name: str, value: str | None) -> Any:
