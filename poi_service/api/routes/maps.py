@@ -16,7 +16,7 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
-from poi_service.api import params
+from poi_service.api import embed_form, params
 from poi_service.api.deps import Services, ServicesDep
 from poi_service.api.routes.places import Category, Text
 from poi_service.boundaries import Boundaries, Level
@@ -302,14 +302,18 @@ async def embed_help(
     base = str(getattr(s, "base_url", "") or request.base_url).rstrip("/")
     values = {"category": category or "", "q": q or "", "center": center or "", "zoom": zoom or "",
               "radius_m": radius_m or ""}  # fmt: skip
-    query = urlencode({k: v for k, v in {**values, "lang": lang}.items() if v})
+    bad = embed_form.errors(values, services, lang)  # shown in the form; the snippet leaves them out
+    query = urlencode(
+        {k: v.strip() for k, v in {**values, "lang": lang}.items() if v.strip() and k not in bad}
+    )
     embed_path = f"{_root(request)}/maps/embed?{query}"
     t = texts(lang)
     html = render_plain(
         "embed_help.html", lang=lang, t=t, h=EMBED_HELP[lang], assets=assets.asset_urls(_root(request) + "/static"),
         snippet=snippet(f"{base}/maps/embed?{query}", t["embed_title"]), embed_url=embed_path, values=values,
         categories=category_options(services.vocabulary, lang), form_action=f"{_root(request)}/embed",
-        frame_ancestors=frame_sources(s.frame_ancestors),
+        frame_ancestors=frame_sources(s.frame_ancestors), errors=bad,
+        error_summary=embed_form.MESSAGES[lang]["summary"],
     )  # fmt: skip
     csp = ("default-src 'none'; style-src 'self'; img-src 'self' data:; frame-src 'self'; form-action 'self'; "
            "base-uri 'none'; frame-ancestors 'self'")  # fmt: skip
