@@ -169,7 +169,8 @@ class PlacesSource(Source):
         self, services: Services, req: ItemsRequest, limit: int, offset: int, hints: Hints
     ) -> tuple[list[Item], int]:
         slugs = [s.strip() for v in req.equals.get("category", ()) for s in v.split(",") if s.strip()]
-        flt = PlaceFilter(tuple(services.vocabulary.require(s).slug for s in slugs), req.text)
+        flt = PlaceFilter(tuple(services.vocabulary.require(s).slug for s in slugs), req.text,
+                          services.vocabulary.matching(req.text))  # fmt: skip
         query = StoreQuery(flt, **_spatial(req, hints), limit=limit, offset=offset)
         page = services.store.places.search(query)
         return [self.item(services, h.record, h.distance_m) for h in page.hits], page.total

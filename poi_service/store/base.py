@@ -33,6 +33,7 @@ class PlaceFilter:
 
     categories: tuple[str, ...] = ()  # any of these slugs
     text: str | None = None  # every word must occur (prefix match) in name, address or description
+    text_categories: tuple[str, ...] = ()  # ... or the place is of one of these (labels matching text)
 
 
 @dataclass(frozen=True, slots=True)

@@ -161,11 +161,16 @@ class SqliteReads(Generic[R, D, F]):
             params.extend(cats)
         text = self.spec.text(query.filter)
         match = fts_match(text) if text else None
+        also: tuple[str, ...] = self.spec.text_categories(
+            query.filter
+        )  # places of a category whose label the text names
+        alt = f" OR category IN ({', '.join('?' for _ in also)})" if also else ""
         if text and match is None:
-            conds.append("0")  # only punctuation: nothing can match
+            conds.append(f"(0{alt})")  # only punctuation: nothing can match
+            params.extend(also)
         elif match:
-            conds.append(f"fid IN (SELECT rowid FROM {t}_fts WHERE {t}_fts MATCH ?)")  # noqa: S608
-            params.append(match)
+            conds.append(f"(fid IN (SELECT rowid FROM {t}_fts WHERE {t}_fts MATCH ?){alt})")  # noqa: S608
+            params.extend((match, *also))
         bbox = query.bbox
         boxes = [
             b

@@ -231,7 +231,7 @@ async def places_data(
 ) -> Response:  # fmt: skip
     """Places as columns (lon, lat, cat, prec, name, addr + sparse phone/web/desc/src), sorted by name."""
     s = services
-    flt = PlaceFilter(params.categories(category, s.vocabulary), params.text(q))
+    flt = params.place_filter(category, q, s.vocabulary)
     point = _center(center)
     near = None
     if radius_m is not None:

@@ -121,7 +121,9 @@
 
   function buildHaystack() {
     haystack = new Array(n);
-    for (var i = 0; i < n; i++) haystack[i] = P.fold(D.name[i] + ' ' + D.addr[i]);
+    /* as the API's q: a search also finds the places of a category it names, in either language */
+    var labels = D.categories.map(function (c) { return ' ' + (c.de || '') + ' ' + (c.en || ''); });
+    for (var i = 0; i < n; i++) haystack[i] = P.fold(D.name[i] + ' ' + D.addr[i] + labels[D.cat[i]]);
   }
 
   function matches(i) {
