@@ -132,6 +132,8 @@ class PgCollection(PgReads[R, D, F]):
         with self.store.writing() as conn:
             before = self._lock(conn, record_id, include_deleted=False)
             check_version(record_id, before.version, expected_version)
+            if same_data(self.spec, row, before):  # nothing changes: no new version, no empty history entry
+                return before
             try:
                 conn.execute(self._sql.update, row)
             except psycopg.errors.UniqueViolation as exc:

@@ -119,6 +119,8 @@ class SqliteCollection(SqliteReads[R, D, F]):
         with self.store.transaction():
             before = self.get(record_id)
             check_version(record_id, before.version, expected_version)
+            if same_data(self.spec, row, before):  # nothing changes: no new version, no empty history entry
+                return before
             if data.external_key is not None and self._archived("external_key = ?", (data.external_key,)):
                 raise Conflict(f"external_key {data.external_key!r} belongs to a deleted record (restore it)")
             try:
