@@ -98,10 +98,12 @@ class Page(Generic[R_co]):
 
 @dataclass(frozen=True, slots=True)
 class MembershipStats:
-    """Membership counts per alliance, per (alliance, state) and per (alliance, join year)."""
+    """Membership counts per alliance, per (alliance, German state), per (alliance, country) and per
+    (alliance, join year)."""
 
     by_alliance: dict[str, int] = field(default_factory=dict)
-    by_state: dict[str, dict[str, int]] = field(default_factory=dict)
+    by_state: dict[str, dict[str, int]] = field(default_factory=dict)  # German members; 'unknown': no state
+    by_country: dict[str, dict[str, int]] = field(default_factory=dict)
     by_year: dict[str, dict[str, int]] = field(default_factory=dict)
 
 

@@ -169,10 +169,14 @@ class SqliteStore:
         ):
             stats.by_alliance[row[0]] = row[1]
         for row in self.query(
-            "SELECT alliance, coalesce(state, country), count(*) FROM memberships WHERE deleted_at IS NULL "
-            "GROUP BY 1, 2 ORDER BY 1, 2"
+            "SELECT alliance, coalesce(state, 'unknown'), count(*) FROM memberships WHERE deleted_at IS NULL "
+            "AND country = 'DE' GROUP BY 1, 2 ORDER BY 1, 2"
         ):
             stats.by_state.setdefault(row[0], {})[row[1]] = row[2]
+        for row in self.query(
+            "SELECT alliance, country, count(*) FROM memberships WHERE deleted_at IS NULL GROUP BY 1, 2 ORDER BY 1, 2"
+        ):
+            stats.by_country.setdefault(row[0], {})[row[1]] = row[2]
         for row in self.query(
             "SELECT alliance, coalesce(substr(joined, 1, 4), 'unknown'), count(*) FROM memberships "
             "WHERE deleted_at IS NULL GROUP BY 1, 2 ORDER BY 1, 2"
