@@ -17,6 +17,7 @@ from typing import Any
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from poi_service import params as shared_params
 from poi_service.errors import invalid
 from poi_service.features.geojson import membership_feature, place_feature
 from poi_service.models import Alliance, BBox, DatePrecision, Place, Role
@@ -145,7 +146,8 @@ class PlacesSource(Source):
         self, services: Services, req: ItemsRequest, limit: int, offset: int, hints: Hints
     ) -> tuple[list[Item], int]:
         slugs = [s.strip() for v in req.equals.get("category", ()) for s in v.split(",") if s.strip()]
-        flt = PlaceFilter(tuple(services.vocabulary.require(s).slug for s in slugs), req.text)
+        flt = PlaceFilter(tuple(services.vocabulary.require(s).slug for s in slugs), req.text,
+                          services.vocabulary.matching(req.text))  # fmt: skip
         query = StoreQuery(flt, **_spatial(req, hints), limit=limit, offset=offset)
         page = services.store.places.search(query)
         return [self.item(services, h.record, h.distance_m) for h in page.hits], page.total
@@ -190,7 +192,8 @@ class MembershipsSource(Source):
         after, before = req.interval.days() if req.interval else (None, None)
         flt = MembershipFilter(
             _enum(Alliance, "alliance", eq.get("alliance")), _enum(Role, "role", eq.get("role")),
-            eq.get("state"), eq["country"].upper() if "country" in eq else None, after, before, req.text,
+            _state(services, eq.get("state")), eq["country"].upper() if "country" in eq else None, after, before,
+            req.text,
         )  # fmt: skip
         page = services.store.memberships.search(
             StoreQuery(flt, **_spatial(req, hints), limit=limit, offset=offset)
@@ -198,6 +201,11 @@ class MembershipsSource(Source):
         items = [Item(membership_feature(h.record, h.distance_m), _point(h.record.point.lon, h.record.point.lat))
                  for h in page.hits]  # fmt: skip
         return items, page.total
+
+
+def _state(services: Services, value: str | None) -> str | None:
+    """A state in any form /alliance/members takes (name, NI, DE-NI, 03) -> the stored name; else 400."""
+    return None if value is None else shared_params.state(value, services.settings.data_dir)
 
 
 def _enum(kind: type[Alliance] | type[Role], name: str, value: str | None) -> Any:

@@ -49,7 +49,7 @@ OFFSET = Param("offset", "integer", "Records to skip.", default=0)
 
 
 def _filter(r: Reader, services: Services) -> PlaceFilter:
-    return PlaceFilter(params.categories(r.texts(CATEGORY), services.vocabulary), params.text(r.text(TEXT)))
+    return params.place_filter(r.texts(CATEGORY), r.text(TEXT), services.vocabulary)
 
 
 def _page(r: Reader, services: Services) -> tuple[int, int]:
@@ -120,7 +120,7 @@ async def within(
     """Places covered by the polygon (boundary included)."""
     s = services.settings
     size, offset = params.page(limit, offset, s)
-    flt = PlaceFilter(params.categories(category, services.vocabulary), params.text(q))
+    flt = params.place_filter(category, q, services.vocabulary)
     query = StoreQuery(flt, polygon=params.polygon(geometry, s), limit=size, offset=offset)
     result = await run_in_threadpool(services.store.places.search, query)
     body = collection_json(request, services.features.places(result.hits), result.total, size, offset)
