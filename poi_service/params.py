@@ -15,6 +15,7 @@ from poi_service.errors import invalid
 from poi_service.geocode.gazetteer import load_gazetteer
 from poi_service.geocode.normalize import fold, transliterated
 from poi_service.models import BBox, Point
+from poi_service.store.base import PlaceFilter
 
 __all__ = [
     "bbox", "categories", "checked_offset", "invalid", "k_nearest", "page", "point", "polygon", "radius", "state",
@@ -90,6 +91,12 @@ def categories(values: list[str] | None, vocabulary: Vocabulary) -> tuple[str, .
     """Category slugs (repeated or comma-separated), each from the vocabulary."""
     slugs = [s.strip() for v in values or [] for s in v.split(",") if s.strip()]
     return tuple(vocabulary.require(s).slug for s in slugs)
+
+
+def place_filter(values: list[str] | None, q: str | None, vocabulary: Vocabulary) -> PlaceFilter:
+    """The place filter of category and q parameters; q also finds places of categories it names."""
+    text_ = text(q)
+    return PlaceFilter(categories(values, vocabulary), text_, vocabulary.matching(text_))
 
 
 def state(text: str | None, data_dir: Path) -> str | None:

@@ -39,7 +39,11 @@ def expected_version(record: Record, if_match: str | None, *, required: bool = T
         if required:
             _require(if_match)
         return None
-    tags = [t.strip() for t in if_match.split(",")]
+    # An unquoted tag (a shell ate the quotes) names the same entity tag: compare it quoted.
+    tags = [
+        t if t.startswith(('"', "W/")) or t == "*" else f'"{t}"'
+        for t in (t.strip() for t in if_match.split(","))
+    ]
     if "*" in tags:
         return None
     if etag(record) not in tags:  # strong comparison: weak (W/) tags never match

@@ -1,6 +1,6 @@
 """Pydantic models of what the API answers, for its OpenAPI document only.
 
-Handlers build their answers as dicts or bytes (api.geojson, api.rendered: the fast path) and return
+Handlers build their answers as dicts or bytes (features.geojson, features.cache: the fast path) and return
 Response objects, which FastAPI sends as they are: these models never validate or serialise a
 response. tests/api/test_openapi_contract.py runs schemathesis against a served API to check that
 every answer matches them (status codes, media types, bodies)."""

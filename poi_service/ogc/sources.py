@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import astuple, dataclass, field
+from dataclasses import astuple, dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -18,6 +18,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from poi_service import opening
+from poi_service import params as shared_params
 from poi_service.errors import invalid
 from poi_service.features.geojson import membership_feature, place_feature
 from poi_service.models import Alliance, BBox, DatePrecision, Place, Role
@@ -155,11 +156,10 @@ class PlacesSource(Source):
         self, services: Services, req: ItemsRequest, limit: int, offset: int, hints: Hints
     ) -> tuple[list[Item], int]:
         slugs = [s.strip() for v in req.equals.get("category", ()) for s in v.split(",") if s.strip()]
-        categories = tuple(services.vocabulary.require(s).slug for s in slugs)
-        wheelchair = (
-            opening.wheelchair(list(req.equals.get("wheelchair", ()))) if "wheelchair" in req.equals else ()
-        )
-        flt = PlaceFilter(categories, req.text, wheelchair, req.open_at)
+        flt = PlaceFilter(tuple(services.vocabulary.require(s).slug for s in slugs), req.text,
+                          services.vocabulary.matching(req.text))  # fmt: skip
+        wheelchair = opening.wheelchair(list(req.equals.get("wheelchair", ())))
+        flt = replace(flt, wheelchair=wheelchair, open_at=req.open_at)
         query = StoreQuery(flt, **_spatial(req, hints), limit=limit, offset=offset)
         page = services.store.places.search(query)
         return [self.item(services, h.record, h.distance_m, req.open_at) for h in page.hits], page.total
@@ -204,7 +204,8 @@ class MembershipsSource(Source):
         after, before = req.interval.days() if req.interval else (None, None)
         flt = MembershipFilter(
             _enum(Alliance, "alliance", eq.get("alliance")), _enum(Role, "role", eq.get("role")),
-            eq.get("state"), eq["country"].upper() if "country" in eq else None, after, before, req.text,
+            _state(services, eq.get("state")), eq["country"].upper() if "country" in eq else None, after, before,
+            req.text,
         )  # fmt: skip
         page = services.store.memberships.search(
             StoreQuery(flt, **_spatial(req, hints), limit=limit, offset=offset)
@@ -212,6 +213,11 @@ class MembershipsSource(Source):
         items = [Item(membership_feature(h.record, h.distance_m), _point(h.record.point.lon, h.record.point.lat))
                  for h in page.hits]  # fmt: skip
         return items, page.total
+
+
+def _state(services: Services, value: str | None) -> str | None:
+    """A state in any form /alliance/members takes (name, NI, DE-NI, 03) -> the stored name; else 400."""
+    return None if value is None else shared_params.state(value, services.settings.data_dir)
 
 
 def _enum(kind: type[Alliance] | type[Role], name: str, value: str | None) -> Any:

@@ -34,6 +34,7 @@ class PlaceFilter:
 
     categories: tuple[str, ...] = ()  # any of these slugs
     text: str | None = None  # every word must occur (prefix match) in name, address or description
+    text_categories: tuple[str, ...] = ()  # ... or the place is of one of these (labels matching text)
     wheelchair: tuple[str, ...] = ()  # any of these wheelchair values (yes, limited, no)
     open_at: datetime | None = None  # aware: only places whose opening_hours say open then (hours.py)
 
@@ -118,10 +119,12 @@ class ImportPlan:
 
 @dataclass(frozen=True, slots=True)
 class MembershipStats:
-    """Membership counts per alliance, per (alliance, state) and per (alliance, join year)."""
+    """Membership counts per alliance, per (alliance, German state), per (alliance, country) and per
+    (alliance, join year)."""
 
     by_alliance: dict[str, int] = field(default_factory=dict)
-    by_state: dict[str, dict[str, int]] = field(default_factory=dict)
+    by_state: dict[str, dict[str, int]] = field(default_factory=dict)  # German members; 'unknown': no state
+    by_country: dict[str, dict[str, int]] = field(default_factory=dict)
     by_year: dict[str, dict[str, int]] = field(default_factory=dict)
 
 

@@ -66,6 +66,7 @@ class SqliteReads(Generic[R, D, F]):
         self.store = store
         self.spec: RecordSpec[R, D, F] = spec
         self._columns = ("fid", "id", *spec.columns, "created_at", "updated_at", "version", "deleted_at")
+        self._select_deleted = f"SELECT {', '.join(self._columns)} FROM deleted_{spec.table}"  # noqa: S608 (store/archive.py)
         # Table and column names are fixed constants of this module; values are always parameters.
         self._select = f"SELECT {', '.join(self._columns)} FROM {spec.table}"  # noqa: S608
         self._decode = row_decoder(spec.table, self._columns)
@@ -86,6 +87,8 @@ class SqliteReads(Generic[R, D, F]):
         """The record with this id (a soft-deleted one only with include_deleted)."""
         live = "" if include_deleted else f" AND {LIVE}"
         rows = self._records(f"{self._select} WHERE id = ?{live}", (record_id,))
+        if not rows and include_deleted:  # soft-deleted rows live outside the layer (store/archive.py)
+            rows = self._records(self._select_deleted + " WHERE id = ?", (record_id,))
         if not rows:
             raise NotFound(f"no {self.spec.noun} with id {record_id!r}")
         return rows[0][1]
@@ -182,11 +185,16 @@ class SqliteReads(Generic[R, D, F]):
             params.extend(cats)
         text = self.spec.text(query.filter)
         match = fts_match(text) if text else None
+        also: tuple[str, ...] = self.spec.text_categories(
+            query.filter
+        )  # places of a category whose label the text names
+        alt = f" OR category IN ({', '.join('?' for _ in also)})" if also else ""
         if text and match is None:
-            conds.append("0")  # only punctuation: nothing can match
+            conds.append(f"(0{alt})")  # only punctuation: nothing can match
+            params.extend(also)
         elif match:
-            conds.append(f"fid IN (SELECT rowid FROM {t}_fts WHERE {t}_fts MATCH ?)")  # noqa: S608
-            params.append(match)
+            conds.append(f"(fid IN (SELECT rowid FROM {t}_fts WHERE {t}_fts MATCH ?){alt})")  # noqa: S608
+            params.extend((match, *also))
         bbox = query.bbox
         boxes = [
             b

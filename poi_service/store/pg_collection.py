@@ -215,9 +215,13 @@ class PgReads(Generic[R, D, F]):
             params.append(list(cats))
         text = self.spec.text(query.filter)
         if text:
-            match = tsquery(text)
-            conds.append("tsv @@ %s::tsquery" if match else "false")
-            params.extend([match] if match else [])
+            match: str | None = tsquery(text)
+            also: list[str] = list(
+                self.spec.text_categories(query.filter)
+            )  # categories whose label the text names
+            alt = " OR category = ANY(%s)" if also else ""
+            conds.append(f"({'tsv @@ %s::tsquery' if match else 'false'}{alt})")
+            params.extend([*([match] if match else []), *([also] if also else [])])
         boxes: list[tuple[float, float, float, float]] = []
         if query.bbox is not None:
             boxes.append((query.bbox.minx, query.bbox.miny, query.bbox.maxx, query.bbox.maxy))

@@ -198,10 +198,14 @@ class PostgisStore:
         ):
             stats.by_alliance[row["alliance"]] = row["n"]
         for row in self._rows(
-            "SELECT alliance, coalesce(state, country) AS state, count(*) AS n FROM memberships "
-            "WHERE deleted_at IS NULL GROUP BY 1, 2 ORDER BY 1, 2"
+            "SELECT alliance, coalesce(state, 'unknown') AS state, count(*) AS n FROM memberships "
+            "WHERE deleted_at IS NULL AND country = 'DE' GROUP BY 1, 2 ORDER BY 1, 2"
         ):
             stats.by_state.setdefault(row["alliance"], {})[row["state"]] = row["n"]
+        for row in self._rows(
+            "SELECT alliance, country, count(*) AS n FROM memberships WHERE deleted_at IS NULL GROUP BY 1, 2 ORDER BY 1, 2"
+        ):
+            stats.by_country.setdefault(row["alliance"], {})[row["country"]] = row["n"]
         for row in self._rows(
             "SELECT alliance, coalesce(to_char(joined, 'YYYY'), 'unknown') AS year, count(*) AS n "
             "FROM memberships WHERE deleted_at IS NULL GROUP BY 1, 2 ORDER BY 1, 2"

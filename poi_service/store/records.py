@@ -171,6 +171,10 @@ class RecordSpec(Generic[R, D, F]):
         """Words that must occur in the record's text."""
         return flt.text
 
+    def text_categories(self, flt: F) -> tuple[str, ...]:
+        """Categories whose records match the text without it occurring in them."""
+        return ()
+
     def document(self, data: D) -> str:
         """The text a text search looks in."""
         raise NotImplementedError
@@ -218,6 +222,9 @@ class PlaceSpec(RecordSpec[Place, PlaceData, PlaceFilter]):
 
     def categories(self, flt: PlaceFilter) -> tuple[str, ...]:
         return flt.categories
+
+    def text_categories(self, flt: PlaceFilter) -> tuple[str, ...]:
+        return flt.text_categories
 
     def document(self, data: PlaceData) -> str:
         parts = (data.name, data.address.one_line(), data.description or "")

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import orjson
 
 from poi_service.errors import Conflict
+from poi_service.store import archive
 from poi_service.store.base import Action
 from poi_service.store.collection import LIVE, Connections, SqliteReads
 from poi_service.store.gpkg import point_blob
@@ -147,6 +148,32 @@ class SqliteCollection(SqliteReads[R, D, F], RecordWrites[R, D, F]):
         with self.store.reading():
             return self.store.query(sql, params)
 
+    # Soft-deleted rows live in the archive table, outside the GeoPackage layer (store/archive.py).
+
+    def _key_owner(self, conn: Any, key: str) -> Any | None:
+        t = self.spec.table
+        return conn.execute(
+            f"SELECT id, deleted_at FROM {t} WHERE external_key = ? UNION ALL "  # noqa: S608
+            f"SELECT id, deleted_at FROM {archive.name(t)} WHERE external_key = ?",
+            (key, key),
+        ).fetchone()
+
+    def _check_key_free(self, conn: Any, data: D) -> None:
+        if data.external_key is not None and self._archived("external_key = ?", (data.external_key,)):
+            raise Conflict(f"external_key {data.external_key!r} belongs to a deleted record (restore it)")
+
+    def _soft_delete(self, conn: Any, record_id: str, now: Any) -> None:
+        super()._soft_delete(conn, record_id, now)
+        archive.move_out(conn, self.spec.table, "id = ?", (record_id,))
+
+    def _undelete(self, conn: Any, record_id: str, now: Any) -> None:
+        archive.move_in(conn, self.spec.table, "id = ?", (record_id,))
+        super()._undelete(conn, record_id, now)
+
+    def _purge(self, conn: Any, before: R) -> None:
+        table = self.spec.table if before.deleted_at is None else archive.name(self.spec.table)
+        conn.execute(f"DELETE FROM {table} WHERE id = ?", (before.id,))  # noqa: S608
+
     # -- helpers -------------------------------------------------------------------------------
 
     def _upsert_batch(self, batch: list[D], now: str, actor: str | None) -> None:
@@ -195,11 +222,30 @@ class SqliteCollection(SqliteReads[R, D, F], RecordWrites[R, D, F]):
         """Stored records (deleted ones too) by external key."""
         if not keys:
             return {}
+        self._revive(keys)
         found = self._records(
             f"{self._select} WHERE external_key IN (SELECT value FROM json_each(?))",  # noqa: S608
             (_json_list(keys),),
         )
         return {r.external_key: r for _, r in found}
+
+    def _archived(self, where: str, params: tuple[object, ...]) -> bool:
+        sql = f"SELECT 1 FROM {archive.name(self.spec.table)} WHERE {where} LIMIT 1"  # noqa: S608
+        return self.store.conn.execute(sql, params).fetchone() is not None
+
+    def _revive(self, keys: list[str]) -> None:
+        """Moves deleted records an import names back into the live table (the import's upsert then
+        undeletes them); the insert triggers are dropped during imports, so their index entries are made here."""
+        where = "external_key IN (SELECT value FROM json_each(?))"
+        params = (_json_list(keys),)
+        if not self._archived(where, params):
+            return
+        t, conn = self.spec.table, self.store.conn
+        archive.move_in(conn, t, where, params)
+        rtree = f"INSERT OR REPLACE INTO rtree_{t}_geom SELECT fid, lon, lon, lat, lat FROM {t} WHERE {where}"  # noqa: S608
+        fts = f"INSERT INTO {t}_fts (rowid, search_text) SELECT fid, search_text FROM {t} WHERE {where}"  # noqa: S608
+        conn.execute(rtree, params)
+        conn.execute(fts, params)
 
     def _history_row(
         self, action: Action, record_id: str, version: int, before: R | None, after: R | dict[str, Any] | None,

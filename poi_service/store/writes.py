@@ -14,7 +14,7 @@ from typing import Any, Generic
 
 from poi_service.errors import Conflict
 from poi_service.store.base import Action, Change
-from poi_service.store.history import change, check_version
+from poi_service.store.history import change, check_version, same_data
 from poi_service.store.records import D, F, R, RecordSpec
 
 HISTORY_COLUMNS = "collection, record_id, version, action, actor, at, before, after"
@@ -66,19 +66,43 @@ class RecordWrites(Generic[R, D, F]):
         """Rows of a history query."""
         raise NotImplementedError
 
+    # Where a backend keeps soft-deleted rows elsewhere (the embedded store: store/archive.py), it
+    # overrides these; by default they stay in the table with deleted_at set.
+
+    def _key_owner(self, conn: Any, key: str) -> Any | None:
+        """The row (id, deleted_at) holding an external key, deleted or not; None if free."""
+        sql = f"SELECT id, deleted_at FROM {self.spec.table} WHERE external_key = {self.placeholder}"  # noqa: S608
+        return conn.execute(sql, (key,)).fetchone()
+
+    def _check_key_free(self, conn: Any, data: D) -> None:
+        """Conflict when an update would take a key that a record kept elsewhere holds."""
+
+    def _soft_delete(self, conn: Any, record_id: str, now: Any) -> None:
+        t, p = self.spec.table, self.placeholder
+        conn.execute(
+            f"UPDATE {t} SET deleted_at = {p}, updated_at = {p}, version = version + 1 WHERE id = {p}",  # noqa: S608
+            (now, now, record_id),
+        )
+
+    def _undelete(self, conn: Any, record_id: str, now: Any) -> None:
+        t, p = self.spec.table, self.placeholder
+        conn.execute(
+            f"UPDATE {t} SET deleted_at = NULL, updated_at = {p}, version = version + 1 WHERE id = {p}",  # noqa: S608
+            (now, record_id),
+        )
+
+    def _purge(self, conn: Any, before: R) -> None:
+        conn.execute(f"DELETE FROM {self.spec.table} WHERE id = {self.placeholder}", (before.id,))  # noqa: S608
+
     # -- the flows -------------------------------------------------------------------------------
 
     def add(self, data: D, *, actor: str | None = None) -> R:
         """Stores one new record (version 1); Conflict if its external_key is taken."""
         now = self._now()
         row = self._new_row(data, now)
-        t, p = self.spec.table, self.placeholder
         with self._writing() as conn:
             if data.external_key is not None:
-                taken = conn.execute(
-                    f"SELECT id, deleted_at FROM {t} WHERE external_key = {p}",  # noqa: S608
-                    (data.external_key,),
-                ).fetchone()
+                taken = self._key_owner(conn, data.external_key)
                 if taken is not None:
                     state = " (deleted: restore it)" if taken["deleted_at"] else ""
                     raise Conflict(f"{self.spec.noun} {taken['id']}{state} has this record's key")
@@ -97,6 +121,9 @@ class RecordWrites(Generic[R, D, F]):
         with self._writing() as conn:
             before = self._for_write(conn, record_id, include_deleted=False)
             check_version(record_id, before.version, expected_version)
+            if same_data(self.spec, row, before):  # nothing changes: no new version, no empty history entry
+                return before
+            self._check_key_free(conn, data)
             self._update_row(conn, row, data)
             after = self.get(record_id)
             self._log(conn, "update", before, after, actor, now)
@@ -112,33 +139,25 @@ class RecordWrites(Generic[R, D, F]):
     ) -> None:
         """Soft-deletes a live record, or (purge) removes any record for good (its history stays)."""
         now = self._now()
-        t, p = self.spec.table, self.placeholder
         with self._writing() as conn:
             before = self._for_write(conn, record_id, include_deleted=purge)
             check_version(record_id, before.version, expected_version)
             if purge:
-                conn.execute(f"DELETE FROM {t} WHERE id = {p}", (record_id,))  # noqa: S608
+                self._purge(conn, before)
                 self._log(conn, "purge", before, None, actor, now)
                 return
-            conn.execute(
-                f"UPDATE {t} SET deleted_at = {p}, updated_at = {p}, version = version + 1 WHERE id = {p}",  # noqa: S608
-                (now, now, record_id),
-            )
+            self._soft_delete(conn, record_id, now)
             self._log(conn, "delete", before, self.get(record_id, include_deleted=True), actor, now)
 
     def restore(self, record_id: str, *, expected_version: int | None = None, actor: str | None = None) -> R:
         """Brings a soft-deleted record back; Conflict if it is not deleted."""
         now = self._now()
-        t, p = self.spec.table, self.placeholder
         with self._writing() as conn:
             before = self._for_write(conn, record_id, include_deleted=True)
             if before.deleted_at is None:
                 raise Conflict(f"{self.spec.noun} {record_id} is not deleted")
             check_version(record_id, before.version, expected_version)
-            conn.execute(
-                f"UPDATE {t} SET deleted_at = NULL, updated_at = {p}, version = version + 1 WHERE id = {p}",  # noqa: S608
-                (now, record_id),
-            )
+            self._undelete(conn, record_id, now)
             after = self.get(record_id)
             self._log(conn, "restore", before, after, actor, now)
         return after

@@ -122,7 +122,9 @@ def test_stats(members: Store) -> None:
     stats = members.membership_stats()
     assert stats.by_alliance == {"buendnis": 3, "international": 2, "seebruecke_declared": 1}
     assert stats.by_state["buendnis"] == {"Brandenburg": 1, "Niedersachsen": 1, "Schleswig-Holstein": 1}
-    assert stats.by_state["international"] == {"Brandenburg": 1, "IT": 1}
+    assert stats.by_state["international"] == {"Brandenburg": 1}  # states are German states only (issue 14.6)
+    assert stats.by_country["international"] == {"DE": 1, "IT": 1}
+    assert stats.by_country["buendnis"] == {"DE": 3}
     assert stats.by_year["buendnis"] == {"2019": 2, "unknown": 1}
 
 

@@ -206,3 +206,22 @@ def test_plan_reads_what_add_many_would_do(store: Store) -> None:
     plan = store.places.plan(again)
     assert (plan.new, plan.updated, plan.unchanged) == (11, 1, 18)
     assert store.places.plan([]) == type(plan)(0, 0, 0)
+
+
+def test_text_also_matches_the_categories_it_names(filled: Store) -> None:
+    """PlaceFilter.text_categories: a place matches the text, or is of a category whose label the text names."""
+    everything = list(filled.places.iter_all())
+    want = {p.id for p in everything if p.category == "church" or p.description == "Gedenkort"}
+    flt = PlaceFilter(text="gedenk", text_categories=("church",))
+    assert {h.record.id for h in filled.places.search(Query(flt, limit=1000)).hits} == want
+    near = filled.places.search(Query(flt, near=Near(HARRISLEE_HALL, 50_000), limit=1000))
+    assert {h.record.id for h in near.hits} == {p.id for p in everything if p.id in want
+                                                 and geopy_m(HARRISLEE_HALL, p.point) <= 50_000}  # fmt: skip
+    only_label = PlaceFilter(text="!!", text_categories=("church",))  # no words: the category alone
+    assert {h.record.id for h in filled.places.search(Query(only_label, limit=1000)).hits} == {
+        p.id for p in everything if p.category == "church"
+    }
+    both = PlaceFilter(categories=("school",), text="gedenk", text_categories=("church",))
+    assert {h.record.id for h in filled.places.search(Query(both, limit=1000)).hits} == {
+        p.id for p in everything if p.category == "school" and p.description == "Gedenkort"
+    }

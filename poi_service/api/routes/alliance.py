@@ -83,9 +83,18 @@ async def get_member(services: ServicesDep, member_id: str) -> JSONResponse:
 
 
 @router.get(
-    "/stats", summary="Membership counts per alliance, state and join year", response_model=schemas.Stats
+    "/stats",
+    summary="Membership counts per alliance, German state, country and join year",
+    response_model=schemas.Stats,
 )
 async def stats(services: ServicesDep) -> JSONResponse:
-    """Counts of the stored (partial, see data/alliance/NOTES.md) dataset."""
+    """Counts of the stored (partial, see data/alliance/NOTES.md) dataset; `by_state` counts German members
+    ('unknown' without a state), `by_country` every member by ISO country code."""
     s = await run_in_threadpool(services.store.membership_stats)
-    return JSONResponse({"by_alliance": s.by_alliance, "by_state": s.by_state, "by_year": s.by_year})
+    body = {
+        "by_alliance": s.by_alliance,
+        "by_state": s.by_state,
+        "by_country": s.by_country,
+        "by_year": s.by_year,
+    }
+    return JSONResponse(body)

@@ -17,7 +17,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from poi_service import params
-from poi_service.api import schemas
+from poi_service.api import embed_form, negotiate, schemas
 from poi_service.api.contract import NOT_MODIFIED
 from poi_service.api.deps import Services, ServicesDep
 from poi_service.api.routes.places import Category, Text
@@ -42,10 +42,13 @@ from poi_service.maps.pages import (
     snippet,
 )  # fmt: skip
 from poi_service.maps.persist import PLACES_KEY
+from poi_service.memory import release_free_memory
 from poi_service.models import Point
 from poi_service.store import Near, PlaceFilter
 
-LangQ = Annotated[Lang, Query(description="Language of the page: de or en.")]
+LangQ = Annotated[
+    Lang | None, Query(description="Language of the page: de or en (default: Accept-Language, else de).")
+]
 CenterQ = Annotated[str | None, Query(description="Map centre as lat,lon (WGS84), e.g. 54.7925,9.4096.")]
 ZoomQ = Annotated[int | None, Query(description="Initial zoom level, 3..19.")]
 RadiusQ = Annotated[float | None, Query(description="Only places within this many metres of center.",
@@ -54,6 +57,7 @@ YEAR = "public, max-age=31536000, immutable"
 PAGE_HEADERS = {
     "Cache-Control": "no-cache",
     "Permissions-Policy": "geolocation=(self), camera=(), microphone=()",
+    "Vary": "Accept-Language",
 }
 
 
@@ -71,6 +75,7 @@ def _build_later(cache_: PayloadCache, s: Services, token: int, open_states: Ope
     except Exception:  # the first request builds it then
         log.warning("map payload warm-up failed", exc_info=True)
     basemap.warm(s.settings.data_dir, (Level.STATE,))
+    release_free_memory()  # what building the payload and the basemap parsed and dropped
 
 
 @asynccontextmanager
@@ -163,8 +168,9 @@ def _nav(request: Request, lang: Lang, here: str) -> list[Link]:
 
 
 @router.get("/maps", summary="Index of the maps", response_class=HTMLResponse)
-async def maps_index(request: Request, lang: LangQ = "de") -> HTMLResponse:
+async def maps_index(request: Request, lang: LangQ = None) -> HTMLResponse:
     """Links to the three maps and the embed help."""
+    lang = negotiate.language(request, lang)
     root = _root(request)
     t = texts(lang)
     links = [{"href": f"{root}/maps/places?lang={lang}", "text": t["places_title"]},
@@ -177,11 +183,12 @@ async def maps_index(request: Request, lang: LangQ = "de") -> HTMLResponse:
 
 @router.get("/maps/places", summary="Resident map of the directory", response_class=HTMLResponse)
 async def places_map(
-    services: ServicesDep, request: Request, lang: LangQ = "de", category: Category = None, q: Text = None,
+    services: ServicesDep, request: Request, lang: LangQ = None, category: Category = None, q: Text = None,
     center: CenterQ = None, zoom: ZoomQ = None,
 ) -> HTMLResponse:  # fmt: skip
     """Clustered markers, a layer per category, search, locate-me and the list; `category` and `q` preset
     the filters, `center`/`zoom` the view (the list is then sorted by distance from center)."""
+    lang = negotiate.language(request, lang)
     cats = params.categories(category, services.vocabulary)
     page = places_page(
         services.settings, _target(request), lang=lang, nav=_nav(request, lang, "/maps/places"),
@@ -193,10 +200,11 @@ async def places_map(
 
 @router.get("/maps/embed", summary="Embeddable map widget", response_class=HTMLResponse)
 async def embed_map(
-    services: ServicesDep, request: Request, lang: LangQ = "de", category: Category = None, q: Text = None,
+    services: ServicesDep, request: Request, lang: LangQ = None, category: Category = None, q: Text = None,
     center: CenterQ = None, zoom: ZoomQ = None, radius_m: RadiusQ = None,
 ) -> HTMLResponse:  # fmt: skip
     """A minimal map for an iframe; framing is allowed for 'self' and POI_FRAME_ANCESTORS only."""
+    lang = negotiate.language(request, lang)
     s = services.settings
     cats = params.categories(category, services.vocabulary)
     point = _center(center)
@@ -263,7 +271,7 @@ async def _places_prepared(
     radius_m: float | None,
 ) -> Prepared:
     s = services
-    flt = PlaceFilter(params.categories(category, s.vocabulary), params.text(q))
+    flt = params.place_filter(category, q, s.vocabulary)
     point = _center(center)
     near = None
     if radius_m is not None:
@@ -281,8 +289,9 @@ async def _places_prepared(
 
 
 @router.get("/maps/alliance", summary="Alliance membership map", response_class=HTMLResponse)
-async def alliance_map(services: ServicesDep, request: Request, lang: LangQ = "de") -> HTMLResponse:
+async def alliance_map(services: ServicesDep, request: Request, lang: LangQ = None) -> HTMLResponse:
     """A layer per alliance, coordinators highlighted, members per state, a year slider and a table."""
+    lang = negotiate.language(request, lang)
     page = alliance_page(services.settings, _target(request), lang=lang, nav=_nav(request, lang, "/maps/alliance"),
                          data_url=_root(request) + "/maps/alliance/data.json")  # fmt: skip
     return _html(page)
@@ -328,22 +337,27 @@ async def basemap_layer(
 
 @router.get("/embed", summary="How to embed the map widget", response_class=HTMLResponse)
 async def embed_help(
-    services: ServicesDep, request: Request, lang: LangQ = "de", category: str | None = None, q: str | None = None,
+    services: ServicesDep, request: Request, lang: LangQ = None, category: str | None = None, q: str | None = None,
     center: str | None = None, zoom: str | None = None, radius_m: str | None = None,
 ) -> HTMLResponse:  # fmt: skip
     """The copy-paste iframe snippet, a form to configure it, and a preview."""
+    lang = negotiate.language(request, lang)
     s = services.settings
     base = str(getattr(s, "base_url", "") or request.base_url).rstrip("/")
     values = {"category": category or "", "q": q or "", "center": center or "", "zoom": zoom or "",
               "radius_m": radius_m or ""}  # fmt: skip
-    query = urlencode({k: v for k, v in {**values, "lang": lang}.items() if v})
+    bad = embed_form.errors(values, services, lang)  # shown in the form; the snippet leaves them out
+    query = urlencode(
+        {k: v.strip() for k, v in {**values, "lang": lang}.items() if v.strip() and k not in bad}
+    )
     embed_path = f"{_root(request)}/maps/embed?{query}"
     t = texts(lang)
     html = render_plain(
         "embed_help.html", lang=lang, t=t, h=EMBED_HELP[lang], assets=assets.asset_urls(_root(request) + "/static"),
         snippet=snippet(f"{base}/maps/embed?{query}", t["embed_title"]), embed_url=embed_path, values=values,
         categories=category_options(services.vocabulary, lang), form_action=f"{_root(request)}/embed",
-        frame_ancestors=frame_sources(s.frame_ancestors),
+        frame_ancestors=frame_sources(s.frame_ancestors), errors=bad,
+        error_summary=embed_form.MESSAGES[lang]["summary"],
     )  # fmt: skip
     csp = ("default-src 'none'; style-src 'self'; img-src 'self' data:; frame-src 'self'; form-action 'self'; "
            "base-uri 'none'; frame-ancestors 'self'")  # fmt: skip

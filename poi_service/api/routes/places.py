@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -61,12 +62,12 @@ OpenNow = Annotated[str | None, Query(description=OPEN_NOW.description)]
 
 
 def _filter(r: Reader, services: Services) -> PlaceFilter:
-    return PlaceFilter(
-        params.categories(r.texts(CATEGORY), services.vocabulary),
-        params.text(r.text(TEXT)),
+    flt = params.place_filter(r.texts(CATEGORY), r.text(TEXT), services.vocabulary)
+    wheelchair, at = (
         opening.wheelchair(r.texts(WHEELCHAIR)),
         opening.open_at(r.text(OPEN_AT), r.text(OPEN_NOW)),
     )
+    return dataclasses.replace(flt, wheelchair=wheelchair, open_at=at)
 
 
 def _page(r: Reader, services: Services) -> tuple[int, int]:
@@ -140,8 +141,9 @@ async def within(
     """Places covered by the polygon (boundary included)."""
     s = services.settings
     size, offset = params.page(limit, offset, s)
-    cats, text = params.categories(category, services.vocabulary), params.text(q)
-    flt = PlaceFilter(cats, text, opening.wheelchair(wheelchair), opening.open_at(open_at, open_now))
+    flt = params.place_filter(category, q, services.vocabulary)
+    at = opening.open_at(open_at, open_now)
+    flt = dataclasses.replace(flt, wheelchair=opening.wheelchair(wheelchair), open_at=at)
     query = StoreQuery(flt, polygon=params.polygon(geometry, s), limit=size, offset=offset)
     result = await run_in_threadpool(services.store.places.search, query)
     body = collection_json(
