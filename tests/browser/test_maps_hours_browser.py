@@ -156,6 +156,7 @@ def test_filters_and_popup_on_the_resident_map(chromium: Any, hsite: Site, lang:
     popup = page.locator(".leaflet-popup .poi-popup")
     popup.wait_for()
     assert popup.locator(".poi-hours-state").count() == 1 and popup.locator(".poi-wheelchair").count() == 1
+    page.wait_for_timeout(400)  # the popup's fade-in
     screenshot(page, f"maps-hours-{lang}-1280")
     assert rec.errors == [] and rec.foreign(("127.0.0.1",)) == []
     context.close()
@@ -168,6 +169,7 @@ def test_phone_width_and_the_widget(chromium: Any, hsite: Site, lang: str) -> No
     wait_js(page, "window.poiMapState.visible === 1")
     page.locator("#poi-list li.poi-item button").first.click()
     page.locator(".leaflet-popup .poi-popup .poi-wheelchair").wait_for()
+    page.wait_for_timeout(400)  # the popup's fade-in
     screenshot(page, f"maps-hours-{lang}-390")
     page.locator("#poi-filters").scroll_into_view_if_needed()
     screenshot(page, f"maps-hours-{lang}-390-filters")
