@@ -5,6 +5,7 @@ the popup and list say "geöffnet · schließt 18:00" and the wheelchair state w
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -152,6 +153,14 @@ def test_filters_and_popup_on_the_resident_map(chromium: Any, hsite: Site, lang:
     wheel = item.locator(".poi-wheelchair")
     assert wheel.inner_text() == ("rollstuhlgerecht" if lang == "de" else "wheelchair accessible")
     assert wheel.locator("svg.poi-wc-icon").count() == 1
+    # A 24/7 place: open, with no change to announce.
+    always_name = next(payload["name"][i] for i, text in payload["oh"] if text == "24/7")
+    page.fill("#poi-q", always_name)
+    wait_js(page, f"document.querySelector('#poi-list button')?.innerText === {json.dumps(always_name)}")
+    first = page.locator("#poi-list li.poi-item").first
+    assert first.locator(".poi-hours-state").inner_text() == ("geöffnet" if lang == "de" else "open")
+    page.fill("#poi-q", "Bürgerbüro")
+    wait_js(page, "window.poiMapState.visible === 1")
     item.locator("button").click()
     popup = page.locator(".leaflet-popup .poi-popup")
     popup.wait_for()
