@@ -24,9 +24,11 @@ def _options(settings: Settings, dry_run: bool) -> Options:
     from poi_service.osm.importer import Options
 
     return Options(
-        Vocabulary.from_settings(settings), settings.data_dir,
-        (settings.osm_mapping_file,) if settings.osm_mapping_file else (), dry_run,
-    )  # fmt: skip
+        Vocabulary.from_settings(settings),
+        settings.data_dir,
+        (settings.osm_mapping_file,) if settings.osm_mapping_file else (),
+        dry_run,
+    )
 
 
 def _say(report: OsmReport, as_json: bool) -> None:

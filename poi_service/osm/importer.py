@@ -49,12 +49,21 @@ class OsmReport:
         """JSON-ready form (for --json)."""
         o = self.outcome
         return {
-            "path": self.path, "dry_run": self.dry_run, "new": o.new, "updated": o.updated,
-            "unchanged": o.unchanged, "deleted": o.deleted, "conflicts": o.conflicts,
-            "conflict_keys": o.conflict_keys, "unknown": o.unknown, "skipped": dict(self.skipped),
-            "invalid_fields": dict(self.invalid_fields), "outside": self.outside, "read": self.read,
+            "path": self.path,
+            "dry_run": self.dry_run,
+            "new": o.new,
+            "updated": o.updated,
+            "unchanged": o.unchanged,
+            "deleted": o.deleted,
+            "conflicts": o.conflicts,
+            "conflict_keys": o.conflict_keys,
+            "unknown": o.unknown,
+            "skipped": dict(self.skipped),
+            "invalid_fields": dict(self.invalid_fields),
+            "outside": self.outside,
+            "read": self.read,
             "replication": self.replication,
-        }  # fmt: skip
+        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,12 +68,22 @@ class Builder:
         assert fields is not None
         lon, lat = c.point
         return PlaceData(
-            name=fields.name, category=fields.category, address=fields.address, point=Point(lon, lat),
-            geocoding=Geocoding(OSM_SOURCE, Precision.EXACT, 1.0, self.at), phone=fields.phone,
-            website=fields.website, description=fields.description, source=f"{OSM_URL}/{c.kind}/{c.id}",
-            external_key=c.key, opening_hours=fields.opening_hours, wheelchair=fields.wheelchair,
-            names=fields.names, osm_version=c.version, osm_timestamp=c.timestamp,
-        )  # fmt: skip
+            name=fields.name,
+            category=fields.category,
+            address=fields.address,
+            point=Point(lon, lat),
+            geocoding=Geocoding(OSM_SOURCE, Precision.EXACT, 1.0, self.at),
+            phone=fields.phone,
+            website=fields.website,
+            description=fields.description,
+            source=f"{OSM_URL}/{c.kind}/{c.id}",
+            external_key=c.key,
+            opening_hours=fields.opening_hours,
+            wheelchair=fields.wheelchair,
+            names=fields.names,
+            osm_version=c.version,
+            osm_timestamp=c.timestamp,
+        )
 
 
 def _first(value: str | None) -> str | None:

@@ -84,9 +84,14 @@ def _deleted(store: Store, key: str) -> Place | None:
 
 
 def apply(
-    store: Store, incoming: Mapping[str, PlaceData], gone: Iterable[str], *, dry_run: bool,
-    live: dict[str, Place] | None = None, meta: Mapping[str, str] | None = None,
-) -> Outcome:  # fmt: skip
+    store: Store,
+    incoming: Mapping[str, PlaceData],
+    gone: Iterable[str],
+    *,
+    dry_run: bool,
+    live: dict[str, Place] | None = None,
+    meta: Mapping[str, str] | None = None,
+) -> Outcome:
     """Writes incoming places and deletes the records of `gone` keys, all in one transaction.
 
     meta: store metadata written in the same transaction (the replication state).

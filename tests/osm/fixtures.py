@@ -64,31 +64,71 @@ def write_harrislee(path: Path, *, sequence: int | None = 100, timestamp: str = 
     common = {"version": 1, "timestamp": STAMP, "changeset": 1, "uid": 1, "user": "synthetic"}
     with osmium.SimpleWriter(str(path), header=header) as w:
         nodes = [
-            (s.cafe, h, {"amenity": "cafe", "name": "SYNTHETIC Café Grenzblick", "name:da": "SYNTHETIC Café Grænseudsigt",
-                         "opening_hours": "Mo-Su 09:00-02:00", "wheelchair": "limited", "addr:street": "Süderstraße",
-                         "addr:housenumber": "1", "addr:postcode": "24955", "addr:city": "Harrislee",
-                         "phone": "+49 461 1234567; +49 461 7654321", "website": "https://example.invalid/cafe"}),
-            (s.stolperstein, (h[0] + 0.001, h[1]), {"memorial": "stolperstein", "historic": "memorial",
-                                                    "name": "SYNTHETIC Stolperstein"}),
+            (
+                s.cafe,
+                h,
+                {
+                    "amenity": "cafe",
+                    "name": "SYNTHETIC Café Grenzblick",
+                    "name:da": "SYNTHETIC Café Grænseudsigt",
+                    "opening_hours": "Mo-Su 09:00-02:00",
+                    "wheelchair": "limited",
+                    "addr:street": "Süderstraße",
+                    "addr:housenumber": "1",
+                    "addr:postcode": "24955",
+                    "addr:city": "Harrislee",
+                    "phone": "+49 461 1234567; +49 461 7654321",
+                    "website": "https://example.invalid/cafe",
+                },
+            ),
+            (
+                s.stolperstein,
+                (h[0] + 0.001, h[1]),
+                {"memorial": "stolperstein", "historic": "memorial", "name": "SYNTHETIC Stolperstein"},
+            ),
             (s.parking, (h[0] + 0.002, h[1]), {"amenity": "parking", "capacity:disabled": "2"}),
             (s.unnamed_shop, (h[0] + 0.003, h[1]), {"shop": "bakery"}),
             (s.bench, (h[0] + 0.004, h[1]), {"amenity": "bench", "name": "SYNTHETIC Bank"}),
             (s.flensburg_shop, f, {"shop": "books", "name": "SYNTHETIC Buchladen Flensburg"}),
-            (s.bad_phone, (h[0] + 0.005, h[1]), {"amenity": "restaurant", "name": "SYNTHETIC Krug",
-                                                 "phone": "call us", "wheelchair": "designated"}),
-        ]  # fmt: skip
-        square = [(h[0] - 0.002, h[1] - 0.002), (h[0] - 0.001, h[1] - 0.002), (h[0] - 0.001, h[1] - 0.001),
-                  (h[0] - 0.002, h[1] - 0.001)]  # fmt: skip
+            (
+                s.bad_phone,
+                (h[0] + 0.005, h[1]),
+                {
+                    "amenity": "restaurant",
+                    "name": "SYNTHETIC Krug",
+                    "phone": "call us",
+                    "wheelchair": "designated",
+                },
+            ),
+        ]
+        square = [
+            (h[0] - 0.002, h[1] - 0.002),
+            (h[0] - 0.001, h[1] - 0.002),
+            (h[0] - 0.001, h[1] - 0.001),
+            (h[0] - 0.002, h[1] - 0.001),
+        ]
         for i, (lon, lat) in enumerate(square):
             nodes.append((9000 + i, (lon, lat), {}))
         for node_id, (lon, lat), tags in sorted(nodes):
             w.add_node(
                 Node(id=node_id, location=(lon, lat), tags={**tags, **SYNTHETIC} if tags else {}, **common)
             )
-        w.add_way(Way(id=s.school_way, nodes=[9000, 9001, 9002, 9003, 9000],
-                      tags={"amenity": "school", "name": "SYNTHETIC Grundschule", **SYNTHETIC}, **common))  # fmt: skip
-        w.add_way(Way(id=s.broken_way, nodes=[9000, 9001, 99999, 9000],
-                      tags={"leisure": "park", "name": "SYNTHETIC Park", **SYNTHETIC}, **common))  # fmt: skip
+        w.add_way(
+            Way(
+                id=s.school_way,
+                nodes=[9000, 9001, 9002, 9003, 9000],
+                tags={"amenity": "school", "name": "SYNTHETIC Grundschule", **SYNTHETIC},
+                **common,
+            )
+        )
+        w.add_way(
+            Way(
+                id=s.broken_way,
+                nodes=[9000, 9001, 99999, 9000],
+                tags={"leisure": "park", "name": "SYNTHETIC Park", **SYNTHETIC},
+                **common,
+            )
+        )
     return s
 
 
