@@ -14,11 +14,10 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from poi_service.errors import NotFound
 from poi_service.models import Place, PlaceData
 from poi_service.store import Store
 from poi_service.store.history import same_data
-from poi_service.store.records import PLACES, new_id
+from poi_service.store.records import PLACES
 
 OSM_ACTOR = "osm"  # the history actor of every write of the importer
 KEY_PREFIX = "osm:"
@@ -75,14 +74,6 @@ def edited(store: Store, record: Place) -> bool:
     return bool(history) and history[-1].actor != OSM_ACTOR
 
 
-def _deleted(store: Store, key: str) -> Place | None:
-    """The soft-deleted record of a key, if any (ids derive from keys)."""
-    try:
-        return store.places.get(new_id(key), include_deleted=True)
-    except NotFound:
-        return None
-
-
 def apply(
     store: Store,
     incoming: Mapping[str, PlaceData],
@@ -99,10 +90,11 @@ def apply(
     out = Outcome()
     live = live_osm(store) if live is None else live
     writes: list[PlaceData] = []
+    stored = store.places.find_keys(k for k in incoming if k not in live)  # soft-deleted ones
     for key, data in incoming.items():
         record = live.get(key)
         if record is None:
-            dead = _deleted(store, key)
+            dead = stored.get(key)
             if dead is None or dead.deleted_at is None:
                 out.new += 1
             elif edited(store, dead):

@@ -180,6 +180,9 @@ class Collection(Protocol[R, D_contra, F]):
     def history(self, record_id: str) -> list[Change]:
         """Every recorded write of the record, oldest first; NotFound if there is neither."""
 
+    def find_keys(self, keys: Iterable[str]) -> dict[str, R]:
+        """Stored records (soft-deleted ones too) by external key; absent keys are left out."""
+
     def search(self, query: Query[F]) -> Page[R]:
         """Records matching every condition of the query, one page of them."""
 

@@ -189,6 +189,16 @@ class PgCollection(PgReads[R, D, F]):
             self.get(record_id, include_deleted=True)
         return [change(r) for r in rows]
 
+    def find_keys(self, keys: Iterable[str]) -> dict[str, R]:
+        """Stored records (deleted ones too) by external key, BATCH keys per query."""
+        found: dict[str, R] = {}
+        it = iter(keys)
+        with self.store.reading() as conn:
+            while batch := list(islice(it, BATCH)):
+                rows = conn.execute(f"{self._from} WHERE external_key = ANY(%s)", (batch,)).fetchall()
+                found.update((r["external_key"], self.spec.from_row(r)) for r in rows)
+        return found
+
     # -- helpers -------------------------------------------------------------------------------
 
     def _lock(self, conn: Conn, record_id: str, *, include_deleted: bool) -> R:

@@ -173,6 +173,14 @@ class SqliteCollection(SqliteReads[R, D, F]):
                 self.get(record_id, include_deleted=True)  # NotFound when there is no such record
         return [change(r) for r in rows]
 
+    def find_keys(self, keys: Iterable[str]) -> dict[str, R]:
+        """Stored records (deleted ones too) by external key, read BATCH keys per query."""
+        found: dict[str, R] = {}
+        it = iter(keys)
+        while batch := list(islice(it, BATCH)):
+            found.update((k, r) for k, r in self._by_keys(batch).items() if k is not None)
+        return found
+
     # -- helpers -------------------------------------------------------------------------------
 
     def _upsert_batch(self, batch: list[D], now: str, actor: str | None) -> None:
