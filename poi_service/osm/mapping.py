@@ -49,28 +49,45 @@ class TagMapping:
     def __init__(self, rules: list[Rule], unnamed: frozenset[str]) -> None:
         self.rules = rules
         self.unnamed = unnamed
-        # Rules by the key of their first condition, in order: an object only tries rules whose
-        # first key it has (most objects have one or two of these keys).
-        self._by_key: dict[str, list[tuple[int, Rule]]] = {}
+        # Rules by their first condition: (key, value) for listed values, key alone for key=*. An object
+        # then tries only rules its own tags can start (a few), in file order.
+        self._by_value: dict[tuple[str, str], list[tuple[int, Rule]]] = {}
+        self._by_any: dict[str, list[tuple[int, Rule]]] = {}
         for i, rule in enumerate(rules):
-            self._by_key.setdefault(rule.conditions[0].key, []).append((i, rule))
+            first = rule.conditions[0]
+            if first.values is None:
+                self._by_any.setdefault(first.key, []).append((i, rule))
+            else:
+                for value in first.values:
+                    self._by_value.setdefault((first.key, value), []).append((i, rule))
+        self._keys = frozenset(r.conditions[0].key for r in rules)
 
     @property
     def keys(self) -> frozenset[str]:
         """Every key a rule starts with: objects without any of them are never places."""
-        return frozenset(self._by_key)
+        return self._keys
 
     def category(self, tags: Tags) -> str | None:
         """The slug of the first matching rule; None when none matches (or it maps to '')."""
         candidates: list[tuple[int, Rule]] = []
-        for key in tags:
-            found = self._by_key.get(key)
+        by_value, by_any = self._by_value, self._by_any
+        for key, value in tags.items():
+            found = by_value.get((key, value))
             if found:
                 candidates.extend(found)
-        for _, rule in sorted(candidates, key=lambda c: c[0]):
+            found = by_any.get(key)
+            if found:
+                candidates.extend(found)
+        if len(candidates) > 1:
+            candidates.sort(key=_first)
+        for _, rule in candidates:
             if all(c.holds(tags) for c in rule.conditions):
                 return rule.category or None
         return None
+
+
+def _first(entry: tuple[int, Rule]) -> int:
+    return entry[0]
 
 
 def parse_selector(selector: str, where: str) -> tuple[Condition, ...]:
