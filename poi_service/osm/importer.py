@@ -228,7 +228,9 @@ def apply_changes(
         if known is None or (cand.version or 0) >= (known.version or 0):
             latest[cand.key] = cand
     scope = stored_scope(store, opts.data_dir)
-    live = live_osm(store)
+    # Only the records the file names (a diff touches a few of many thousands).
+    stored_all = store.places.find_keys(latest)
+    live = {k: r for k, r in stored_all.items() if r.deleted_at is None}
     report = OsmReport(str(path), opts.dry_run, Outcome(), dict(stats.seen))
     built: list[PlaceData] = []
     gone: list[str] = []
@@ -255,5 +257,7 @@ def apply_changes(
     incoming = {p.external_key: p for p in _with_ags(built, opts.data_dir) if p.external_key}
     meta = {REPLICATION_META: json.dumps(replication)} if replication is not None else None
     report.replication = dict(replication) if replication is not None else None
-    report.outcome = apply(store, incoming, gone, dry_run=opts.dry_run, live=live, meta=meta)
+    report.outcome = apply(
+        store, incoming, gone, dry_run=opts.dry_run, live=live, meta=meta, stored=stored_all
+    )
     return report

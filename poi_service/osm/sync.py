@@ -82,15 +82,18 @@ def apply(
     dry_run: bool,
     live: dict[str, Place] | None = None,
     meta: Mapping[str, str] | None = None,
+    stored: dict[str, Place] | None = None,
 ) -> Outcome:
     """Writes incoming places and deletes the records of `gone` keys, all in one transaction.
 
-    meta: store metadata written in the same transaction (the replication state).
+    meta: store metadata written in the same transaction (the replication state). live: the live
+    OSM records to compare with (default: all); stored: records of the keys not live, if known.
     """
     out = Outcome()
     live = live_osm(store) if live is None else live
     writes: list[PlaceData] = []
-    stored = store.places.find_keys(k for k in incoming if k not in live)  # soft-deleted ones
+    if stored is None:  # the soft-deleted records of incoming keys
+        stored = store.places.find_keys(k for k in incoming if k not in live)
     for key, data in incoming.items():
         record = live.get(key)
         if record is None:
