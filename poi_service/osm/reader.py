@@ -182,13 +182,14 @@ def _area_point(wkb: Any, area: Any) -> tuple[float, float] | None:
 
 
 class _Changes:
-    """Passes objects with a mapped key, and every delete of a change file (deletes carry no tags)."""
+    """Passes objects with a mapped key, every delete of a change file (deletes carry no tags) and
+    every object with a placeholder id."""
 
     def __init__(self, keys: list[str]) -> None:
         self._keys = frozenset(keys)
 
     def _keep(self, obj: Any) -> bool:
-        if obj.deleted:
+        if obj.deleted or obj.id <= 0:  # placeholder ids are refused by the caller
             return False
         return not any(t.k in self._keys for t in obj.tags)
 
