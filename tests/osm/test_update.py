@@ -200,3 +200,28 @@ def test_replication_failures_leave_the_store_unchanged(
     assert fingerprint(store) == before
     with pytest.raises(PoiError, match="no replication URL"):
         catch_up(store, None, OPTS)
+
+
+def test_way_without_its_nodes_keeps_its_point_and_takes_its_tags(store: Store, tmp_path: Path) -> None:
+    s = write_harrislee(tmp_path / "h.osm.pbf")
+    import_extract(store, s.path, OPTS, area="Harrislee")
+    school = places(store)[f"osm:way/{s.school_way}"]
+    refs = "".join(f'<nd ref="{n}"/>' for n in (9000, 9001, 9002, 9003, 9000))
+    body = (
+        f'<modify><way id="{s.school_way}" version="2" timestamp="2024-04-01T00:00:00Z" changeset="2" uid="1" '
+        f'user="x">{refs}<tag k="amenity" v="school"/><tag k="name" v="SYNTHETIC Gemeinschaftsschule"/>'
+        '<tag k="wheelchair" v="yes"/></way></modify>'
+    )
+    report = apply_changes(store, osc(tmp_path / "way.osc", body), OPTS)
+    assert report.outcome.updated == 1
+    got = store.places.get(school.id)
+    assert (got.name, got.wheelchair, got.osm_version) == ("SYNTHETIC Gemeinschaftsschule", "yes", 2)
+    assert got.point == school.point  # the file carries none of its nodes
+    # A new way whose nodes the file lacks cannot be placed: skipped, counted.
+    new = (
+        body.replace("<modify>", "<create>")
+        .replace("</modify>", "</create>")
+        .replace(f'id="{s.school_way}"', 'id="2999"')
+    )
+    report = apply_changes(store, osc(tmp_path / "new.osc", new), OPTS)
+    assert report.skipped == {"incomplete geometry": 1} and "osm:way/2999" not in places(store)
