@@ -18,6 +18,8 @@ from poi_service.errors import ImportFailed, PoiError
 from poi_service.osm.importer import REPLICATION_META, Options, OsmReport, apply_changes
 from poi_service.store import Store
 
+TIMEOUT_S = 60
+
 
 class ReplicationFailed(PoiError):
     """The replication server could not be followed (unreachable, missing diff, garbage)."""
@@ -63,6 +65,7 @@ def catch_up(
         raise ImportFailed("no replication URL: give --replication URL or set POI_OSM_REPLICATION_URL")
     reports: list[OsmReport] = []
     with ReplicationServer(url) as server:
+        server.set_request_parameter("timeout", TIMEOUT_S)  # a stalled server must not hang a cron job
         latest = _state(server, None, url)
         current = _start(server, state, url)
         with tempfile.TemporaryDirectory(prefix="poi-osm-") as tmp:
