@@ -74,6 +74,22 @@ def test_helsinki_import_matches_the_tags(store: Store) -> None:
         hours += want_hours is not None
         wheelchair += place.wheelchair is not None
     assert checked >= 1000 and hours >= 300 and wheelchair >= 200
+    # Spelled out, independent of the mapping code: the plain amenity and shop values.
+    plain = {"cafe": "cafe", "restaurant": "restaurant", "pharmacy": "health", "bank": "bank", "pub": "bar"}
+    spelled = 0
+    for node_id, tags in reference.nodes.items():
+        if set(tags) & {"memorial", "parking_space", "capacity:disabled"}:
+            continue
+        want = plain.get(tags.get("amenity", ""))
+        others = {"amenity", "tourism", "leisure", "historic", "healthcare", "emergency", "office", "craft"}
+        if want is None and tags.get("shop") and not set(tags) & others:
+            want = {"supermarket": "supermarket", "convenience": "supermarket", "bakery": "bakery"}.get(
+                tags["shop"], "business"
+            )
+        if want is not None:
+            assert got[f"osm:node/{node_id}"].category == want, tags
+            spelled += 1
+    assert spelled >= 600
     cafes = [p for p in got.values() if p.category == "cafe"]
     assert len(cafes) >= 30
     # Same extract again: nothing changes.
