@@ -29,7 +29,9 @@ from poi_service.osm.sync import Outcome, Scope, apply, live_osm
 from poi_service.store import Store
 
 REPLICATION_META = "osm.replication"  # {"sequence", "timestamp", "url"} of the data applied last
-SCOPE_META = "osm.scope"  # {"area": AGS or null, "bbox": [minx, miny, maxx, maxy] or null, "boxes": [...]}
+# The areas imported so far, a list of {"area": AGS or null, "bbox": [minx, miny, maxx, maxy] or null,
+# "boxes": [the extract's bounds]}: updates keep to their union.
+SCOPE_META = "osm.scope"
 
 
 @dataclass(slots=True)
@@ -175,7 +177,8 @@ def import_extract(
     live = live_osm(store)
     gone = _gone(live, incoming.keys() | keep, scope)
     report.replication = _replication(header)
-    meta = {REPLICATION_META: json.dumps(report.replication), SCOPE_META: json.dumps(described)}
+    scopes = [d for d in _scopes(store) if d != described] + [described]
+    meta = {REPLICATION_META: json.dumps(report.replication), SCOPE_META: json.dumps(scopes)}
     report.outcome = apply(store, incoming, gone, dry_run=opts.dry_run, live=live, meta=meta)
     return report
 
@@ -192,14 +195,19 @@ def _gone(live: dict[str, Place], present: Iterable[str], scope: Scope) -> list[
     return [k for (k, _), yes in zip(missing, inside.tolist(), strict=True) if yes]
 
 
-def stored_scope(store: Store, data_dir: Path) -> BaseGeometry | None:
-    """The area the last import covered (None: everywhere)."""
+def _scopes(store: Store) -> list[dict[str, object]]:
     text = store.meta_get(SCOPE_META)
-    if not text:
+    value = json.loads(text) if text else []
+    return [value] if isinstance(value, dict) else [v for v in value if isinstance(v, dict)]
+
+
+def stored_scope(store: Store, data_dir: Path) -> BaseGeometry | None:
+    """The union of the areas imported so far (None: everywhere, or nothing imported yet)."""
+    parts = [scope_geometry(d, data_dir) for d in _scopes(store)]
+    if not parts or any(p is None for p in parts):
         return None
-    geom = scope_geometry(json.loads(text), data_dir)
-    if geom is not None:
-        shapely.prepare(geom)
+    geom = shapely.union_all(parts)
+    shapely.prepare(geom)
     return geom
 
 

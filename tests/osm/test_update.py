@@ -225,3 +225,28 @@ def test_way_without_its_nodes_keeps_its_point_and_takes_its_tags(store: Store, 
     )
     report = apply_changes(store, osc(tmp_path / "new.osc", new), OPTS)
     assert report.skipped == {"incomplete geometry": 1} and "osm:way/2999" not in places(store)
+
+
+def test_updates_keep_to_every_imported_area(store: Store, tmp_path: Path) -> None:
+    s = write_harrislee(tmp_path / "h.osm.pbf")
+    import_extract(store, s.path, OPTS, area="Harrislee")
+    import_extract(store, s.path, OPTS, area="Flensburg")  # a second municipality, same extract
+    import_extract(store, s.path, OPTS, area="Flensburg")  # again: the scope list does not grow
+    cafe = places(store)[f"osm:node/{s.cafe}"]
+    shop = places(store)[f"osm:node/{s.flensburg_shop}"]
+    body = (
+        "<modify>"
+        + node_xml(
+            s.cafe, cafe.point.lon, cafe.point.lat, 2, {"amenity": "cafe", "name": "SYNTHETIC Harrislee neu"}
+        )
+        + node_xml(
+            s.flensburg_shop, shop.point.lon, shop.point.lat, 2, {"shop": "books", "name": "SYNTHETIC FL neu"}
+        )
+        + "</modify>"
+    )
+    report = apply_changes(store, osc(tmp_path / "c.osc", body), OPTS)
+    assert (report.outcome.updated, report.outside) == (2, 0)
+    assert json.loads(store.meta_get("osm.scope") or "[]") == [
+        {"area": HARRISLEE, "bbox": None, "boxes": []},
+        {"area": "01001", "bbox": None, "boxes": []},  # Flensburg: the kreisfreie Stadt (district)
+    ]
