@@ -23,7 +23,7 @@ from poi_service.models import (
     Role,
 )
 
-SCHEMA_VERSION = 2  # 2: record versions, soft delete, history, API keys
+SCHEMA_VERSION = 3  # 2: record versions, soft delete, history, API keys; 3: OSM fields of places
 
 R_co = TypeVar("R_co", Place, Membership, covariant=True)
 
@@ -196,6 +196,9 @@ class Collection(Protocol[R, D_contra, F]):
     def history(self, record_id: str) -> list[Change]:
         """Every recorded write of the record, oldest first; NotFound if there is neither."""
 
+    def find_keys(self, keys: Iterable[str]) -> dict[str, R]:
+        """Stored records (soft-deleted ones too) by external key; absent keys are left out."""
+
     def search(self, query: Query[F]) -> Page[R]:
         """Records matching every condition of the query, one page of them."""
 
@@ -252,6 +255,12 @@ class Store(Protocol):
 
     def info(self) -> dict[str, object]:
         """Backend name, schema version and record counts (for /health)."""
+
+    def meta_get(self, key: str) -> str | None:
+        """A value kept in the store's metadata (e.g. 'osm.replication'), or None."""
+
+    def meta_put(self, key: str, value: str | None) -> None:
+        """Keeps (None: removes) a metadata value, inside the caller's transaction if one is open."""
 
     def create_key(self, name: str, role: KeyRole) -> tuple[KeyInfo, str]:
         """A new API key: its info and the full key (shown once; only its SHA-256 is stored)."""

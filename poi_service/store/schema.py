@@ -25,7 +25,8 @@ _COMMON = """
 TABLES = {
     "places": f"""CREATE TABLE places ({_COMMON}
   name TEXT NOT NULL, category TEXT NOT NULL, street TEXT, housenumber TEXT, postcode TEXT,
-  locality TEXT, ags TEXT, phone TEXT, website TEXT, description TEXT, source TEXT);
+  locality TEXT, ags TEXT, phone TEXT, website TEXT, description TEXT, source TEXT,
+  opening_hours TEXT, wheelchair TEXT, names TEXT, osm_version INTEGER, osm_timestamp TEXT);
 CREATE INDEX places_ags ON places(ags);
 CREATE INDEX places_category ON places(category);""",
     "memberships": f"""CREATE TABLE memberships ({_COMMON}
@@ -73,6 +74,17 @@ STEPS: dict[int, tuple[str, ...]] = {
         _deleted_index("places"),
         _deleted_index("memberships"),
         *_V2_TABLES,
+    ),
+    # Schema 3: opening hours, wheelchair access, localized names and OSM provenance of places.
+    3: tuple(
+        f"ALTER TABLE places ADD COLUMN {column}"
+        for column in (
+            "opening_hours TEXT",
+            "wheelchair TEXT",
+            "names TEXT",
+            "osm_version INTEGER",
+            "osm_timestamp TEXT",
+        )
     ),
 }
 assert max(STEPS) == SCHEMA_VERSION, "a schema version without its migration step"
