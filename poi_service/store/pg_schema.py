@@ -15,8 +15,9 @@ import psycopg
 from psycopg.rows import TupleRow
 
 from poi_service.errors import PoiError
+from poi_service.store.pg_addresses import ADDRESS_DDL
 
-SCHEMA_VERSION = 2  # as the embedded store's (poi_service/store/schema.py)
+SCHEMA_VERSION = 3  # as the embedded store's (poi_service/store/schema.py)
 
 # The pg_advisory_xact_lock key of migrations; fixed, so every version of the service agrees.
 MIGRATION_LOCK_KEY = 0x706F6931  # "poi1"
@@ -86,6 +87,7 @@ CREATE TABLE poi_keys (
   id text COLLATE "C" PRIMARY KEY, name text NOT NULL, role text COLLATE "C" NOT NULL,
   hash text COLLATE "C" NOT NULL, created_at timestamptz NOT NULL, revoked_at timestamptz);
 """,
+    3: ADDRESS_DDL,  # the OSM address index
 }
 # Change counters (Collection.data_version), idempotent so that databases of either schema get them.
 CHANGE_COUNTERS = """

@@ -32,6 +32,7 @@ from poi_service import keys
 from poi_service.errors import NotFound, PoiError
 from poi_service.models import KeyRole, Membership, MembershipData, Place, PlaceData
 from poi_service.store.base import KeyInfo, MembershipFilter, MembershipStats, PlaceFilter
+from poi_service.store.pg_addresses import PgAddresses
 from poi_service.store.pg_collection import Conn
 from poi_service.store.pg_schema import migrate
 from poi_service.store.pg_write import PgCollection
@@ -99,6 +100,7 @@ class PostgisStore:
         self._local = threading.local()
         self._places = PgCollection[Place, PlaceData, PlaceFilter](self, PLACES)
         self._memberships = PgCollection[Membership, MembershipData, MembershipFilter](self, MEMBERSHIPS)
+        self._addresses = PgAddresses(self)
 
     @property
     def places(self) -> PgCollection[Place, PlaceData, PlaceFilter]:
@@ -109,6 +111,11 @@ class PostgisStore:
     def memberships(self) -> PgCollection[Membership, MembershipData, MembershipFilter]:
         """The memberships collection."""
         return self._memberships
+
+    @property
+    def addresses(self) -> PgAddresses:
+        """The OSM address index."""
+        return self._addresses
 
     # -- connections and transactions ---------------------------------------------------------
 

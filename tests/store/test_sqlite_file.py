@@ -12,6 +12,7 @@ import pytest
 
 from poi_service.models import KeyRole, Point
 from poi_service.store import Near, PlaceFilter, Query, open_store
+from poi_service.store.base import SCHEMA_VERSION
 from tests.conftest import DATA_DIR
 from tests.factories import random_places
 
@@ -112,6 +113,8 @@ def _downgrade_to_v1(path: Path) -> None:
         con.execute(f"ALTER TABLE {t} DROP COLUMN deleted_at")
     con.execute("DROP TABLE poi_history")
     con.execute("DROP TABLE poi_keys")
+    for table in ("poi_addresses", "poi_addresses_rtree", "poi_streets"):  # the address index (schema 3)
+        con.execute(f"DROP TABLE {table}")
     con.execute("UPDATE poi_meta SET value = '1' WHERE key = 'schema_version'")
     con.close()
 
@@ -125,7 +128,7 @@ def test_migrates_schema_1_in_place(tmp_path: Path) -> None:
     _downgrade_to_v1(path)
     store = open_store(str(path), DATA_DIR)
     try:
-        assert store.info()["schema_version"] == 2
+        assert store.info()["schema_version"] == SCHEMA_VERSION
         places = list(store.places.iter_all())
         assert sorted(p.id for p in places) == ids and {p.version for p in places} == {1}
         assert store.places.history(ids[0]) == []  # written before history existed

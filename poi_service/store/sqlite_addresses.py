@@ -1,0 +1,146 @@
+"""The embedded store's address index: two plain tables and an R*Tree over the address points.
+
+The tables are not GeoPackage layers (nothing registers them in gpkg_contents), so GDAL and QGIS
+keep listing only the places and memberships layers.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from collections.abc import Iterable, Iterator
+from itertools import islice
+from typing import TYPE_CHECKING
+
+import numpy as np
+import shapely
+
+from poi_service.geo import geodesic_m
+from poi_service.models import Point
+from poi_service.store.base import AddressCounts, AddressPoint, StreetLine
+
+if TYPE_CHECKING:
+    from poi_service.store.sqlite import SqliteStore
+
+# Schema 4 (the address index); created with a new file and by the migration step of older ones.
+ADDRESS_DDL = (
+    """CREATE TABLE poi_addresses (id INTEGER PRIMARY KEY, area TEXT NOT NULL, street TEXT NOT NULL,
+  street_key TEXT NOT NULL, housenumber TEXT NOT NULL, postcode TEXT, city TEXT, ags TEXT,
+  lon REAL NOT NULL, lat REAL NOT NULL, osm TEXT NOT NULL DEFAULT '')""",
+    "CREATE INDEX poi_addresses_street ON poi_addresses (street_key)",
+    "CREATE INDEX poi_addresses_area ON poi_addresses (area)",
+    "CREATE VIRTUAL TABLE poi_addresses_rtree USING rtree(id, minx, maxx, miny, maxy)",
+    """CREATE TABLE poi_streets (id INTEGER PRIMARY KEY, area TEXT NOT NULL, name TEXT NOT NULL,
+  street_key TEXT NOT NULL, city TEXT, ags TEXT, mid_lon REAL NOT NULL, mid_lat REAL NOT NULL,
+  length_m REAL NOT NULL, geom BLOB NOT NULL)""",
+    "CREATE INDEX poi_streets_key ON poi_streets (street_key)",
+    "CREATE INDEX poi_streets_area ON poi_streets (area)",
+)
+BATCH = 10_000
+_ADDRESS_COLUMNS = "street, street_key, housenumber, postcode, city, ags, lon, lat, osm"
+_STREET_COLUMNS = "name, street_key, city, ags, mid_lon, mid_lat, length_m, geom"
+# Degrees of latitude per metre are at least this large everywhere (the meridian degree is < 111.7 km).
+_DEG_PER_M = 1.0 / 110_500.0
+
+
+def address_row(row: sqlite3.Row | dict[str, object]) -> AddressPoint:
+    """An AddressPoint from a row with the address columns (both backends)."""
+    return AddressPoint(
+        str(row["street"]), str(row["street_key"]), str(row["housenumber"]),
+        Point(float(row["lon"]), float(row["lat"])),  # type: ignore[arg-type]
+        row["postcode"], row["city"], row["ags"], str(row["osm"]),  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+def street_row(row: sqlite3.Row | dict[str, object]) -> StreetLine:
+    """A StreetLine from a row with the street columns (geom as WKB)."""
+    return StreetLine(
+        str(row["name"]), str(row["street_key"]), shapely.from_wkb(bytes(row["geom"])),  # type: ignore[arg-type]
+        Point(float(row["mid_lon"]), float(row["mid_lat"])), float(row["length_m"]),  # type: ignore[arg-type]
+        row["city"], row["ags"],  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+def address_values(area: str, a: AddressPoint) -> tuple[object, ...]:
+    """The column values of one address (area first)."""
+    return (area, a.street, a.street_key, a.housenumber, a.postcode, a.city, a.ags, a.point.lon, a.point.lat, a.osm)
+
+
+def street_values(area: str, s: StreetLine) -> tuple[object, ...]:
+    """The column values of one street (area first, geometry as WKB)."""
+    return (area, s.name, s.street_key, s.city, s.ags, s.midpoint.lon, s.midpoint.lat, s.length_m,
+            shapely.to_wkb(s.geometry))  # fmt: skip
+
+
+def batches(rows: Iterable[tuple[object, ...]]) -> Iterator[list[tuple[object, ...]]]:
+    """Rows in lists of BATCH."""
+    it = iter(rows)
+    while chunk := list(islice(it, BATCH)):
+        yield chunk
+
+
+def nearest_of(point: Point, radius_m: float, rows: list[AddressPoint]) -> tuple[AddressPoint, float] | None:
+    """The closest candidate by WGS84 geodesic within radius_m (candidates from a box or a GiST index)."""
+    if not rows:
+        return None
+    dist = geodesic_m(point.lon, point.lat, np.array([r.point.lon for r in rows]), np.array([r.point.lat for r in rows]))
+    i = int(np.argmin(dist))
+    return (rows[i], float(dist[i])) if dist[i] <= radius_m else None
+
+
+class SqliteAddresses:
+    """AddressIndex over the GeoPackage file."""
+
+    def __init__(self, store: SqliteStore) -> None:
+        self.store = store
+
+    def replace_area(self, area: str, addresses: Iterable[AddressPoint], streets: Iterable[StreetLine]) -> None:
+        """Replaces the area's rows in one write transaction."""
+        with self.store.transaction():
+            conn = self.store.conn
+            conn.execute(
+                "DELETE FROM poi_addresses_rtree WHERE id IN (SELECT id FROM poi_addresses WHERE area = ?)", (area,)
+            )
+            conn.execute("DELETE FROM poi_addresses WHERE area = ?", (area,))
+            conn.execute("DELETE FROM poi_streets WHERE area = ?", (area,))
+            top = conn.execute("SELECT coalesce(max(id), 0) FROM poi_addresses").fetchone()[0]
+            for chunk in batches(address_values(area, a) for a in addresses):
+                conn.executemany(
+                    f"INSERT INTO poi_addresses (area, {_ADDRESS_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    chunk,
+                )
+            conn.execute(
+                "INSERT INTO poi_addresses_rtree SELECT id, lon, lon, lat, lat FROM poi_addresses WHERE id > ?",
+                (top,),
+            )
+            for chunk in batches(street_values(area, s) for s in streets):
+                conn.executemany(
+                    f"INSERT INTO poi_streets (area, {_STREET_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", chunk
+                )
+
+    def on_street(self, street_key: str) -> list[AddressPoint]:
+        """Addresses with this street key."""
+        rows = self.store.query(f"SELECT {_ADDRESS_COLUMNS} FROM poi_addresses WHERE street_key = ?", (street_key,))
+        return [address_row(r) for r in rows]
+
+    def streets(self, street_key: str) -> list[StreetLine]:
+        """Streets with this key."""
+        rows = self.store.query(f"SELECT {_STREET_COLUMNS} FROM poi_streets WHERE street_key = ?", (street_key,))
+        return [street_row(r) for r in rows]
+
+    def nearest(self, point: Point, radius_m: float) -> tuple[AddressPoint, float] | None:
+        """Candidates from the R*Tree box around the circle, refined by geodesic distance."""
+        dlat = radius_m * _DEG_PER_M
+        dlon = min(180.0, dlat / max(math.cos(math.radians(min(89.9, abs(point.lat) + dlat))), 1e-6))
+        rows = self.store.query(
+            f"SELECT {_ADDRESS_COLUMNS} FROM poi_addresses WHERE id IN (SELECT id FROM poi_addresses_rtree "
+            "WHERE maxx >= ? AND minx <= ? AND maxy >= ? AND miny <= ?)",
+            (point.lon - dlon, point.lon + dlon, point.lat - dlat, point.lat + dlat),
+        )
+        return nearest_of(point, radius_m, [address_row(r) for r in rows])
+
+    def counts(self) -> AddressCounts:
+        """Numbers of addresses and streets, addresses per area."""
+        areas = {str(r[0]): int(r[1]) for r in self.store.query("SELECT area, count(*) FROM poi_addresses GROUP BY 1")}
+        streets = int(self.store.query("SELECT count(*) FROM poi_streets")[0][0])
+        return AddressCounts(sum(areas.values()), streets, areas)
