@@ -97,6 +97,7 @@ def reverse(state: CliState, lat: float, lon: float, as_json: bool) -> None:
         raise NotFound(f"no municipality or known place at {lat}, {lon}")
     if as_json:
         props = {k: getattr(found, k) for k in REVERSE_FIELDS}
+        props["address"] = found.address.as_json() if found.address else None
         echo_json({"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
                    "properties": props})  # fmt: skip
         return
@@ -108,6 +109,10 @@ def _reverse_lines(found: ReverseResult) -> list[str]:
     levels = (("municipality", found.municipality, found.municipality_ags),
               ("district", found.district, found.district_ags), ("state", found.state, found.state_ags))  # fmt: skip
     lines = [f"{name} ({level}{', AGS ' + ags if ags else ''})" for level, name, ags in levels if name]
+    if found.address is not None:
+        a = found.address
+        town = " ".join(p for p in (a.postcode, a.city) if p)
+        lines.insert(0, f"{a.street} {a.housenumber}{', ' + town if town else ''} ({a.distance_m:.1f} m)")
     extra = [f"postcode {found.postcode}"] if found.postcode else []
     lines.append(" · ".join([*extra, f"country {found.country}", f"source {found.source}"]))
     return lines

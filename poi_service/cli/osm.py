@@ -8,3 +8,8 @@ import click
 @click.group("osm")
 def osm_group() -> None:
     """Import OpenStreetMap extracts, apply change files, build street tiles."""
+
+
+from poi_service.cli.osm_addresses import addresses_cmd  # noqa: E402 - registered after the group exists
+
+osm_group.add_command(addresses_cmd)
