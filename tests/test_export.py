@@ -129,3 +129,26 @@ def test_export_never_overwrites_the_store(store: Store, tmp_path: Path) -> None
     with pytest.raises(InvalidInput, match="store itself"):
         export_records(store, "places", "gpkg", tmp_path / "export.gpkg")
     assert store.places.count() == 3
+
+
+@pytest.mark.parametrize("fmt", ["csv", "geojson", "gpkg"])
+def test_osm_fields_round_trip(store: Store, tmp_path: Path, geocoder: OfflineGeocoder, fmt: str) -> None:
+    import dataclasses
+
+    brick = next(p for p in store.places.iter_all() if p.name == "Ziegelei Katharinenhof")
+    osm = dataclasses.replace(
+        brick,
+        opening_hours="Mo-Su 09:00-02:00",
+        wheelchair="yes",
+        names=(("da", "Teglværk"), ("en", "Brickworks")),
+        osm_version=3,
+        osm_timestamp="2023-02-01T00:00:00Z",
+    )
+    store.places.update(brick.id, osm)
+    fields = ("opening_hours", "wheelchair", "names", "osm_version", "osm_timestamp")
+    before = [tuple(getattr(p, f) for f in fields) for p in store.places.iter_all()]
+    out = tmp_path / f"osm.{fmt}"
+    export_records(store, "places", fmt, out)  # type: ignore[arg-type]
+    report = import_file(store, out, geocoder)
+    assert (report.updated, report.unchanged, report.ignored_columns) == (0, 3, ())
+    assert [tuple(getattr(p, f) for f in fields) for p in store.places.iter_all()] == before

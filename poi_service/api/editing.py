@@ -75,6 +75,7 @@ def replace_record(
     current, version = _checked(collection, record_id, if_match)
     fields, unknown = fields_of(body, spec)
     data = spec.build(unpinned(fields, current), unknown, context(services), None, current.external_key)
+    data = spec.carry(data, current)
     return collection.update(record_id, data, expected_version=version, actor=actor)
 
 
@@ -89,6 +90,7 @@ def patch_record(
     data = spec.build(
         merged, unknown, context(services), current if keep_point else None, current.external_key
     )
+    data = spec.carry(data, current)
     return collection.update(record_id, data, expected_version=version, actor=actor)
 
 

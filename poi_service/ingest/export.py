@@ -16,13 +16,15 @@ from poi_service.errors import InvalidInput, invalid
 from poi_service.ingest.importer import KINDS, Kind
 from poi_service.models import Geocoding, Membership, Place, format_partial_date
 from poi_service.store import Store
+from poi_service.store.records import names_json
 
 Format = Literal["geojson", "csv", "gpkg"]
 FORMATS: tuple[Format, ...] = ("geojson", "csv", "gpkg")
 SUFFIXES: dict[str, Format] = {".geojson": "geojson", ".json": "geojson", ".csv": "csv", ".gpkg": "gpkg"}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 PLACE_FIELDS = ("name", "category", "street", "housenumber", "postcode", "locality", "ags", "phone", "website",
-                "description", "source", "external_key")  # fmt: skip
+                "description", "source", "external_key", "opening_hours", "wheelchair", "names", "osm_version",
+                "osm_timestamp")  # fmt: skip
 MEMBER_FIELDS = ("name", "kind", "country", "ags", "state", "district", "alliance", "role", "joined",
                  "joined_precision", "source_url", "external_key")  # fmt: skip
 TAIL = (
@@ -64,7 +66,8 @@ def place_row(p: Place) -> dict[str, Any]:
         "name": p.name, "category": p.category, "street": a.street, "housenumber": a.housenumber,
         "postcode": a.postcode, "locality": a.locality, "ags": a.ags, "phone": p.phone, "website": p.website,
         "description": p.description, "source": p.source, "external_key": p.external_key,
-        **_provenance(p.geocoding), "created_at": p.created_at.isoformat(), "updated_at": p.updated_at.isoformat(),
+        "opening_hours": p.opening_hours, "wheelchair": p.wheelchair, "names": names_json(p.names),
+        "osm_version": p.osm_version, "osm_timestamp": p.osm_timestamp, **_provenance(p.geocoding), "created_at": p.created_at.isoformat(), "updated_at": p.updated_at.isoformat(),
     }  # fmt: skip
 
 

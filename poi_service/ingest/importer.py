@@ -26,7 +26,8 @@ KINDS: tuple[Kind, ...] = ("places", "memberships")
 PROVENANCE = ("coord_source", "geocode_source", "geocode_precision", "geocode_confidence", "geocoded_at")
 COLUMNS: dict[Kind, tuple[str, ...]] = {
     "places": ("name", "category", "street", "housenumber", "postcode", "locality", "phone", "website",
-               "description", "lat", "lon", "geometry", "source", "source_url", "external_key", *PROVENANCE),
+               "description", "lat", "lon", "geometry", "source", "source_url", "external_key", *PROVENANCE,
+               "opening_hours", "wheelchair", "names", "osm_version", "osm_timestamp"),
     "memberships": ("name", "kind", "state", "country", "alliance", "joined", "role", "source_url", "lat",
                     "lon", "geometry", "external_key", *PROVENANCE),
 }  # fmt: skip

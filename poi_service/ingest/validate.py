@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Mapping
@@ -12,7 +13,7 @@ from urllib.parse import urlsplit
 
 from poi_service.categories import Vocabulary
 from poi_service.errors import InvalidInput, InvalidParam
-from poi_service.models import Address, Alliance, DatePrecision, Point, Role, parse_partial_date
+from poi_service.models import WHEELCHAIR, Address, Alliance, DatePrecision, Point, Role, parse_partial_date
 from poi_service.phone import to_e164
 
 MAX_NAME = 200
@@ -20,6 +21,9 @@ MAX_FIELD = 200  # street, housenumber, locality, kind, state
 MAX_DESCRIPTION = 2000
 MAX_SOURCE = 2000
 MAX_URL = 2000
+MAX_HOURS = 255  # OpenStreetMap's limit for a tag value
+LANGUAGE = re.compile(r"[a-z]{2,3}")  # ISO 639 code of a localized name
+MAX_NAMES = 20
 POSTCODE = re.compile(r"\d{5}")
 COUNTRY = re.compile(r"[A-Z]{2}")
 YEAR_RANGE = re.compile(r"(\d{4})\s*/\s*(\d{4})")
@@ -43,6 +47,11 @@ class PlaceFields:
     website: str | None = None
     description: str | None = None
     source: str | None = None
+    opening_hours: str | None = None
+    wheelchair: str | None = None
+    names: tuple[tuple[str, str], ...] = ()
+    osm_version: int | None = None
+    osm_timestamp: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +159,54 @@ class Fields:
                 return None
         return text
 
+    def wheelchair(self, name: str = "wheelchair") -> str | None:
+        """'yes', 'limited' or 'no' (OpenStreetMap's wheelchair values); blank is None."""
+        text = self.text(name, 20)
+        if text is None:
+            return None
+        if text.casefold() not in WHEELCHAIR:
+            self.error(name, f"must be one of {', '.join(WHEELCHAIR)}, got {text[:40]!r}")
+            return None
+        return text.casefold()
+
+    def names(self, name: str = "names") -> tuple[tuple[str, str], ...]:
+        """Localized names: an object (or its JSON text) of language code -> name."""
+        value = self.raw.get(name)
+        if isinstance(value, str):
+            if not value.strip():
+                return ()
+            try:
+                value = json.loads(value)
+            except ValueError:
+                self.error(name, 'must be a JSON object of language code to name, e.g. {"de": "..."}')
+                return ()
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return ()
+        if not isinstance(value, dict) or len(value) > MAX_NAMES:
+            self.error(name, f"must be an object of at most {MAX_NAMES} language codes to names")
+            return ()
+        inner = Fields({str(k): v for k, v in value.items()})
+        pairs = []
+        for lang in sorted(inner.raw):
+            if not LANGUAGE.fullmatch(lang):
+                self.error(name, f"{lang[:20]!r} is not a language code such as de, en or da")
+                continue
+            text = inner.text(lang, MAX_NAME)
+            if text is not None:
+                pairs.append((lang, text))
+        self.errors.extend(InvalidParam(f"{name}.{e.name}", e.reason) for e in inner.errors)
+        return tuple(pairs)
+
+    def count(self, name: str) -> int | None:
+        """A whole number >= 1 (an OSM version); blank is None."""
+        number = self.number(name)
+        if number is None:
+            return None
+        if not number.is_integer() or number < 1:
+            self.error(name, f"must be a whole number >= 1, got {number:g}")
+            return None
+        return int(number)
+
 
 def is_web_url(text: str) -> bool:
     """True for an absolute http(s) URL with a host and no spaces."""
@@ -194,6 +251,11 @@ def check_place(raw: Raw, vocabulary: Vocabulary) -> tuple[PlaceFields | None, l
         website=f.url("website"),
         description=f.text("description", MAX_DESCRIPTION, multiline=True),
         source=f.text("source", MAX_SOURCE, multiline=True),
+        opening_hours=f.text("opening_hours", MAX_HOURS),
+        wheelchair=f.wheelchair(),
+        names=f.names(),
+        osm_version=f.count("osm_version"),
+        osm_timestamp=f.text("osm_timestamp", 40),
     )
     return (None, f.errors) if f.errors else (fields, [])
 

@@ -22,7 +22,7 @@ from poi_service.models import (
     Role,
 )
 
-SCHEMA_VERSION = 3  # 2: record versions, soft delete, history, API keys; 3: OSM address index
+SCHEMA_VERSION = 4  # 2: versions, soft delete, history, API keys; 3: OSM fields of places; 4: OSM address index
 
 R_co = TypeVar("R_co", Place, Membership, covariant=True)
 
@@ -295,6 +295,12 @@ class Store(Protocol):
 
     def info(self) -> dict[str, object]:
         """Backend name, schema version and record counts (for /health)."""
+
+    def meta_get(self, key: str) -> str | None:
+        """A value kept in the store's metadata (e.g. 'osm.replication'), or None."""
+
+    def meta_put(self, key: str, value: str | None) -> None:
+        """Keeps (None: removes) a metadata value, inside the caller's transaction if one is open."""
 
     def create_key(self, name: str, role: KeyRole) -> tuple[KeyInfo, str]:
         """A new API key: its info and the full key (shown once; only its SHA-256 is stored)."""

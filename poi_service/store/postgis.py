@@ -244,6 +244,23 @@ class PostgisStore:
             "memberships": self._memberships.count(),
         }
 
+    def meta_get(self, key: str) -> str | None:
+        """A metadata value (poi_meta)."""
+        rows = self._rows("SELECT value FROM poi_meta WHERE key = %s", (key,))
+        return str(rows[0]["value"]) if rows else None
+
+    def meta_put(self, key: str, value: str | None) -> None:
+        """Keeps or removes a metadata value, in the open transaction if there is one."""
+        with self.writing() as conn:
+            if value is None:
+                conn.execute("DELETE FROM poi_meta WHERE key = %s", (key,))
+            else:
+                conn.execute(
+                    "INSERT INTO poi_meta (key, value) VALUES (%s, %s) "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (key, value),
+                )
+
     # -- API keys ----------------------------------------------------------------------------
 
     def create_key(self, name: str, role: KeyRole) -> tuple[KeyInfo, str]:

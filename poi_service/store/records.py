@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar
+
+import orjson
 
 from poi_service.models import (
     Address,
@@ -43,6 +46,8 @@ class Row(Protocol):
 
 
 GEOCODE_COLUMNS = ("geocode_source", "geocode_precision", "geocode_confidence", "geocoded_at")
+# Schema 3: what OpenStreetMap records carry (editors and other imports may set hours, access, names).
+OSM_COLUMNS = ("opening_hours", "wheelchair", "names", "osm_version", "osm_timestamp")
 
 
 def new_id(external_key: str | None) -> str:
@@ -55,6 +60,19 @@ def new_id(external_key: str | None) -> str:
     b[8] = b[8] & 0x3F | 0x80
     h = b.hex()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def names_json(names: Iterable[tuple[str, str]]) -> str | None:
+    """Localized names as the JSON text of the `names` column ({"de": ..., "en": ...}); None for none."""
+    pairs = sorted(names)
+    return orjson.dumps(dict(pairs)).decode() if pairs else None
+
+
+def names_of(value: str | None) -> tuple[tuple[str, str], ...]:
+    """The `names` column back to (language, name) pairs, sorted by language."""
+    if not value:
+        return ()
+    return tuple(sorted(orjson.loads(value).items()))
 
 
 def _geocoding_row(g: Geocoding) -> dict[str, Any]:
@@ -131,7 +149,8 @@ class PlaceSpec(RecordSpec[Place, PlaceData, PlaceFilter]):
             "postcode": a.postcode, "locality": a.locality, "ags": a.ags, "phone": data.phone,
             "website": data.website, "description": data.description, "source": data.source,
             "external_key": data.external_key, "lon": data.point.lon, "lat": data.point.lat,
-            **_geocoding_row(data.geocoding),
+            **_geocoding_row(data.geocoding), "opening_hours": data.opening_hours, "wheelchair": data.wheelchair,
+            "names": names_json(data.names), "osm_version": data.osm_version, "osm_timestamp": data.osm_timestamp,
         }  # fmt: skip
 
     def from_row(self, row: Row) -> Place:
@@ -140,8 +159,9 @@ class PlaceSpec(RecordSpec[Place, PlaceData, PlaceFilter]):
             address=Address(row["street"], row["housenumber"], row["postcode"], row["locality"], row["ags"]),
             point=Point(row["lon"], row["lat"]), geocoding=_geocoding(row), phone=row["phone"],
             website=row["website"], description=row["description"], source=row["source"],
-            external_key=row["external_key"], created_at=_dt(row["created_at"]), updated_at=_dt(row["updated_at"]),
-            **_state(row),
+            external_key=row["external_key"], opening_hours=row["opening_hours"], wheelchair=row["wheelchair"],
+            names=names_of(row["names"]), osm_version=row["osm_version"], osm_timestamp=row["osm_timestamp"],
+            created_at=_dt(row["created_at"]), updated_at=_dt(row["updated_at"]), **_state(row),
         )  # fmt: skip
 
     def where(self, flt: PlaceFilter) -> tuple[list[str], list[Any]]:
@@ -216,7 +236,7 @@ class MembershipSpec(RecordSpec[Membership, MembershipData, MembershipFilter]):
 PLACES = PlaceSpec(
     "places", "Points of interest",
     ("name", "category", "street", "housenumber", "postcode", "locality", "ags", "phone", "website",
-     "description", "source", "external_key", "lon", "lat", *GEOCODE_COLUMNS),
+     "description", "source", "external_key", "lon", "lat", *GEOCODE_COLUMNS, *OSM_COLUMNS),
 )  # fmt: skip
 MEMBERSHIPS = MembershipSpec(
     "memberships", "Safe Harbours alliance memberships",

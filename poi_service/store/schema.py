@@ -26,7 +26,8 @@ _COMMON = """
 TABLES = {
     "places": f"""CREATE TABLE places ({_COMMON}
   name TEXT NOT NULL, category TEXT NOT NULL, street TEXT, housenumber TEXT, postcode TEXT,
-  locality TEXT, ags TEXT, phone TEXT, website TEXT, description TEXT, source TEXT);
+  locality TEXT, ags TEXT, phone TEXT, website TEXT, description TEXT, source TEXT,
+  opening_hours TEXT, wheelchair TEXT, names TEXT, osm_version INTEGER, osm_timestamp TEXT);
 CREATE INDEX places_ags ON places(ags);
 CREATE INDEX places_category ON places(category);""",
     "memberships": f"""CREATE TABLE memberships ({_COMMON}
@@ -75,7 +76,18 @@ STEPS: dict[int, tuple[str, ...]] = {
         _deleted_index("memberships"),
         *_V2_TABLES,
     ),
-    3: ADDRESS_DDL,  # the OSM address index (poi_addresses, its R*Tree, poi_streets)
+    # Schema 3: opening hours, wheelchair access, localized names and OSM provenance of places.
+    3: tuple(
+        f"ALTER TABLE places ADD COLUMN {column}"
+        for column in (
+            "opening_hours TEXT",
+            "wheelchair TEXT",
+            "names TEXT",
+            "osm_version INTEGER",
+            "osm_timestamp TEXT",
+        )
+    ),
+    4: ADDRESS_DDL,  # the OSM address index (poi_addresses, its R*Tree, poi_streets)
 }
 assert max(STEPS) == SCHEMA_VERSION, "a schema version without its migration step"
 

@@ -208,6 +208,21 @@ class SqliteStore:
             "memberships": self._memberships.count(),
         }
 
+    def meta_get(self, key: str) -> str | None:
+        """A metadata value (poi_meta)."""
+        rows = self.query("SELECT value FROM poi_meta WHERE key = ?", (_meta_key(key),))
+        return str(rows[0][0]) if rows else None
+
+    def meta_put(self, key: str, value: str | None) -> None:
+        """Keeps or removes a metadata value, in the open transaction if there is one."""
+        with self.transaction():
+            if value is None:
+                self.conn.execute("DELETE FROM poi_meta WHERE key = ?", (_meta_key(key),))
+            else:
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO poi_meta (key, value) VALUES (?, ?)", (_meta_key(key), value)
+                )
+
     # -- API keys ----------------------------------------------------------------------------
 
     def create_key(self, name: str, role: KeyRole) -> tuple[KeyInfo, str]:
@@ -246,6 +261,13 @@ class SqliteStore:
         with self.lock, self.read_lock:
             self.conn.close()
             self._reader.close()
+
+
+def _meta_key(key: str) -> str:
+    """The store's own entries (schema_version) are not for callers."""
+    if key == "schema_version" or not key:
+        raise ValueError(f"{key!r} is not a metadata key callers may use")
+    return key
 
 
 def _key(row: sqlite3.Row) -> KeyInfo:

@@ -10,6 +10,7 @@ from geopy.distance import geodesic
 from poi_service.analysis.frames import period_end
 from poi_service.models import Alliance, DatePrecision, Point, Role
 from poi_service.store import MembershipFilter, Query, Store
+from poi_service.store.base import SCHEMA_VERSION
 from tests.factories import membership
 
 
@@ -135,4 +136,4 @@ def test_geocode_cache(store: Store) -> None:
 
 def test_info(members: Store) -> None:
     info = members.info()
-    assert info["memberships"] == 6 and info["places"] == 0 and info["schema_version"] == 2
+    assert info["memberships"] == 6 and info["places"] == 0 and info["schema_version"] == SCHEMA_VERSION
