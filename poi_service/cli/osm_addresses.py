@@ -14,11 +14,15 @@ from poi_service.osm.addresses import import_addresses
 
 @click.command("addresses")
 @click.argument("extract", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--area", help="Only this municipality, district or state (name or AGS); the index part it replaces.")
+@click.option(
+    "--area", help="Only this municipality, district or state (name or AGS); the index part it replaces."
+)
 @click.option("--bbox", "bbox_text", metavar="MINX,MINY,MAXX,MAXY", help="Only addresses inside (lon/lat).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_obj
-def addresses_cmd(state: CliState, extract: Path, area: str | None, bbox_text: str | None, as_json: bool) -> None:
+def addresses_cmd(
+    state: CliState, extract: Path, area: str | None, bbox_text: str | None, as_json: bool
+) -> None:
     """Load the addresses and named streets of EXTRACT (.osm.pbf) for house-number geocoding.
 
     Re-running replaces the same area's addresses (the AGS of --area, else the file name), all or nothing.

@@ -14,8 +14,8 @@ from poi_service.geocode.base import (
 from poi_service.geocode.gazetteer import ATTRIBUTIONS
 from poi_service.geocode.normalize import split_kind
 from poi_service.geocode.offline import OfflineGeocoder
-from poi_service.store.base import AddressIndex
 from poi_service.geocode.online import MemoryCache, OnlineGeocoder
+from poi_service.store.base import AddressIndex
 
 __all__ = [
     "ATTRIBUTIONS",

@@ -8,14 +8,29 @@ locality given with the query must agree with the address: a Hauptstraße in ano
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import shapely
 
-from poi_service.geocode.base import DoorAddress, GeocodeAnswer, GeocodeQuery, Geocoder, GeocodeResult, ReverseResult
+from poi_service.geo import geodesic_pair_m
+from poi_service.geocode.base import (
+    DoorAddress,
+    GeocodeAnswer,
+    GeocodeQuery,
+    Geocoder,
+    GeocodeResult,
+    ReverseResult,
+)
 from poi_service.geocode.gazetteer import Gazetteer, load_gazetteer
-from poi_service.geocode.housenumbers import HouseNumber, house_number, number_score, street_match_key, town_key
+from poi_service.geocode.housenumbers import (
+    HouseNumber,
+    house_number,
+    number_score,
+    street_match_key,
+    town_key,
+)
 from poi_service.geocode.parse import ParsedQuery, parse_query, split_street
 from poi_service.models import Point, Precision
 from poi_service.store.base import AddressIndex, AddressPoint, StreetLine
@@ -27,6 +42,8 @@ CONF_PLACE_PARTLY = 0.9  # factor: postcode or locality agrees, the other one do
 CONF_UNCHECKED = 0.95  # factor: neither postcode nor locality given to check the town against
 CONF_STREET_NUMBER_MISSING = 0.7  # the street is known, the asked house number is not
 WORLD_COUNTRY_M = 30_000.0
+SAME_PLACE_M = 1_000.0  # equally good matches closer than this are one address (entrances, buildings)
+_FIRST_NUMBER = re.compile(r"^(\D+?)\s+(\d.*)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,15 +75,27 @@ class AddressGeocoder:
         parsed = parse_query(query, self.gazetteer)
         if parsed.street:
             found = self._lookup(parsed.street, parsed.housenumber, parsed)
+            return found if found is not None else self.base.geocode(query)
+        if len(parsed.localities) > 1 or any(c.isdigit() for c in "".join(parsed.localities)):
+            # Streets the German parser does not recognise as such ('Annankatu, Helsinki').
+            found = self._street_in_parts(parsed)
             if found is not None:
                 return found
-            return self.base.geocode(query)
         answer = self.base.geocode(query)
         if answer.best is not None or answer.candidates or len(parsed.localities) != 1 or parsed.postcode:
             return answer
-        # One bare part the gazetteers do not know: maybe a street ('Mannerheimintie 5').
-        street, number = split_street(parsed.localities[0])
-        return self._lookup(street, number, replace(parsed, localities=[])) or answer
+        # One bare name the gazetteers do not know: maybe a street ('Mannerheimintie').
+        return self._street_in_parts(parsed) or answer
+
+    def _street_in_parts(self, parsed: ParsedQuery) -> GeocodeAnswer | None:
+        """Each free-text part read as the street (with a number), the other parts as the town."""
+        for i, part in enumerate(reversed(parsed.localities)):  # localities come last part first
+            street, number = split_street(part)
+            towns = [p for j, p in enumerate(reversed(parsed.localities)) if j != i]
+            found = self._lookup(street, number, replace(parsed, localities=towns))
+            if found is not None:
+                return found
+        return None
 
     def reverse(self, point: Point) -> ReverseResult | None:
         """The wrapped geocoder's areas, plus the nearest address within REVERSE_RADIUS_M."""
@@ -83,6 +112,15 @@ class AddressGeocoder:
     # -- lookups ------------------------------------------------------------------------------
 
     def _lookup(self, street: str, number: str | None, parsed: ParsedQuery) -> GeocodeAnswer | None:
+        found = self._lookup_once(street, number, parsed)
+        if found is not None or not any(c.isdigit() for c in street):
+            return found
+        # 'Erottajankatu 11 B 9' (staircase and flat) was read as street 'Erottajankatu 11 B', number 9:
+        # split at the first number instead.
+        match = _FIRST_NUMBER.match(f"{street} {number or ''}".strip())
+        return self._lookup_once(match.group(1), match.group(2), parsed) if match else None
+
+    def _lookup_once(self, street: str, number: str | None, parsed: ParsedQuery) -> GeocodeAnswer | None:
         key = street_match_key(street)
         if not key:
             return None
@@ -94,8 +132,9 @@ class AddressGeocoder:
             scored = [(s, a) for s, a in scored if s > 0]
             if scored:
                 best = max(s for s, _ in scored)
-                top = sorted((a for s, a in scored if s == best), key=lambda a: a.osm)
-                return self._answer([self._address_result(a, best) for a in _distinct_towns(top)])
+                # Ties: the street spelt as asked, then doors (nodes) before buildings, then the oldest id.
+                top = sorted((a for s, a in scored if s == best), key=lambda a: _tie_order(a, street, number))
+                return self._answer([self._address_result(a, best) for a in _distinct_places(top)])
         return self._street_answer(asked, on_street)
 
     def _place_factor(self, asked: _Asked, a: AddressPoint) -> float:
@@ -109,12 +148,18 @@ class AddressGeocoder:
             return 1.0
         return CONF_PLACE_PARTLY if pc_ok or town_ok else 0.0
 
-    def _street_factor(self, asked: _Asked, s: StreetLine, postcode_towns: set[tuple[str | None, str | None]]) -> float:
+    def _street_factor(
+        self, asked: _Asked, s: StreetLine, postcode_towns: set[tuple[str | None, str | None]]
+    ) -> float:
         """Streets carry no postcode: the locality decides, else the towns of the postcode's addresses."""
         if asked.towns:
             return 1.0 if asked.towns & self._towns(s.city, s.ags) else 0.0
         if asked.postcode:
-            return 1.0 if (s.ags, s.city) in postcode_towns or (s.ags and s.ags in {t[0] for t in postcode_towns}) else 0.0
+            return (
+                1.0
+                if (s.ags, s.city) in postcode_towns or (s.ags and s.ags in {t[0] for t in postcode_towns})
+                else 0.0
+            )
         return CONF_UNCHECKED
 
     def _towns(self, city: str | None, ags: str | None) -> set[str]:
@@ -125,9 +170,13 @@ class AddressGeocoder:
             keys |= {town_key(muni.name), town_key(muni.official)}
         return keys
 
-    def _street_answer(self, asked: _Asked, on_street: list[tuple[AddressPoint, float]]) -> GeocodeAnswer | None:
+    def _street_answer(
+        self, asked: _Asked, on_street: list[tuple[AddressPoint, float]]
+    ) -> GeocodeAnswer | None:
         streets: list[tuple[StreetLine, float]] = []
-        postcode_towns = {(a.ags, a.city) for a, _ in on_street if asked.postcode and a.postcode == asked.postcode}
+        postcode_towns = {
+            (a.ags, a.city) for a, _ in on_street if asked.postcode and a.postcode == asked.postcode
+        }
         for s in self.index.streets(asked.street_key):
             factor = self._street_factor(asked, s, postcode_towns)
             if factor > 0:
@@ -169,17 +218,29 @@ class AddressGeocoder:
                              _country(s), s.ags, state, district, None)  # fmt: skip
 
 
-def _distinct_towns(top: list[AddressPoint]) -> list[AddressPoint]:
-    """Equally good matches: one per town (a node and its building are one address)."""
-    seen: dict[tuple[str | None, str | None], AddressPoint] = {}
+def _tie_order(a: AddressPoint, street: str, number: str | None) -> tuple[bool, bool, int, int]:
+    kind = "nwr".find(a.osm[:1])
+    ident = int(a.osm[1:]) if a.osm[1:].isdigit() else 0
+    return a.street != street.strip(), a.housenumber != (number or "").strip(), kind, ident
+
+
+def _distinct_places(top: list[AddressPoint]) -> list[AddressPoint]:
+    """Equally good matches, one per place: a node and its building, or two entrances, are one
+    address; a namesake street in another town (farther than SAME_PLACE_M) is another."""
+    kept: list[AddressPoint] = []
     for a in top:
-        seen.setdefault((a.ags, a.city), a)
-    return list(seen.values())
+        if all(
+            geodesic_pair_m(a.point.lon, a.point.lat, k.point.lon, k.point.lat) > SAME_PLACE_M for k in kept
+        ):
+            kept.append(a)
+    return kept
 
 
 def _near_number(street: StreetLine, number: int, addresses: list[AddressPoint]) -> Point | None:
     """The point of the street closest to the address whose number is nearest the asked one."""
-    numbered = [(abs(n.first - number), a) for a in addresses if (n := house_number(a.housenumber)).first is not None]
+    numbered = [
+        (abs(n.first - number), a) for a in addresses if (n := house_number(a.housenumber)).first is not None
+    ]
     if not numbered:
         return None
     _, nearest = min(numbered, key=lambda t: (t[0], t[1].osm))

@@ -44,7 +44,11 @@ def _better(place: Place, geocoder: Geocoder) -> GeocodeResult | None:
         return None  # without a street the index cannot place it finer than before
     query = GeocodeQuery(None, a.street, a.housenumber, a.postcode, a.locality, None, "DE")
     best = geocoder.geocode(query).best
-    if best is None or best.confidence < MIN_CONFIDENCE or best.precision.rank >= place.geocoding.precision.rank:
+    if (
+        best is None
+        or best.confidence < MIN_CONFIDENCE
+        or best.precision.rank >= place.geocoding.precision.rank
+    ):
         return None
     return best
 

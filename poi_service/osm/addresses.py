@@ -72,7 +72,9 @@ def _raw_address(tags: osmium.osm.TagList, point: Point, osm: str) -> RawAddress
     street = _clip(tags.get("addr:street")) or _clip(tags.get("addr:place"))
     if number is None or street is None or not street_match_key(street):
         return None
-    return RawAddress(street, number, point, _clip(tags.get("addr:postcode")), _clip(tags.get("addr:city")), osm)
+    return RawAddress(
+        street, number, point, _clip(tags.get("addr:postcode")), _clip(tags.get("addr:city")), osm
+    )
 
 
 def _inside(geometry: BaseGeometry) -> Point:
@@ -88,17 +90,16 @@ def read_extract(path: Path, report: AddressReport) -> Extracted:
     processor = osmium.FileProcessor(str(path)).with_locations().with_areas()
     try:
         for obj in processor:
-            if obj.is_node():
+            if isinstance(obj, osmium.osm.Node):
                 if "addr:housenumber" in obj.tags and obj.location.valid():
                     found = _raw_address(obj.tags, Point(obj.location.lon, obj.location.lat), f"n{obj.id}")
-                    _keep(out, report, found, "node")
-            elif obj.is_way():
+                    _keep(out, found)
+            elif isinstance(obj, osmium.osm.Way):
                 _way(obj, out, report)
-            elif obj.is_area() and not obj.from_way() and "addr:housenumber" in obj.tags:
+            elif isinstance(obj, osmium.osm.Area) and not obj.from_way() and "addr:housenumber" in obj.tags:
                 # Multipolygon buildings; closed ways are handled as ways (their incomplete ones counted).
                 geom = shapely.from_wkb(_WKB.create_multipolygon(obj))
-                found = _raw_address(obj.tags, _inside(geom), f"r{obj.orig_id()}")
-                _keep(out, report, found, "relation")
+                _keep(out, _raw_address(obj.tags, _inside(geom), f"r{obj.orig_id()}"))
     except RuntimeError as exc:  # libosmium's message for a file that is not OSM data
         raise invalid("extract", f"cannot read {path.name} as an OSM extract: {exc}") from exc
     return out
@@ -107,10 +108,9 @@ def read_extract(path: Path, report: AddressReport) -> Extracted:
 _WKB = osmium.geom.WKBFactory()
 
 
-def _keep(out: Extracted, report: AddressReport, found: RawAddress | None, kind: str) -> None:
+def _keep(out: Extracted, found: RawAddress | None) -> None:
     if found is not None:
         out.addresses.append(found)
-        report.by_kind[kind] = report.by_kind.get(kind, 0) + 1
 
 
 def _way(way: osmium.osm.Way, out: Extracted, report: AddressReport) -> None:
@@ -129,7 +129,7 @@ def _way(way: osmium.osm.Way, out: Extracted, report: AddressReport) -> None:
         if closed and not geom.is_valid:
             geom = shapely.make_valid(geom)
         point = _inside(geom) if closed else _middle(geom)
-        _keep(out, report, _raw_address(tags, point, f"w{way.id}"), "way")
+        _keep(out, _raw_address(tags, point, f"w{way.id}"))
     if name is not None and street_match_key(name):
         out.streets.append(RawStreet(name, shapely.LineString(coords)))
         report.street_ways += 1
@@ -141,7 +141,7 @@ def _middle(line: BaseGeometry) -> Point:
 
 
 def _parse_bbox(bbox: BBox | None) -> BaseGeometry | None:
-    return shapely.box(*bbox) if bbox is not None else None
+    return shapely.box(bbox.minx, bbox.miny, bbox.maxx, bbox.maxy) if bbox is not None else None
 
 
 def build_index(
@@ -165,7 +165,6 @@ def build_index(
         streets = [s for s in raw.streets if shape.intersects(s.line)]
         report.outside = len(raw.addresses) - len(kept) + len(raw.streets) - len(streets)
         raw = Extracted(kept, streets)
-    report.by_kind = {k: 0 for k in report.by_kind}
     for a in raw.addresses:
         kind = {"n": "node", "w": "way", "r": "relation"}[a.osm[0]]
         report.by_kind[kind] = report.by_kind.get(kind, 0) + 1
@@ -177,7 +176,12 @@ def build_index(
 
 
 def import_addresses(
-    store: Store, path: Path, *, bbox: BBox | None = None, area: str | None = None, data_dir: Path | None = None
+    store: Store,
+    path: Path,
+    *,
+    bbox: BBox | None = None,
+    area: str | None = None,
+    data_dir: Path | None = None,
 ) -> AddressReport:
     """Builds the address index of an extract (or of its part in bbox / area) and replaces that area's
     rows in the store in one transaction. The area key is the AGS of --area, else the file name."""

@@ -86,10 +86,16 @@ def complete(raw: list[RawAddress], data_dir: Path, report: AddressReport) -> li
         if postcode is None and ags:
             rows = gaz.postcodes_by_ags.get(ags, [])
             if rows:
-                dist = geodesic_m(a.point.lon, a.point.lat, np.array([r.lon for r in rows]), np.array([r.lat for r in rows]))
+                dist = geodesic_m(
+                    a.point.lon, a.point.lat, np.array([r.lon for r in rows]), np.array([r.lat for r in rows])
+                )
                 postcode = rows[int(np.argmin(dist))].plz
                 report.filled_postcodes += 1
-        out.append(AddressPoint(a.street, street_match_key(a.street), a.housenumber, a.point, postcode, city, ags, a.osm))
+        out.append(
+            AddressPoint(
+                a.street, street_match_key(a.street), a.housenumber, a.point, postcode, city, ags, a.osm
+            )
+        )
     return out
 
 

@@ -22,7 +22,9 @@ from poi_service.models import (
     Role,
 )
 
-SCHEMA_VERSION = 4  # 2: versions, soft delete, history, API keys; 3: OSM fields of places; 4: OSM address index
+SCHEMA_VERSION = (
+    4  # 2: versions, soft delete, history, API keys; 3: OSM fields of places; 4: OSM address index
+)
 
 R_co = TypeVar("R_co", Place, Membership, covariant=True)
 
@@ -179,7 +181,9 @@ class AddressCounts:
 class AddressIndex(Protocol):
     """Addresses and streets from OSM extracts, replaced per imported area (one transaction)."""
 
-    def replace_area(self, area: str, addresses: Iterable[AddressPoint], streets: Iterable[StreetLine]) -> None:
+    def replace_area(
+        self, area: str, addresses: Iterable[AddressPoint], streets: Iterable[StreetLine]
+    ) -> None:
         """Drops the area's addresses and streets and stores the new ones: all or nothing."""
 
     def on_street(self, street_key: str) -> list[AddressPoint]:

@@ -7,7 +7,13 @@ from typing import TYPE_CHECKING
 
 from poi_service.models import Point
 from poi_service.store.base import AddressCounts, AddressPoint, StreetLine
-from poi_service.store.sqlite_addresses import address_row, address_values, nearest_of, street_row, street_values
+from poi_service.store.sqlite_addresses import (
+    address_row,
+    address_values,
+    nearest_of,
+    street_row,
+    street_values,
+)
 
 if TYPE_CHECKING:
     from poi_service.store.postgis import PostgisStore
@@ -32,8 +38,15 @@ CREATE INDEX poi_streets_key ON poi_streets (street_key);
 CREATE INDEX poi_streets_area ON poi_streets (area);
 CREATE INDEX poi_streets_geom ON poi_streets USING gist (geom);
 """
-_ADDRESS_COLUMNS = "street, street_key, housenumber, postcode, city, ags, lon, lat, osm"
-_STREET_SELECT = "name, street_key, city, ags, mid_lon, mid_lat, length_m, ST_AsBinary(geom) AS geom"
+
+
+_COPY_ADDRESSES = "COPY poi_addresses (area, street, street_key, housenumber, postcode, city, ags, lon, lat, osm) FROM STDIN"
+_ON_STREET = "SELECT street, street_key, housenumber, postcode, city, ags, lon, lat, osm FROM poi_addresses WHERE street_key = %s"
+_STREETS = "SELECT name, street_key, city, ags, mid_lon, mid_lat, length_m, ST_AsBinary(geom) AS geom FROM poi_streets WHERE street_key = %s"
+_NEAR = (
+    "SELECT street, street_key, housenumber, postcode, city, ags, lon, lat, osm FROM poi_addresses WHERE ST_DWithin(geog, "
+    "ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography, %s, false)"
+)
 
 
 class PgAddresses:
@@ -42,12 +55,14 @@ class PgAddresses:
     def __init__(self, store: PostgisStore) -> None:
         self.store = store
 
-    def replace_area(self, area: str, addresses: Iterable[AddressPoint], streets: Iterable[StreetLine]) -> None:
+    def replace_area(
+        self, area: str, addresses: Iterable[AddressPoint], streets: Iterable[StreetLine]
+    ) -> None:
         """Replaces the area's rows in one transaction (COPY for the new ones)."""
         with self.store.writing() as conn:
             conn.execute("DELETE FROM poi_addresses WHERE area = %s", (area,))
             conn.execute("DELETE FROM poi_streets WHERE area = %s", (area,))
-            with conn.cursor().copy(f"COPY poi_addresses (area, {_ADDRESS_COLUMNS}) FROM STDIN") as copy:
+            with conn.cursor().copy(_COPY_ADDRESSES) as copy:
                 for a in addresses:
                     copy.write_row(address_values(area, a))
             conn.execute(
@@ -66,19 +81,18 @@ class PgAddresses:
 
     def on_street(self, street_key: str) -> list[AddressPoint]:
         """Addresses with this street key."""
-        rows = self.store._rows(f"SELECT {_ADDRESS_COLUMNS} FROM poi_addresses WHERE street_key = %s", (street_key,))
+        rows = self.store._rows(_ON_STREET, (street_key,))
         return [address_row(r) for r in rows]
 
     def streets(self, street_key: str) -> list[StreetLine]:
         """Streets with this key."""
-        rows = self.store._rows(f"SELECT {_STREET_SELECT} FROM poi_streets WHERE street_key = %s", (street_key,))
+        rows = self.store._rows(_STREETS, (street_key,))
         return [street_row(r) for r in rows]
 
     def nearest(self, point: Point, radius_m: float) -> tuple[AddressPoint, float] | None:
         """Candidates by ST_DWithin on the sphere (widened by 1 %), refined by the WGS84 geodesic."""
         rows = self.store._rows(
-            f"SELECT {_ADDRESS_COLUMNS} FROM poi_addresses WHERE ST_DWithin(geog, "
-            "ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography, %s, false)",
+            _NEAR,
             (point.lon, point.lat, radius_m * 1.01 + 1.0),
         )
         return nearest_of(point, radius_m, [address_row(r) for r in rows])

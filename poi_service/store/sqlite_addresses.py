@@ -37,8 +37,6 @@ ADDRESS_DDL = (
     "CREATE INDEX poi_streets_area ON poi_streets (area)",
 )
 BATCH = 10_000
-_ADDRESS_COLUMNS = "street, street_key, housenumber, postcode, city, ags, lon, lat, osm"
-_STREET_COLUMNS = "name, street_key, city, ags, mid_lon, mid_lat, length_m, geom"
 # Degrees of latitude per metre are at least this large everywhere (the meridian degree is < 111.7 km).
 _DEG_PER_M = 1.0 / 110_500.0
 
@@ -63,7 +61,18 @@ def street_row(row: sqlite3.Row | dict[str, object]) -> StreetLine:
 
 def address_values(area: str, a: AddressPoint) -> tuple[object, ...]:
     """The column values of one address (area first)."""
-    return (area, a.street, a.street_key, a.housenumber, a.postcode, a.city, a.ags, a.point.lon, a.point.lat, a.osm)
+    return (
+        area,
+        a.street,
+        a.street_key,
+        a.housenumber,
+        a.postcode,
+        a.city,
+        a.ags,
+        a.point.lon,
+        a.point.lat,
+        a.osm,
+    )
 
 
 def street_values(area: str, s: StreetLine) -> tuple[object, ...]:
@@ -83,9 +92,24 @@ def nearest_of(point: Point, radius_m: float, rows: list[AddressPoint]) -> tuple
     """The closest candidate by WGS84 geodesic within radius_m (candidates from a box or a GiST index)."""
     if not rows:
         return None
-    dist = geodesic_m(point.lon, point.lat, np.array([r.point.lon for r in rows]), np.array([r.point.lat for r in rows]))
+    dist = geodesic_m(
+        point.lon, point.lat, np.array([r.point.lon for r in rows]), np.array([r.point.lat for r in rows])
+    )
     i = int(np.argmin(dist))
     return (rows[i], float(dist[i])) if dist[i] <= radius_m else None
+
+
+_INSERT_ADDRESS = (
+    "INSERT INTO poi_addresses (area, street, street_key, housenumber, postcode, city, ags, lon, lat, osm) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_STREET = "INSERT INTO poi_streets (area, name, street_key, city, ags, mid_lon, mid_lat, length_m, geom) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_ON_STREET = "SELECT street, street_key, housenumber, postcode, city, ags, lon, lat, osm FROM poi_addresses WHERE street_key = ?"
+_STREETS = "SELECT name, street_key, city, ags, mid_lon, mid_lat, length_m, geom FROM poi_streets WHERE street_key = ?"
+_NEAR = (
+    "SELECT street, street_key, housenumber, postcode, city, ags, lon, lat, osm FROM poi_addresses WHERE id IN (SELECT id FROM poi_addresses_rtree "
+    "WHERE maxx >= ? AND minx <= ? AND maxy >= ? AND miny <= ?)"
+)
 
 
 class SqliteAddresses:
@@ -94,38 +118,36 @@ class SqliteAddresses:
     def __init__(self, store: SqliteStore) -> None:
         self.store = store
 
-    def replace_area(self, area: str, addresses: Iterable[AddressPoint], streets: Iterable[StreetLine]) -> None:
+    def replace_area(
+        self, area: str, addresses: Iterable[AddressPoint], streets: Iterable[StreetLine]
+    ) -> None:
         """Replaces the area's rows in one write transaction."""
         with self.store.transaction():
             conn = self.store.conn
             conn.execute(
-                "DELETE FROM poi_addresses_rtree WHERE id IN (SELECT id FROM poi_addresses WHERE area = ?)", (area,)
+                "DELETE FROM poi_addresses_rtree WHERE id IN (SELECT id FROM poi_addresses WHERE area = ?)",
+                (area,),
             )
             conn.execute("DELETE FROM poi_addresses WHERE area = ?", (area,))
             conn.execute("DELETE FROM poi_streets WHERE area = ?", (area,))
             top = conn.execute("SELECT coalesce(max(id), 0) FROM poi_addresses").fetchone()[0]
             for chunk in batches(address_values(area, a) for a in addresses):
-                conn.executemany(
-                    f"INSERT INTO poi_addresses (area, {_ADDRESS_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    chunk,
-                )
+                conn.executemany(_INSERT_ADDRESS, chunk)
             conn.execute(
                 "INSERT INTO poi_addresses_rtree SELECT id, lon, lon, lat, lat FROM poi_addresses WHERE id > ?",
                 (top,),
             )
             for chunk in batches(street_values(area, s) for s in streets):
-                conn.executemany(
-                    f"INSERT INTO poi_streets (area, {_STREET_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", chunk
-                )
+                conn.executemany(_INSERT_STREET, chunk)
 
     def on_street(self, street_key: str) -> list[AddressPoint]:
         """Addresses with this street key."""
-        rows = self.store.query(f"SELECT {_ADDRESS_COLUMNS} FROM poi_addresses WHERE street_key = ?", (street_key,))
+        rows = self.store.query(_ON_STREET, (street_key,))
         return [address_row(r) for r in rows]
 
     def streets(self, street_key: str) -> list[StreetLine]:
         """Streets with this key."""
-        rows = self.store.query(f"SELECT {_STREET_COLUMNS} FROM poi_streets WHERE street_key = ?", (street_key,))
+        rows = self.store.query(_STREETS, (street_key,))
         return [street_row(r) for r in rows]
 
     def nearest(self, point: Point, radius_m: float) -> tuple[AddressPoint, float] | None:
@@ -133,14 +155,16 @@ class SqliteAddresses:
         dlat = radius_m * _DEG_PER_M
         dlon = min(180.0, dlat / max(math.cos(math.radians(min(89.9, abs(point.lat) + dlat))), 1e-6))
         rows = self.store.query(
-            f"SELECT {_ADDRESS_COLUMNS} FROM poi_addresses WHERE id IN (SELECT id FROM poi_addresses_rtree "
-            "WHERE maxx >= ? AND minx <= ? AND maxy >= ? AND miny <= ?)",
+            _NEAR,
             (point.lon - dlon, point.lon + dlon, point.lat - dlat, point.lat + dlat),
         )
         return nearest_of(point, radius_m, [address_row(r) for r in rows])
 
     def counts(self) -> AddressCounts:
         """Numbers of addresses and streets, addresses per area."""
-        areas = {str(r[0]): int(r[1]) for r in self.store.query("SELECT area, count(*) FROM poi_addresses GROUP BY 1")}
+        areas = {
+            str(r[0]): int(r[1])
+            for r in self.store.query("SELECT area, count(*) FROM poi_addresses GROUP BY 1")
+        }
         streets = int(self.store.query("SELECT count(*) FROM poi_streets")[0][0])
         return AddressCounts(sum(areas.values()), streets, areas)

@@ -31,7 +31,10 @@ class Door:
 HARRISLEE = [
     Door("Süderstraße", n, 9.3860 + i * 0.0002, 54.8000, "24955", "Harrislee")
     for i, n in enumerate(["10", "12", "12a", "14-16", "18", "7 A", "101"])
-] + [Door("Große Straße", n, 9.3800, 54.8010 + i * 0.0002, "24955", "Harrislee") for i, n in enumerate(["1", "3", "5"])]
+] + [
+    Door("Große Straße", n, 9.3800, 54.8010 + i * 0.0002, "24955", "Harrislee")
+    for i, n in enumerate(["1", "3", "5"])
+]
 # A Süderstraße in Flensburg too (same name, other town), and a door without postcode/city tags.
 FLENSBURG = [Door("Süderstraße", "12", 9.4330, 54.7830, "24937", "Flensburg")]
 UNTAGGED = Door("Holmweg", "4", 9.3900, 54.8020, "", "")
@@ -53,7 +56,12 @@ def write_extract(path: Path) -> None:
         street_nodes = {100: (9.3850, 54.79995), 101: (9.3870, 54.79995), 102: (9.3890, 54.79995)}
         flens_nodes = {110: (9.4320, 54.7829), 111: (9.4340, 54.7829)}
         gross_nodes = {120: (9.37995, 54.8005), 121: (9.37995, 54.8020)}
-        building = {130: (9.3876, 54.8001), 131: (9.3878, 54.8001), 132: (9.3878, 54.8002), 133: (9.3876, 54.8002)}
+        building = {
+            130: (9.3876, 54.8001),
+            131: (9.3878, 54.8001),
+            132: (9.3878, 54.8002),
+            133: (9.3876, 54.8002),
+        }
         for nid, loc in {**street_nodes, **flens_nodes, **gross_nodes, **building}.items():
             writer.add_node(osmium.osm.mutable.Node(id=nid, location=loc, tags=NOTE))
         ways = [

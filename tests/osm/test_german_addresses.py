@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 import shapely
-from shapely.ops import nearest_points
 from geopy.distance import geodesic
+from shapely.ops import nearest_points
 
 from poi_service.geocode.addresses import AddressGeocoder
 from poi_service.geocode.base import GeocodeQuery
@@ -67,7 +67,9 @@ def _m(a: Point, b: Point) -> float:
         ("Grosse Str. 3, 24955 Harrislee", None, 1.0),
     ],
 )
-def test_spellings_find_the_door(geocoder: AddressGeocoder, text: str, number: str | None, confidence: float) -> None:
+def test_spellings_find_the_door(
+    geocoder: AddressGeocoder, text: str, number: str | None, confidence: float
+) -> None:
     best = geocoder.geocode(GeocodeQuery(text)).best
     assert best is not None and best.precision == Precision.ADDRESS, best
     expected = _door(number) if number else Point(9.3800, 54.8012)
@@ -77,7 +79,9 @@ def test_spellings_find_the_door(geocoder: AddressGeocoder, text: str, number: s
 
 
 def test_structured_fields_and_the_building(geocoder: AddressGeocoder) -> None:
-    best = geocoder.geocode(GeocodeQuery(None, "Süderstr.", BUILDING_NUMBER, "24955", "Harrislee", None, "DE")).best
+    best = geocoder.geocode(
+        GeocodeQuery(None, "Süderstr.", BUILDING_NUMBER, "24955", "Harrislee", None, "DE")
+    ).best
     assert best is not None and best.precision == Precision.ADDRESS
     square = shapely.box(9.3876, 54.8001, 9.3878, 54.8002)
     assert square.contains(shapely.Point(best.point.lon, best.point.lat))  # a point inside the building
@@ -111,6 +115,18 @@ def test_import_report_counts_the_clipped_way(loaded: Store, extract: Path) -> N
     only = import_addresses(loaded, extract, area="Flensburg")
     assert only.area == "01001" and only.addresses == 1  # kreisfreie Stadt: the district
     assert loaded.addresses.counts().areas == {"harrislee_synthetic": 13, "01001": 1}
+
+
+def test_bbox_keeps_the_part_inside(tmp_path: Path, extract: Path) -> None:
+    from poi_service.models import BBox
+
+    store = open_store(str(tmp_path / "b.gpkg"), DATA_DIR)
+    try:
+        report = import_addresses(store, extract, bbox=BBox(9.385, 54.799, 9.3865, 54.801))
+        assert report.addresses == 3 and report.outside > 0  # Süderstraße 10, 12 and 12a
+        assert sorted(a.housenumber for a in store.addresses.on_street("suderstrasse")) == ["10", "12", "12a"]
+    finally:
+        store.close()
 
 
 def test_reverse_names_the_door(geocoder: AddressGeocoder) -> None:
