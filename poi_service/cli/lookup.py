@@ -14,6 +14,7 @@ from poi_service.geocode.base import GeocodeQuery, GeocodeResult, ReverseResult
 from poi_service.models import Point
 from poi_service.store import Near, PlaceFilter, Query
 
+MAX_TEXT = 200
 REVERSE_FIELDS = ("country", "municipality", "municipality_ags", "district", "district_ags", "state",
                   "state_ags", "postcode", "source")  # fmt: skip
 
@@ -56,6 +57,10 @@ def geocode(
     as_json: bool,
 ) -> None:
     """Locate an address or place name TEXT, with honest precision (best match first)."""
+    if (
+        len(text) > MAX_TEXT
+    ):  # as GET /geocode's q: longer text names no address, and fuzzy matching it is slow
+        raise invalid("text", f"at most {MAX_TEXT} characters, got {len(text)}")
     if country is not None and len(country.strip()) != 2:
         raise invalid("country", f"must be an ISO 3166-1 alpha-2 code such as DE, got {country!r}")
     query = GeocodeQuery(text.strip() or None, postcode=postcode, state=state_name,
