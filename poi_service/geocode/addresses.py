@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import shapely
@@ -63,7 +64,7 @@ class AddressGeocoder:
         self.data_dir = data_dir
         self.name = base.name
 
-    @property
+    @cached_property
     def gazetteer(self) -> Gazetteer:
         """The German gazetteer (postcodes, municipalities, states)."""
         return load_gazetteer(self.data_dir)
@@ -126,15 +127,22 @@ class AddressGeocoder:
             return None
         asked = _Asked(key, house_number(number) if number else None, parsed.postcode,
                        frozenset(t for t in (town_key(x) for x in parsed.localities) if t))  # fmt: skip
-        on_street = [(a, f) for a in self.index.on_street(key) if (f := self._place_factor(asked, a)) > 0]
+        first = asked.number.first if asked.number is not None else None
         if asked.number is not None:
-            scored = [(number_score(asked.number, house_number(a.housenumber)) * f, a) for a, f in on_street]
+            # The numbers starting with the asked digits (and ranges) first: a long street stays unread.
+            numbered = self.index.on_street(key, first) if first is not None else self.index.on_street(key)
+            scored = [
+                (number_score(asked.number, house_number(a.housenumber)) * f, a)
+                for a in numbered
+                if (f := self._place_factor(asked, a)) > 0
+            ]
             scored = [(s, a) for s, a in scored if s > 0]
             if scored:
                 best = max(s for s, _ in scored)
                 # Ties: the street spelt as asked, then doors (nodes) before buildings, then the oldest id.
                 top = sorted((a for s, a in scored if s == best), key=lambda a: _tie_order(a, street, number))
                 return self._answer([self._address_result(a, best) for a in _distinct_places(top)])
+        on_street = [(a, f) for a in self.index.on_street(key) if (f := self._place_factor(asked, a)) > 0]
         return self._street_answer(asked, on_street)
 
     def _place_factor(self, asked: _Asked, a: AddressPoint) -> float:
@@ -252,8 +260,14 @@ def _near_number(street: StreetLine, number: int, addresses: list[AddressPoint])
 def _country(a: AddressPoint | StreetLine) -> str:
     if a.ags:
         return "DE"
+    point = a.point if isinstance(a, AddressPoint) else a.midpoint
+    return _country_near(round(point.lon, 1), round(point.lat, 1))
+
+
+@lru_cache(maxsize=4096)
+def _country_near(lon: float, lat: float) -> str:
+    """The country of the nearest known city (per 0.1 degree cell: a few km, one lookup each)."""
     from poi_service.geocode.world import load_world
 
-    point = a.point if isinstance(a, AddressPoint) else a.midpoint
-    city = load_world().nearest(point.lon, point.lat, WORLD_COUNTRY_M)
+    city = load_world().nearest(lon, lat, WORLD_COUNTRY_M)
     return city.country if city else ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from poi_service.geocode.normalize import place_key, street_key
 
@@ -18,6 +19,7 @@ def street_match_key(name: str) -> str:
     return street_key(name[:MAX_KEY_CHARS]).replace(" ", "")
 
 
+@lru_cache(maxsize=65_536)
 def town_key(name: str) -> str:
     """Key of a town or city name ('Harrislee', 'Helsinki', 'Frankfurt a.M.')."""
     return place_key(name[:MAX_KEY_CHARS])
@@ -38,6 +40,7 @@ class HouseNumber:
         return self.first is not None and self.last is not None and self.last > self.first
 
 
+@lru_cache(maxsize=65_536)
 def house_number(text: str) -> HouseNumber:
     """Parses a house number; text without a leading number keeps only its key."""
     key = _DASHES.sub("-", "".join(text[:40].casefold().split()))

@@ -186,8 +186,10 @@ class AddressIndex(Protocol):
     ) -> None:
         """Drops the area's addresses and streets and stores the new ones: all or nothing."""
 
-    def on_street(self, street_key: str) -> list[AddressPoint]:
-        """Every address whose street has this key (all towns)."""
+    def on_street(self, street_key: str, number: int | None = None) -> list[AddressPoint]:
+        """Every address whose street has this key (all towns); with number, only those whose house
+        number starts with its digits ('12', '12a', '120') or is a range ('10-14'): a superset of the
+        matches of that number, read without the whole street."""
 
     def streets(self, street_key: str) -> list[StreetLine]:
         """Every street with this key (one per municipality)."""

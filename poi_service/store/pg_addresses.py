@@ -42,6 +42,7 @@ CREATE INDEX poi_streets_geom ON poi_streets USING gist (geom);
 
 _COPY_ADDRESSES = "COPY poi_addresses (area, street, street_key, housenumber, postcode, city, ags, lon, lat, osm) FROM STDIN"
 _ON_STREET = "SELECT street, street_key, housenumber, postcode, city, ags, lon, lat, osm FROM poi_addresses WHERE street_key = %s"
+_NUMBERED = " AND (housenumber LIKE %s OR strpos(housenumber, '-') > 0)"
 _STREETS = "SELECT name, street_key, city, ags, mid_lon, mid_lat, length_m, ST_AsBinary(geom) AS geom FROM poi_streets WHERE street_key = %s"
 _NEAR = (
     "SELECT street, street_key, housenumber, postcode, city, ags, lon, lat, osm FROM poi_addresses WHERE ST_DWithin(geog, "
@@ -79,9 +80,12 @@ class PgAddresses:
             )
             conn.execute("DROP TABLE poi_stage_streets")
 
-    def on_street(self, street_key: str) -> list[AddressPoint]:
-        """Addresses with this street key."""
-        rows = self.store._rows(_ON_STREET, (street_key,))
+    def on_street(self, street_key: str, number: int | None = None) -> list[AddressPoint]:
+        """Addresses with this street key (starting with number, or ranges)."""
+        if number is None:
+            rows = self.store._rows(_ON_STREET, (street_key,))
+        else:
+            rows = self.store._rows(_ON_STREET + _NUMBERED, (street_key, f"{number}%"))
         return [address_row(r) for r in rows]
 
     def streets(self, street_key: str) -> list[StreetLine]:

@@ -105,6 +105,7 @@ _INSERT_ADDRESS = (
 )
 _INSERT_STREET = "INSERT INTO poi_streets (area, name, street_key, city, ags, mid_lon, mid_lat, length_m, geom) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 _ON_STREET = "SELECT street, street_key, housenumber, postcode, city, ags, lon, lat, osm FROM poi_addresses WHERE street_key = ?"
+_NUMBERED = " AND (housenumber GLOB ? OR instr(housenumber, '-') > 0)"
 _STREETS = "SELECT name, street_key, city, ags, mid_lon, mid_lat, length_m, geom FROM poi_streets WHERE street_key = ?"
 _NEAR = (
     "SELECT street, street_key, housenumber, postcode, city, ags, lon, lat, osm FROM poi_addresses WHERE id IN (SELECT id FROM poi_addresses_rtree "
@@ -140,9 +141,12 @@ class SqliteAddresses:
             for chunk in batches(street_values(area, s) for s in streets):
                 conn.executemany(_INSERT_STREET, chunk)
 
-    def on_street(self, street_key: str) -> list[AddressPoint]:
-        """Addresses with this street key."""
-        rows = self.store.query(_ON_STREET, (street_key,))
+    def on_street(self, street_key: str, number: int | None = None) -> list[AddressPoint]:
+        """Addresses with this street key (starting with number, or ranges)."""
+        if number is None:
+            rows = self.store.query(_ON_STREET, (street_key,))
+        else:
+            rows = self.store.query(_ON_STREET + _NUMBERED, (street_key, f"{number}*"))
         return [address_row(r) for r in rows]
 
     def streets(self, street_key: str) -> list[StreetLine]:

@@ -63,6 +63,14 @@ def test_replace_area_and_lookups(store: Store) -> None:
     assert index.counts().areas == {"harrislee": 10, "flensburg": 5}
     assert index.streets(street_match_key("Süderstraße")) == []
     assert len(index.on_street(street_match_key("Holmweg"))) == 5
+    # With a number: those starting with its digits, and ranges, from the stored ones.
+    index.replace_area("ranges", [_numbered("Ringweg", n, i) for i, n in enumerate(["1", "12", "12 A", "120", "2", "10-14", "21"])], [])
+    got = sorted(a.housenumber for a in index.on_street(street_match_key("Ringweg"), 12))
+    assert got == ["10-14", "12", "12 A", "120"]
+
+
+def _numbered(street: str, number: str, i: int) -> AddressPoint:
+    return AddressPoint(street, street_match_key(street), number, Point(*CENTRE), None, None, None, f"n{i}")
 
 
 def test_nearest_matches_brute_force(store: Store) -> None:
