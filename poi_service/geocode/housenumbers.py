@@ -13,6 +13,7 @@ _DASHES = re.compile("[‐‑–—]")
 MAX_KEY_CHARS = 120  # longer street names exist nowhere; longer input is cut, not matched
 
 
+@lru_cache(maxsize=65_536)
 def street_match_key(name: str) -> str:
     """'Süderstr.', 'Süderstraße', 'SUEDERSTRASSE', 'Süder Straße' -> one key; 'Mannerheimintie' as is."""
     # Joined without spaces: 'Süder Straße' and 'Süderstraße' are written both ways on signs and letters.

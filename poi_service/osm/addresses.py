@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import osmium
 import shapely
 from shapely.geometry.base import BaseGeometry
@@ -60,6 +61,9 @@ class Extracted:
 
     addresses: list[RawAddress] = field(default_factory=list)
     streets: list[RawStreet] = field(default_factory=list)
+    # Closed address ways: their points are computed at the end, all at once (vectorised shapely).
+    rings: list[list[tuple[float, float]]] = field(default_factory=list)
+    ring_tags: list[tuple[str, str, str | None, str | None, str]] = field(default_factory=list)
 
 
 def _clip(value: str | None) -> str | None:
@@ -67,14 +71,21 @@ def _clip(value: str | None) -> str | None:
     return text or None
 
 
-def _raw_address(tags: osmium.osm.TagList, point: Point, osm: str) -> RawAddress | None:
+def _address_tags(tags: osmium.osm.TagList, osm: str) -> tuple[str, str, str | None, str | None, str] | None:
+    """(street, number, postcode, city, osm) of an address, None without a usable street and number."""
     number = _clip(tags.get("addr:housenumber"))
     street = _clip(tags.get("addr:street")) or _clip(tags.get("addr:place"))
     if number is None or street is None or not street_match_key(street):
         return None
-    return RawAddress(
-        street, number, point, _clip(tags.get("addr:postcode")), _clip(tags.get("addr:city")), osm
-    )
+    return street, number, _clip(tags.get("addr:postcode")), _clip(tags.get("addr:city")), osm
+
+
+def _raw_address(tags: osmium.osm.TagList, point: Point, osm: str) -> RawAddress | None:
+    found = _address_tags(tags, osm)
+    if found is None:
+        return None
+    street, number, postcode, city, _ = found
+    return RawAddress(street, number, point, postcode, city, osm)
 
 
 def _inside(geometry: BaseGeometry) -> Point:
@@ -102,7 +113,31 @@ def read_extract(path: Path, report: AddressReport) -> Extracted:
                 _keep(out, _raw_address(obj.tags, _inside(geom), f"r{obj.orig_id()}"))
     except RuntimeError as exc:  # libosmium's message for a file that is not OSM data
         raise invalid("extract", f"cannot read {path.name} as an OSM extract: {exc}") from exc
+    for (street, number, postcode, city, osm), point in zip(
+        out.ring_tags, _inside_rings(out.rings), strict=True
+    ):
+        out.addresses.append(RawAddress(street, number, point, postcode, city, osm))
+    out.rings, out.ring_tags = [], []
     return out
+
+
+def _inside_rings(rings: list[list[tuple[float, float]]]) -> list[Point]:
+    """A point inside each closed ring (point_on_surface; invalid rings made valid first), vectorised."""
+    if not rings:
+        return []
+    ring_offsets = np.zeros(len(rings) + 1, dtype=np.int64)
+    ring_offsets[1:] = np.cumsum([len(r) for r in rings])
+    coords = np.array([c for r in rings for c in r], dtype=np.float64)
+    polygons = shapely.from_ragged_array(
+        shapely.GeometryType.POLYGON, coords, (ring_offsets, np.arange(len(rings) + 1, dtype=np.int64))
+    )
+    bad = ~shapely.is_valid(polygons)
+    if bad.any():
+        polygons[bad] = shapely.make_valid(polygons[bad])
+    points = shapely.point_on_surface(polygons)
+    return [
+        Point(float(x), float(y)) for x, y in zip(shapely.get_x(points), shapely.get_y(points), strict=True)
+    ]
 
 
 _WKB = osmium.geom.WKBFactory()
@@ -124,12 +159,12 @@ def _way(way: osmium.osm.Way, out: Extracted, report: AddressReport) -> None:
         return
     coords = [(n.location.lon, n.location.lat) for n in way.nodes]
     if is_address:
-        closed = way.is_closed() and len(coords) >= 4
-        geom: BaseGeometry = shapely.Polygon(coords) if closed else shapely.LineString(coords)
-        if closed and not geom.is_valid:
-            geom = shapely.make_valid(geom)
-        point = _inside(geom) if closed else _middle(geom)
-        _keep(out, _raw_address(tags, point, f"w{way.id}"))
+        found = _address_tags(tags, f"w{way.id}")
+        if found is not None and way.is_closed() and len(coords) >= 4:
+            out.rings.append(coords)
+            out.ring_tags.append(found)
+        elif found is not None:
+            _keep(out, _raw_address(tags, _middle(shapely.LineString(coords)), f"w{way.id}"))
     if name is not None and street_match_key(name):
         out.streets.append(RawStreet(name, shapely.LineString(coords)))
         report.street_ways += 1
