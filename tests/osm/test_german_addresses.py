@@ -158,3 +158,15 @@ def test_refresh_improves_coarse_places_and_keeps_pins(loaded: Store, geocoder: 
     assert moved.version == 2 and loaded.places.history(a.id)[-1].actor == "cli"
     assert loaded.places.get(b.id).point == Point(9.4, 54.81) and loaded.places.get(b.id).version == 1
     assert refresh_places(loaded, geocoder, at=datetime.now(UTC)).changed == 0  # nothing left to improve
+
+
+def test_both_backends_answer_alike(store: Store, extract: Path) -> None:
+    report = import_addresses(store, extract)
+    assert (report.addresses, report.streets, store.addresses.counts().addresses) == (13, 3, 13)
+    geocoder = AddressGeocoder(OfflineGeocoder(DATA_DIR), store.addresses, DATA_DIR)
+    best = geocoder.geocode(GeocodeQuery("Süderstr. 12 A, 24955 Harrislee")).best
+    assert best is not None and best.precision == Precision.ADDRESS and _m(best.point, _door("12a")) < 1.0
+    street = geocoder.geocode(GeocodeQuery("Große Straße, Harrislee")).best
+    assert street is not None and street.precision == Precision.STREET
+    found = geocoder.reverse(Point(9.3862, 54.80003))
+    assert found is not None and found.address is not None and found.address.housenumber == "12"
