@@ -98,7 +98,9 @@ def read_extract(path: Path, report: AddressReport) -> Extracted:
     if not path.is_file():
         raise invalid("extract", f"no such file: {path}")
     out = Extracted()
+    # Locations are kept for every node; only objects with these keys reach Python (most nodes have none).
     processor = osmium.FileProcessor(str(path)).with_locations().with_areas()
+    processor = processor.with_filter(osmium.filter.KeyFilter(*_ADDRESS_KEYS))
     try:
         for obj in processor:
             if isinstance(obj, osmium.osm.Node):
