@@ -196,7 +196,12 @@ class AddressGeocoder:
         for street, factor in streets:
             point = street.midpoint
             if asked.number is not None and asked.number.first is not None:
-                point = _near_number(street, asked.number.first, [a for a, _ in on_street]) or point
+                same_town = [
+                    a
+                    for a, _ in on_street
+                    if (a.ags, a.city) == (street.ags, street.city) or (a.ags and a.ags == street.ags)
+                ]
+                point = _near_number(street, asked.number.first, same_town) or point
             results.append(self._street_result(street, point, conf * factor))
         return self._answer(results)
 
