@@ -42,10 +42,55 @@ NOTE = {"note": "synthetic benchmark data, not OSM"}
 # Per street: 50 street nodes, 50 address nodes and 75 addressed buildings of 4 nodes = 400 nodes.
 STREET_NODES, DOORS, BUILDINGS = 50, 50, 75
 NODES_PER_STREET = STREET_NODES + DOORS + 4 * BUILDINGS
-_A = ["Süder", "Norder", "Oster", "Wester", "Mühlen", "Kirch", "Schul", "Linden", "Birken", "Eichen",
-      "Buchen", "Tannen", "Rosen", "Garten", "Feld", "Wiesen", "Bach", "Berg", "Hafen", "Markt"]  # fmt: skip
-_B = ["", "au", "bek", "dorf", "feld", "hof", "holm", "horn", "kamp", "koppel", "lund", "moor", "ries",
-      "rott", "see", "stedt", "strand", "tal", "torf", "wald", "warf", "wiek", "wisch", "wohld", "wurth"]  # fmt: skip
+_A = [
+    "Süder",
+    "Norder",
+    "Oster",
+    "Wester",
+    "Mühlen",
+    "Kirch",
+    "Schul",
+    "Linden",
+    "Birken",
+    "Eichen",
+    "Buchen",
+    "Tannen",
+    "Rosen",
+    "Garten",
+    "Feld",
+    "Wiesen",
+    "Bach",
+    "Berg",
+    "Hafen",
+    "Markt",
+]
+_B = [
+    "",
+    "au",
+    "bek",
+    "dorf",
+    "feld",
+    "hof",
+    "holm",
+    "horn",
+    "kamp",
+    "koppel",
+    "lund",
+    "moor",
+    "ries",
+    "rott",
+    "see",
+    "stedt",
+    "strand",
+    "tal",
+    "torf",
+    "wald",
+    "warf",
+    "wiek",
+    "wisch",
+    "wohld",
+    "wurth",
+]
 _C = ["straße", "weg", "allee", "ring", "gang", "stieg", "damm", "redder", "twiete", "pfad"]
 POSTCODES = [("24937", "Flensburg"), ("24939", "Flensburg"), ("24941", "Flensburg"), ("24955", "Harrislee")]
 
@@ -80,8 +125,11 @@ def write_synthetic(path: Path, nodes: int, seed: int = 1) -> list[tuple[str, st
                 nid += 1
                 lon, lat = lon0 + k * step, lat0 + 0.0002
                 number = f"{2 * k + 1}" if k % 10 else f"{2 * k + 1} A"
-                writer.add_node(osmium.osm.mutable.Node(id=nid, location=(lon, lat),
-                                                        tags={**addr, "addr:housenumber": number}))  # fmt: skip
+                writer.add_node(
+                    osmium.osm.mutable.Node(
+                        id=nid, location=(lon, lat), tags={**addr, "addr:housenumber": number}
+                    )
+                )
                 truth.append((name, number, postcode, lon, lat))
             for k in range(BUILDINGS):
                 lon, lat = lon0 + (k % 50) * step, lat0 - 0.0003 - (k // 50) * 0.0003
@@ -107,8 +155,15 @@ def helsinki_truth() -> list[tuple[str, str, str, float, float]]:
     for obj in osmium.FileProcessor(str(HELSINKI)):
         t = obj.tags
         if obj.is_node() and "addr:street" in t and t.get("addr:housenumber", "").isdigit():
-            out.append((t["addr:street"], t["addr:housenumber"], t.get("addr:city", "Helsinki"),
-                        obj.location.lon, obj.location.lat))  # fmt: skip
+            out.append(
+                (
+                    t["addr:street"],
+                    t["addr:housenumber"],
+                    t.get("addr:city", "Helsinki"),
+                    obj.location.lon,
+                    obj.location.lat,
+                )
+            )
     return out
 
 
@@ -133,8 +188,15 @@ def time_queries(geocoder: Geocoder, queries: list[GeocodeQuery]) -> tuple[float
     return len(queries) / (time.perf_counter() - started), answers
 
 
-def run(label: str, extract: Path, truth: list[tuple[str, str, str, float, float]], store: Store,
-        file: Path | None, n_queries: int, town_field: str) -> dict[str, Any]:  # fmt: skip
+def run(
+    label: str,
+    extract: Path,
+    truth: list[tuple[str, str, str, float, float]],
+    store: Store,
+    file: Path | None,
+    n_queries: int,
+    town_field: str,
+) -> dict[str, Any]:
     """Build the index, measure size and both geocoders."""
     before = store_bytes(store, file) if file else 0
     report = import_addresses(store, extract, data_dir=DATA_DIR)
@@ -142,10 +204,11 @@ def run(label: str, extract: Path, truth: list[tuple[str, str, str, float, float
     rng = random.Random(7)
     sample = rng.sample(truth, min(n_queries, len(truth)))
     queries = [
-        GeocodeQuery(f"{street} {number}, {town}") if town_field == "town" else
-        GeocodeQuery(None, street, number, town, None, None, "DE")
+        GeocodeQuery(f"{street} {number}, {town}")
+        if town_field == "town"
+        else GeocodeQuery(None, street, number, town, None, None, "DE")
         for street, number, town, _, _ in sample
-    ]  # fmt: skip
+    ]
     base = OfflineGeocoder(DATA_DIR)
     full = AddressGeocoder(base, store.addresses, DATA_DIR)
     time_queries(full, queries[:50])  # warm the gazetteers
@@ -164,9 +227,19 @@ def run(label: str, extract: Path, truth: list[tuple[str, str, str, float, float
             for lon, lat in points[(street, number, town)]
         )
         ok += near <= 25.0
-    return {"label": label, "extract_mb": extract.stat().st_size / 1e6, "addresses": report.addresses,
-            "streets": report.streets, "incomplete": report.incomplete_ways, "build_s": report.seconds,
-            "size_mb": size / 1e6, "qps_base": qps_base, "qps_full": qps_full, "ok": ok, "n": len(queries)}  # fmt: skip
+    return {
+        "label": label,
+        "extract_mb": extract.stat().st_size / 1e6,
+        "addresses": report.addresses,
+        "streets": report.streets,
+        "incomplete": report.incomplete_ways,
+        "build_s": report.seconds,
+        "size_mb": size / 1e6,
+        "qps_base": qps_base,
+        "qps_full": qps_full,
+        "ok": ok,
+        "n": len(queries),
+    }
 
 
 def main() -> None:
@@ -191,8 +264,10 @@ def main() -> None:
 
             backends.append(("postgis", fresh_database_url))
         for backend, url_of in backends:
-            for label, extract, facts, field in (("Helsinki centre", HELSINKI, helsinki_truth(), "town"),
-                                                 ("synthetic", synthetic, truth, "postcode")):  # fmt: skip
+            for label, extract, facts, field in (
+                ("Helsinki centre", HELSINKI, helsinki_truth(), "town"),
+                ("synthetic", synthetic, truth, "postcode"),
+            ):
                 file = Path(tmp) / f"{backend}-{label[:4]}.gpkg" if url_of is None else None
                 store = open_store(str(file) if file else url_of(), DATA_DIR)
                 try:

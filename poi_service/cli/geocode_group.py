@@ -47,8 +47,16 @@ def refresh(state: CliState, dry_run: bool, as_json: bool) -> None:
     with state.store(settings) as store:
         report = refresh_places(store, geocoder_for(settings, store), at=datetime.now(UTC), dry_run=dry_run)
     if as_json:
-        echo_json({"checked": report.checked, "pinned": report.pinned, "unchanged": report.unchanged,
-                   "improved": dict(report.improved), "changed": report.changed, "dry_run": dry_run})  # fmt: skip
+        echo_json(
+            {
+                "checked": report.checked,
+                "pinned": report.pinned,
+                "unchanged": report.unchanged,
+                "improved": dict(report.improved),
+                "changed": report.changed,
+                "dry_run": dry_run,
+            }
+        )
         return
     for line in report.lines():
         click.echo(("dry run: " if dry_run else "") + line)

@@ -125,8 +125,12 @@ class AddressGeocoder:
         key = street_match_key(street)
         if not key:
             return None
-        asked = _Asked(key, house_number(number) if number else None, parsed.postcode,
-                       frozenset(t for t in (town_key(x) for x in parsed.localities) if t))  # fmt: skip
+        asked = _Asked(
+            key,
+            house_number(number) if number else None,
+            parsed.postcode,
+            frozenset(t for t in (town_key(x) for x in parsed.localities) if t),
+        )
         first = asked.number.first if asked.number is not None else None
         if asked.number is not None:
             # The numbers starting with the asked digits (and ranges) first: a long street stays unread.
@@ -221,14 +225,34 @@ class AddressGeocoder:
         town = " ".join(p for p in (a.postcode, a.city) if p)
         label = f"{a.street} {a.housenumber}" + (f", {town}" if town else "")
         state, district = self._area(a.ags)
-        return GeocodeResult(a.point, Precision.ADDRESS, round(confidence, 3), SOURCE_ADDRESS, label,
-                             _country(a), a.ags, state, district, a.postcode)  # fmt: skip
+        return GeocodeResult(
+            a.point,
+            Precision.ADDRESS,
+            round(confidence, 3),
+            SOURCE_ADDRESS,
+            label,
+            _country(a),
+            a.ags,
+            state,
+            district,
+            a.postcode,
+        )
 
     def _street_result(self, s: StreetLine, point: Point, confidence: float) -> GeocodeResult:
         label = s.name + (f", {s.city}" if s.city else "")
         state, district = self._area(s.ags)
-        return GeocodeResult(point, Precision.STREET, round(confidence, 3), SOURCE_STREET, label,
-                             _country(s), s.ags, state, district, None)  # fmt: skip
+        return GeocodeResult(
+            point,
+            Precision.STREET,
+            round(confidence, 3),
+            SOURCE_STREET,
+            label,
+            _country(s),
+            s.ags,
+            state,
+            district,
+            None,
+        )
 
 
 def _tie_order(a: AddressPoint, street: str, number: str | None) -> tuple[bool, bool, int, int]:

@@ -72,9 +72,15 @@ class DoorAddress:
 
     def as_json(self) -> dict[str, object]:
         """The JSON object of GET /reverse's `address`."""
-        return {"street": self.street, "housenumber": self.housenumber, "postcode": self.postcode,
-                "city": self.city, "distance_m": round(self.distance_m, 2),
-                "lon": self.point.lon, "lat": self.point.lat}  # fmt: skip
+        return {
+            "street": self.street,
+            "housenumber": self.housenumber,
+            "postcode": self.postcode,
+            "city": self.city,
+            "distance_m": round(self.distance_m, 2),
+            "lon": self.point.lon,
+            "lat": self.point.lat,
+        }
 
 
 @dataclass(frozen=True, slots=True)

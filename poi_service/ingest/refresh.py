@@ -53,8 +53,9 @@ def _better(place: Place, geocoder: Geocoder) -> GeocodeResult | None:
     return best
 
 
-def refresh_places(store: Store, geocoder: Geocoder, *, at: datetime, actor: str = "cli",
-                   dry_run: bool = False) -> RefreshReport:  # fmt: skip
+def refresh_places(
+    store: Store, geocoder: Geocoder, *, at: datetime, actor: str = "cli", dry_run: bool = False
+) -> RefreshReport:
     """Re-geocodes every live place coarser than what the geocoder answers now, in one transaction;
     each change is a versioned update with its history entry by `actor`."""
     report = RefreshReport()
@@ -74,7 +75,13 @@ def refresh_places(store: Store, geocoder: Geocoder, *, at: datetime, actor: str
                 continue
             values = {name: getattr(place, name) for name in _DATA_FIELDS}
             ags = best.ags if best.ags and len(best.ags) == 8 else place.address.ags
-            data = PlaceData(**{**values, "point": best.point, "geocoding": best.provenance(at),
-                                "address": dataclasses.replace(place.address, ags=ags)})  # fmt: skip
+            data = PlaceData(
+                **{
+                    **values,
+                    "point": best.point,
+                    "geocoding": best.provenance(at),
+                    "address": dataclasses.replace(place.address, ags=ags),
+                }
+            )
             store.places.update(place.id, data, expected_version=place.version, actor=actor)
     return report

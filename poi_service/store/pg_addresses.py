@@ -6,14 +6,14 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from poi_service.models import Point
-from poi_service.store.base import AddressCounts, AddressPoint, StreetLine
-from poi_service.store.sqlite_addresses import (
+from poi_service.store.address_rows import (
     address_row,
     address_values,
     nearest_of,
     street_row,
     street_values,
 )
+from poi_service.store.base import AddressCounts, AddressPoint, StreetLine
 
 if TYPE_CHECKING:
     from poi_service.store.postgis import PostgisStore

@@ -7,16 +7,12 @@ keep listing only the places and memberships layers.
 from __future__ import annotations
 
 import math
-import sqlite3
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import TYPE_CHECKING
 
-import numpy as np
-import shapely
-
-from poi_service.geo import geodesic_m
 from poi_service.models import Point
+from poi_service.store.address_rows import address_row, address_values, nearest_of, street_row, street_values
 from poi_service.store.base import AddressCounts, AddressPoint, StreetLine
 
 if TYPE_CHECKING:
@@ -41,62 +37,11 @@ BATCH = 10_000
 _DEG_PER_M = 1.0 / 110_500.0
 
 
-def address_row(row: sqlite3.Row | dict[str, object]) -> AddressPoint:
-    """An AddressPoint from a row with the address columns (both backends)."""
-    return AddressPoint(
-        str(row["street"]), str(row["street_key"]), str(row["housenumber"]),
-        Point(float(row["lon"]), float(row["lat"])),  # type: ignore[arg-type]
-        row["postcode"], row["city"], row["ags"], str(row["osm"]),  # type: ignore[arg-type]
-    )  # fmt: skip
-
-
-def street_row(row: sqlite3.Row | dict[str, object]) -> StreetLine:
-    """A StreetLine from a row with the street columns (geom as WKB)."""
-    return StreetLine(
-        str(row["name"]), str(row["street_key"]), shapely.from_wkb(bytes(row["geom"])),  # type: ignore[arg-type]
-        Point(float(row["mid_lon"]), float(row["mid_lat"])), float(row["length_m"]),  # type: ignore[arg-type]
-        row["city"], row["ags"],  # type: ignore[arg-type]
-    )  # fmt: skip
-
-
-def address_values(area: str, a: AddressPoint) -> tuple[object, ...]:
-    """The column values of one address (area first)."""
-    return (
-        area,
-        a.street,
-        a.street_key,
-        a.housenumber,
-        a.postcode,
-        a.city,
-        a.ags,
-        a.point.lon,
-        a.point.lat,
-        a.osm,
-    )
-
-
-def street_values(area: str, s: StreetLine) -> tuple[object, ...]:
-    """The column values of one street (area first, geometry as WKB)."""
-    return (area, s.name, s.street_key, s.city, s.ags, s.midpoint.lon, s.midpoint.lat, s.length_m,
-            shapely.to_wkb(s.geometry))  # fmt: skip
-
-
 def batches(rows: Iterable[tuple[object, ...]]) -> Iterator[list[tuple[object, ...]]]:
     """Rows in lists of BATCH."""
     it = iter(rows)
     while chunk := list(islice(it, BATCH)):
         yield chunk
-
-
-def nearest_of(point: Point, radius_m: float, rows: list[AddressPoint]) -> tuple[AddressPoint, float] | None:
-    """The closest candidate by WGS84 geodesic within radius_m (candidates from a box or a GiST index)."""
-    if not rows:
-        return None
-    dist = geodesic_m(
-        point.lon, point.lat, np.array([r.point.lon for r in rows]), np.array([r.point.lat for r in rows])
-    )
-    i = int(np.argmin(dist))
-    return (rows[i], float(dist[i])) if dist[i] <= radius_m else None
 
 
 _INSERT_ADDRESS = (

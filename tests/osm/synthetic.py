@@ -69,11 +69,14 @@ def write_extract(path: Path) -> None:
             (201, [101, 102], {"highway": "residential", "name": "Süderstraße"}),
             (202, [110, 111], {"highway": "residential", "name": "Süderstraße"}),
             (203, [120, 121], {"highway": "residential", "name": "Große Straße"}),
-            (204, [130, 131, 132, 133, 130],
-             {"building": "house", "addr:street": "Süderstraße", "addr:housenumber": BUILDING_NUMBER}),
+            (
+                204,
+                [130, 131, 132, 133, 130],
+                {"building": "house", "addr:street": "Süderstraße", "addr:housenumber": BUILDING_NUMBER},
+            ),
             # Clipped: nodes 900/901 are not in the file, as at the edge of a real extract.
             (205, [102, 900, 901], {"highway": "residential", "name": "Süderstraße"}),
-        ]  # fmt: skip
+        ]
         for wid, refs, tags in ways:
             writer.add_way(osmium.osm.mutable.Way(id=wid, nodes=refs, tags={**NOTE, **tags}))
     finally:

@@ -106,8 +106,14 @@ def test_a_10_kb_address_query_is_a_400(served: Served) -> None:
 
 
 def test_a_write_geocodes_to_the_door(served: Served) -> None:
-    body = {"name": "Ein Testort", "category": "public_administration", "street": "Süderstr.", "housenumber": "12",
-            "postcode": "24955", "locality": "Harrislee"}  # fmt: skip
+    body = {
+        "name": "Ein Testort",
+        "category": "public_administration",
+        "street": "Süderstr.",
+        "housenumber": "12",
+        "postcode": "24955",
+        "locality": "Harrislee",
+    }
     r = served.client.post("/places", json=body, headers=served.editor)
     assert r.status_code == 201, r.text
     feature = r.json()

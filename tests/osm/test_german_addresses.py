@@ -146,10 +146,18 @@ def test_refresh_improves_coarse_places_and_keeps_pins(loaded: Store, geocoder: 
     from poi_service.models import Address, Geocoding
 
     base = random_places(2, seed=7)
-    coarse = replace(base[0], address=Address("Süderstr.", "12", "24955", "Harrislee"), point=Point(9.3833, 54.8),
-                     geocoding=Geocoding("offline:geonames-plz", Precision.POSTCODE, 1.0, datetime.now(UTC)))  # fmt: skip
-    pinned = replace(base[1], address=Address("Süderstraße", "18", "24955", "Harrislee"), point=Point(9.4, 54.81),
-                     geocoding=Geocoding("editor", Precision.EXACT, 1.0, datetime.now(UTC)))  # fmt: skip
+    coarse = replace(
+        base[0],
+        address=Address("Süderstr.", "12", "24955", "Harrislee"),
+        point=Point(9.3833, 54.8),
+        geocoding=Geocoding("offline:geonames-plz", Precision.POSTCODE, 1.0, datetime.now(UTC)),
+    )
+    pinned = replace(
+        base[1],
+        address=Address("Süderstraße", "18", "24955", "Harrislee"),
+        point=Point(9.4, 54.81),
+        geocoding=Geocoding("editor", Precision.EXACT, 1.0, datetime.now(UTC)),
+    )
     a, b = loaded.places.add(coarse), loaded.places.add(pinned)
     report = refresh_places(loaded, geocoder, at=datetime.now(UTC))
     assert report.changed == 1 and report.improved == {"postcode -> address": 1} and report.pinned >= 1

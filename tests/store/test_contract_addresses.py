@@ -64,7 +64,11 @@ def test_replace_area_and_lookups(store: Store) -> None:
     assert index.streets(street_match_key("Süderstraße")) == []
     assert len(index.on_street(street_match_key("Holmweg"))) == 5
     # With a number: those starting with its digits, and ranges, from the stored ones.
-    index.replace_area("ranges", [_numbered("Ringweg", n, i) for i, n in enumerate(["1", "12", "12 A", "120", "2", "10-14", "21"])], [])
+    index.replace_area(
+        "ranges",
+        [_numbered("Ringweg", n, i) for i, n in enumerate(["1", "12", "12 A", "120", "2", "10-14", "21"])],
+        [],
+    )
     got = sorted(a.housenumber for a in index.on_street(street_match_key("Ringweg"), 12))
     assert got == ["10-14", "12", "12 A", "120"]
 
