@@ -145,5 +145,11 @@ def test_cli_rejects_bad_extracts(tmp_path: Path) -> None:
     bad.write_bytes(b"not an extract" * 100)
     result = run("osm", "addresses", str(bad), database=db)
     assert result.exit_code == 1 and "cannot read" in result.output
+    truncated = tmp_path / "truncated.osm.pbf"
+    truncated.write_bytes(
+        (Path(__file__).parent.parent / "data" / "osm" / "helsinki_centre.osm.pbf").read_bytes()[:300_000]
+    )
+    result = run("osm", "addresses", str(truncated), database=db)
+    assert result.exit_code == 1 and "cannot read" in result.output
     result = run("osm", "addresses", str(bad), "--bbox", "1,2,3", database=db)
     assert result.exit_code == 1 and "bbox" in result.output

@@ -48,7 +48,7 @@ async def geocode(
     return GeoJSONResponse({**body, "ambiguous": answer.ambiguous, "geocoder": services.geocoder.name})
 
 
-@router.get("/reverse", summary="Coordinates to municipality, district and state")
+@router.get("/reverse", summary="Coordinates to municipality, district, state and the nearest address")
 async def reverse(services: ServicesDep, lat: Lat, lon: Lon) -> JSONResponse:
     """The administrative areas a point lies in (shipped BKG boundaries) and the nearest address within
     50 m (`address`: street, housenumber, postcode, city, distance_m; null without an OSM address index)."""
