@@ -178,3 +178,25 @@ def test_both_backends_answer_alike(store: Store, extract: Path) -> None:
     assert street is not None and street.precision == Precision.STREET
     found = geocoder.reverse(Point(9.3862, 54.80003))
     assert found is not None and found.address is not None and found.address.housenumber == "12"
+
+
+def test_refresh_on_both_backends(store: Store, extract: Path) -> None:
+    from dataclasses import replace
+
+    from poi_service.models import Address, Geocoding
+
+    coarse = replace(
+        random_places(1, seed=9)[0],
+        address=Address("Große Str.", "5", "24955", "Harrislee"),
+        point=Point(9.3833, 54.8),
+        geocoding=Geocoding("offline:geonames-plz", Precision.POSTCODE, 1.0, datetime.now(UTC)),
+    )
+    place = store.places.add(coarse, actor="seed")
+    import_addresses(store, extract)
+    geocoder = AddressGeocoder(OfflineGeocoder(DATA_DIR), store.addresses, DATA_DIR)
+    assert refresh_places(store, geocoder, at=datetime.now(UTC), dry_run=True).changed == 1
+    assert store.places.get(place.id).version == 1  # a dry run writes nothing
+    assert refresh_places(store, geocoder, at=datetime.now(UTC)).improved == {"postcode -> address": 1}
+    moved = store.places.get(place.id)
+    assert moved.geocoding.precision == Precision.ADDRESS and _m(moved.point, Point(9.3800, 54.8014)) < 1.0
+    assert [c.actor for c in store.places.history(place.id)] == ["seed", "cli"]
