@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -59,19 +60,40 @@ def _say(report: OsmReport, as_json: bool) -> None:
 @click.option("--area", help="Only this municipality, district or state (name or AGS).")
 @click.option("--bbox", help="Only inside minx,miny,maxx,maxy (degrees).")
 @click.option("--dry-run", is_flag=True, help="Read and compare everything, write nothing.")
+@click.option(
+    "--no-addresses",
+    is_flag=True,
+    help="Places only: leave the address index (house-number geocoding) as it is.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_obj
 def import_cmd(
-    state: CliState, extract: Path, area: str | None, bbox: str | None, dry_run: bool, as_json: bool
+    state: CliState,
+    extract: Path,
+    area: str | None,
+    bbox: str | None,
+    dry_run: bool,
+    no_addresses: bool,
+    as_json: bool,
 ) -> None:
-    """Import the places of an OSM EXTRACT (.osm.pbf): all changes in one transaction."""
+    """Import the places of an OSM EXTRACT (.osm.pbf), all changes in one transaction; then its addresses
+    and streets into the address index (another transaction; `poi-service osm addresses` alone)."""
+    from poi_service.osm.addresses import import_addresses
     from poi_service.osm.importer import import_extract, parse_bbox
 
     settings = state.settings()
     box = parse_bbox(bbox) if bbox else None
     with state.store(settings) as store:
         report = import_extract(store, extract, _options(settings, dry_run), area=area, bbox=box)
-    _say(report, as_json)
+        addresses = None
+        if not (dry_run or no_addresses):
+            addresses = import_addresses(store, extract, bbox=box, area=area, data_dir=settings.data_dir)
+    if as_json:
+        echo_json({**report.as_dict(), "addresses": asdict(addresses) if addresses else None})
+        return
+    _say(report, False)
+    for line in addresses.lines() if addresses else ():
+        click.echo(line)
 
 
 @osm_group.command("update")
@@ -113,3 +135,8 @@ def update_cmd(
         click.echo("up to date: no new diffs")
     for report in reports:
         _say(report, False)
+
+
+from poi_service.cli.osm_addresses import addresses_cmd  # noqa: E402 - registered after the group exists
+
+osm_group.add_command(addresses_cmd)

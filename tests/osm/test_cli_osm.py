@@ -36,3 +36,23 @@ def test_import_report_and_errors(tmp_path: Path) -> None:
     assert code == 1 and err.startswith("error: bad.osc") and "placeholder" in err
     code, _, err = run("osm", "update", database=db)
     assert code == 1 and "no replication URL" in err
+
+
+def test_import_also_loads_the_address_index_unless_told_not_to(tmp_path: Path) -> None:
+    from poi_service.store import open_store
+    from tests.conftest import DATA_DIR
+
+    s = write_harrislee(tmp_path / "h.osm.pbf")
+    for flag, db in (((), tmp_path / "with.gpkg"), (("--no-addresses",), tmp_path / "without.gpkg")):
+        code, out, _ = run("osm", "import", str(s.path), "--area", "Harrislee", "--json", *flag, database=db)
+        assert code == 0, out
+        store = open_store(str(db), DATA_DIR)
+        try:
+            counts = store.addresses.counts()
+        finally:
+            store.close()
+        body = json.loads(out)
+        if flag:
+            assert body["addresses"] is None and counts.addresses == 0
+        else:  # the places' addresses (Süderstraße 1, ...) are in the index, as the report says
+            assert counts.addresses > 0 and body["addresses"]["addresses"] == counts.addresses
