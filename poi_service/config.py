@@ -31,6 +31,13 @@ class Settings(BaseSettings):
         default=None,
         description="CSV of extra categories (columns slug, label_de, label_en, aliases) added to the shipped ones.",
     )
+    osm_mapping_file: FilePath | None = Field(
+        default=None,
+        description="TOML file of extra OSM tag -> category rules, tried before the shipped poi_service/osm/mapping.toml.",
+    )
+    osm_replication_url: str = Field(
+        default="", description="Replication server (base URL) that `poi-service osm update` follows."
+    )
     max_radius_m: float = Field(
         default=50_000.0, gt=0, description="Largest radius_m a nearby query accepts."
     )

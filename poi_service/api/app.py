@@ -51,7 +51,7 @@ def create_app(settings: Settings, store: Store, geocoder: Geocoder | None = Non
         settings=settings,
         store=store,
         vocabulary=Vocabulary.from_settings(settings),
-        geocoder=geocoder or make_geocoder(settings, store),
+        geocoder=geocoder or make_geocoder(settings, store, store.addresses),
     )
     install_problem_handlers(app)
     contract.install(app)

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
+from poi_service.attribution import OSM_ATTRIBUTION, has_osm
 from poi_service.categories import Vocabulary
 from poi_service.errors import InvalidInput, invalid
 from poi_service.features.geojson import membership_feature, place_feature
@@ -130,7 +131,10 @@ def export_records(
     with _replacing(target) as handle:
         if fmt == "geojson":
             feats = list(features(store, kind, vocabulary or Vocabulary.load()))
-            json.dump({"type": "FeatureCollection", "features": feats}, handle, ensure_ascii=False)
+            collection: dict[str, Any] = {"type": "FeatureCollection", "features": feats}
+            if has_osm(f["properties"]["external_key"] for f in feats):
+                collection["attribution"] = OSM_ATTRIBUTION  # ODbL: the licence travels with the data
+            json.dump(collection, handle, ensure_ascii=False)
             return len(feats)
         if excel:
             handle.write("\ufeff")
@@ -195,5 +199,9 @@ def _write_gpkg(store: Store, kind: Kind, target: Path) -> int:
     gdf["lon"] = frame["lon"].astype(float)
     gdf["geocode_confidence"] = frame["geocode_confidence"].astype(float)
     target.parent.mkdir(parents=True, exist_ok=True)
-    gdf.to_file(target, layer=kind, driver="GPKG", engine="pyogrio", geometry_type="Point")
+    # ODbL: a layer holding OpenStreetMap records says so in its description (gpkg_contents).
+    options = {"DESCRIPTION": OSM_ATTRIBUTION} if has_osm(frame["external_key"]) else {}
+    gdf.to_file(
+        target, layer=kind, driver="GPKG", engine="pyogrio", geometry_type="Point", layer_options=options
+    )
     return len(data)

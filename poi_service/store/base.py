@@ -23,7 +23,9 @@ from poi_service.models import (
     Role,
 )
 
-SCHEMA_VERSION = 3  # 2: record versions, soft delete, history, API keys; 3: OSM fields of places
+SCHEMA_VERSION = (
+    4  # 2: versions, soft delete, history, API keys; 3: OSM fields of places; 4: OSM address index
+)
 
 R_co = TypeVar("R_co", Place, Membership, covariant=True)
 
@@ -149,6 +151,69 @@ class Change:
     after: dict[str, Any] | None
 
 
+@dataclass(frozen=True, slots=True)
+class AddressPoint:
+    """One address of the OSM address index: a door (node) or a point inside a building.
+
+    street_key is geocode.housenumbers.street_match_key(street); postcode and city come from the
+    OSM tags or, where missing, from the shipped boundaries and postcodes.
+    """
+
+    street: str
+    street_key: str
+    housenumber: str
+    point: Point
+    postcode: str | None = None
+    city: str | None = None
+    ags: str | None = None  # 8-digit municipality key (German addresses)
+    osm: str = ""  # 'n123', 'w456', 'r789'
+
+
+@dataclass(frozen=True, slots=True)
+class StreetLine:
+    """A named street of one municipality: its merged lines, length and the midpoint by length."""
+
+    name: str
+    street_key: str
+    geometry: BaseGeometry  # LineString or MultiLineString, lon/lat
+    midpoint: Point
+    length_m: float
+    city: str | None = None
+    ags: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AddressCounts:
+    """What the address index holds."""
+
+    addresses: int
+    streets: int
+    areas: dict[str, int] = field(default_factory=dict)  # addresses per imported area
+
+
+class AddressIndex(Protocol):
+    """Addresses and streets from OSM extracts, replaced per imported area (one transaction)."""
+
+    def replace_area(
+        self, area: str, addresses: Iterable[AddressPoint], streets: Iterable[StreetLine]
+    ) -> None:
+        """Drops the area's addresses and streets and stores the new ones: all or nothing."""
+
+    def on_street(self, street_key: str, number: int | None = None) -> list[AddressPoint]:
+        """Every address whose street has this key (all towns); with number, only those whose house
+        number starts with its digits ('12', '12a', '120') or is a range ('10-14'): a superset of the
+        matches of that number, read without the whole street."""
+
+    def streets(self, street_key: str) -> list[StreetLine]:
+        """Every street with this key (one per municipality)."""
+
+    def nearest(self, point: Point, radius_m: float) -> tuple[AddressPoint, float] | None:
+        """The address closest to point (geodesic metres) within radius_m, or None."""
+
+    def counts(self) -> AddressCounts:
+        """Numbers of addresses and streets."""
+
+
 R = TypeVar("R", Place, Membership)
 D_contra = TypeVar("D_contra", PlaceData, MembershipData, contravariant=True)
 
@@ -198,6 +263,9 @@ class Collection(Protocol[R, D_contra, F]):
     def history(self, record_id: str) -> list[Change]:
         """Every recorded write of the record, oldest first; NotFound if there is neither."""
 
+    def find_keys(self, keys: Iterable[str]) -> dict[str, R]:
+        """Stored records (soft-deleted ones too) by external key; absent keys are left out."""
+
     def search(self, query: Query[F]) -> Page[R]:
         """Records matching every condition of the query, one page of them."""
 
@@ -239,6 +307,10 @@ class Store(Protocol):
     @property
     def memberships(self) -> Collection[Membership, MembershipData, MembershipFilter]:
         """The alliance memberships collection."""
+
+    @property
+    def addresses(self) -> AddressIndex:
+        """The address and street index read from OSM extracts."""
 
     def transaction(self) -> AbstractContextManager[None]:
         """Groups writes on both collections: all take effect or none."""

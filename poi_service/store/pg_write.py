@@ -92,6 +92,16 @@ class PgCollection(PgReads[R, D, F], RecordWrites[R, D, F]):
                 self._upsert_batch(conn, batch, now, actor)
         return count
 
+    def find_keys(self, keys: Iterable[str]) -> dict[str, R]:
+        """Stored records (deleted ones too) by external key, BATCH keys per query."""
+        found: dict[str, R] = {}
+        it = iter(keys)
+        with self.store.reading() as conn:
+            while batch := list(islice(it, BATCH)):
+                rows = conn.execute(f"{self._from} WHERE external_key = ANY(%s)", (batch,)).fetchall()
+                found.update((r["external_key"], self.spec.from_row(r)) for r in rows)
+        return found
+
     # -- helpers -------------------------------------------------------------------------------
 
     # -- the dialect of writes.RecordWrites -----------------------------------------------------

@@ -31,6 +31,7 @@ from poi_service import keys
 from poi_service.errors import NotFound, PoiError
 from poi_service.models import KeyInfo, KeyRole, Membership, MembershipData, Place, PlaceData
 from poi_service.store.base import MembershipFilter, MembershipStats, PlaceFilter
+from poi_service.store.pg_addresses import PgAddresses
 from poi_service.store.pg_collection import Conn
 from poi_service.store.pg_schema import migrate
 from poi_service.store.pg_write import PgCollection
@@ -98,6 +99,7 @@ class PostgisStore:
         self._local = threading.local()
         self._places = PgCollection[Place, PlaceData, PlaceFilter](self, PLACES)
         self._memberships = PgCollection[Membership, MembershipData, MembershipFilter](self, MEMBERSHIPS)
+        self._addresses = PgAddresses(self)
 
     @property
     def places(self) -> PgCollection[Place, PlaceData, PlaceFilter]:
@@ -108,6 +110,11 @@ class PostgisStore:
     def memberships(self) -> PgCollection[Membership, MembershipData, MembershipFilter]:
         """The memberships collection."""
         return self._memberships
+
+    @property
+    def addresses(self) -> PgAddresses:
+        """The OSM address index."""
+        return self._addresses
 
     # -- connections and transactions ---------------------------------------------------------
 

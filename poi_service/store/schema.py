@@ -9,6 +9,7 @@ from poi_service.errors import PoiError
 from poi_service.store.base import SCHEMA_VERSION
 from poi_service.store.gpkg import APPLICATION_ID, CORE_DDL, USER_VERSION, feature_table_ddl
 from poi_service.store.records import MEMBERSHIPS, PLACES, RecordSpec
+from poi_service.store.sqlite_addresses import ADDRESS_DDL
 
 _COMMON = """
   fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
@@ -86,6 +87,7 @@ STEPS: dict[int, tuple[str, ...]] = {
             "osm_timestamp TEXT",
         )
     ),
+    4: ADDRESS_DDL,  # the OSM address index (poi_addresses, its R*Tree, poi_streets)
 }
 assert max(STEPS) == SCHEMA_VERSION, "a schema version without its migration step"
 
@@ -149,7 +151,7 @@ def migrate(conn: sqlite3.Connection) -> None:
         + "BEGIN;"
         + CORE_DDL
         + _SUPPORT
-        + ";\n".join(_V2_TABLES)
+        + ";\n".join((*_V2_TABLES, *ADDRESS_DDL))
         + ";\n"
         + _collection_ddl(PLACES)
         + _collection_ddl(MEMBERSHIPS)

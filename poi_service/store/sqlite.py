@@ -29,6 +29,7 @@ from poi_service.store.base import MembershipStats
 from poi_service.store.gpkg import register_functions
 from poi_service.store.records import MEMBERSHIPS, PLACES, utcnow
 from poi_service.store.schema import migrate
+from poi_service.store.sqlite_addresses import SqliteAddresses
 from poi_service.store.sqlite_write import SqliteCollection
 
 BUSY_TIMEOUT_MS = 10_000
@@ -65,6 +66,7 @@ class SqliteStore:
         self.read_serial = 0  # counts read snapshots, so per-snapshot checks run once per snapshot
         self._places = SqliteCollection(self, PLACES)
         self._memberships = SqliteCollection(self, MEMBERSHIPS)
+        self._addresses = SqliteAddresses(self)
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
@@ -82,6 +84,11 @@ class SqliteStore:
     def memberships(self) -> SqliteCollection:  # type: ignore[type-arg]
         """The memberships collection."""
         return self._memberships
+
+    @property
+    def addresses(self) -> SqliteAddresses:
+        """The OSM address index."""
+        return self._addresses
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

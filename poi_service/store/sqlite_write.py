@@ -174,6 +174,18 @@ class SqliteCollection(SqliteReads[R, D, F], RecordWrites[R, D, F]):
         table = self.spec.table if before.deleted_at is None else archive.name(self.spec.table)
         conn.execute(f"DELETE FROM {table} WHERE id = ?", (before.id,))  # noqa: S608
 
+    def find_keys(self, keys: Iterable[str]) -> dict[str, R]:
+        """Stored records (deleted ones too) by external key, read BATCH keys per query."""
+        found: dict[str, R] = {}
+        it = iter(keys)
+        where = " WHERE external_key IN (SELECT value FROM json_each(?))"
+        # Only reads: _by_keys would also move archived records back (what an upsert needs, not a lookup).
+        while batch := list(islice(it, BATCH)):
+            params = (_json_list(batch),)
+            for sql in (self._select + where, self._select_deleted + where):
+                found.update((r.external_key, r) for _, r in self._records(sql, params) if r.external_key)
+        return found
+
     # -- helpers -------------------------------------------------------------------------------
 
     def _upsert_batch(self, batch: list[D], now: str, actor: str | None) -> None:

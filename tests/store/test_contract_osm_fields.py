@@ -73,3 +73,14 @@ def test_metadata(store: Store) -> None:
     assert store.meta_get("osm.replication") == '{"sequence": 6}'
     store.meta_put("osm.replication", None)
     assert store.meta_get("osm.replication") is None
+
+
+def test_find_keys_includes_deleted(store: Store) -> None:
+    first, second, third = random_places(3)
+    store.places.add_many([first, second, third])
+    gone = next(p for p in store.places.iter_all() if p.external_key == second.external_key)
+    store.places.delete(gone.id)
+    keys = [first.external_key or "", second.external_key or "", "osm:node/404"]
+    found = store.places.find_keys(iter(keys))
+    assert set(found) == set(keys[:2]) and found[keys[1]].deleted_at is not None
+    assert found[keys[0]] == store.places.get(found[keys[0]].id)

@@ -105,6 +105,12 @@ def test_refuses_newer_schema(tmp_path: Path) -> None:
         open_store(str(path), DATA_DIR)
 
 
+def _drop_address_index(con: sqlite3.Connection) -> None:
+    """Removes the tables of schema 4 (the OSM address index)."""
+    for table in ("poi_addresses", "poi_addresses_rtree", "poi_streets"):
+        con.execute(f"DROP TABLE {table}")
+
+
 def _downgrade_to_v1(path: Path) -> None:
     """Turns a fresh file into the layout of schema 1 (before versions, history and keys)."""
     con = sqlite3.connect(path, isolation_level=None)
@@ -116,6 +122,7 @@ def _downgrade_to_v1(path: Path) -> None:
         con.execute(f"ALTER TABLE places DROP COLUMN {column}")  # schema 3
     con.execute("DROP TABLE poi_history")
     con.execute("DROP TABLE poi_keys")
+    _drop_address_index(con)
     con.execute("UPDATE poi_meta SET value = '1' WHERE key = 'schema_version'")
     con.close()
 
@@ -129,6 +136,7 @@ def test_migrates_schema_2_in_place(tmp_path: Path) -> None:
     con = sqlite3.connect(path, isolation_level=None)
     for column in ("opening_hours", "wheelchair", "names", "osm_version", "osm_timestamp"):
         con.execute(f"ALTER TABLE places DROP COLUMN {column}")
+    _drop_address_index(con)
     con.execute("UPDATE poi_meta SET value = '2' WHERE key = 'schema_version'")
     con.close()
     store = open_store(str(path), DATA_DIR)
