@@ -75,6 +75,13 @@ class PlaceInput(Fields):
     website: Url = None
     description: LongText = None
     source: LongText = None
+    opening_hours: str | None = Field(
+        None, max_length=255, description="OSM opening_hours syntax, e.g. 'Mo-Fr 09:00-18:00; PH off'."
+    )
+    wheelchair: Literal["yes", "limited", "no"] | None = Field(None, description="Wheelchair access.")
+    names: dict[str, str] | None = Field(
+        None, max_length=20, description="Names by language code (de, en, da, ...), each ≤ 200 characters."
+    )
     lat: Lat = None
     lon: Lon = None
 

@@ -72,6 +72,13 @@ class PlaceProperties(Doc):
     website: Nullable
     description: Nullable
     source: Nullable
+    opening_hours: str | None = Field(
+        None, description="OSM opening_hours syntax, stored raw (see the README: Opening hours)."
+    )
+    wheelchair: Literal["yes", "limited", "no"] | None = Field(None, description="Wheelchair access.")
+    names: dict[str, str] | None = Field(None, description="Names by language code (de, en, da, ...).")
+    osm_version: int | None = Field(None, description="Version of the OpenStreetMap object (OSM imports).")
+    osm_timestamp: str | None = Field(None, description="When the OSM object was last edited (OSM imports).")
     geocoding: GeocodingDoc
     created_at: str
     updated_at: str
