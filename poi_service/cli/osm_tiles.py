@@ -1,0 +1,45 @@
+"""`poi-service osm tiles`: the street basemap (vector tiles in an MBTiles file) from an extract."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from poi_service.config import DEFAULT_STATE_DIR
+from poi_service.errors import PoiError
+
+
+def _bbox(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tuple[float, ...] | None:
+    if value is None:
+        return None
+    try:
+        parts = tuple(float(v) for v in value.split(","))
+    except ValueError:
+        raise click.BadParameter("give minlon,minlat,maxlon,maxlat in degrees") from None
+    if len(parts) != 4:
+        raise click.BadParameter("give minlon,minlat,maxlon,maxlat in degrees")
+    return parts
+
+
+@click.command("tiles")
+@click.argument("extract", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_STATE_DIR / "tiles.mbtiles",
+              show_default=True, help="MBTiles file to write (replaced only when the build succeeds).")  # fmt: skip
+@click.option("--bbox", callback=_bbox, metavar="MINLON,MINLAT,MAXLON,MAXLAT",
+              help="Area of the tiles; default: the extract's header box, else the extent of its nodes.")  # fmt: skip
+@click.option("--threads", type=click.IntRange(0, 256), default=0, help="tilemaker threads (0: all cores).")
+def tiles(extract: Path, out: Path, bbox: tuple[float, float, float, float] | None, threads: int) -> None:
+    """Build street tiles (OpenMapTiles schema) from an OpenStreetMap extract with tilemaker."""
+    from poi_service.osm.tiles import build_tiles  # pyosmium and geopandas load only for this command
+
+    try:
+        report = build_tiles(extract, out, bbox, threads)
+    except PoiError as exc:
+        raise click.ClickException(exc.detail) from None
+    c = report.clean
+    click.echo(
+        f"Wrote {report.out}: {report.tiles} tiles, {report.size_bytes / 1e6:.1f} MB in {report.seconds:.1f} s "
+        f"(kept {c.nodes} nodes, {c.ways} ways, {c.relations} relations; dropped {c.dropped_ways} incomplete ways "
+        f"and {c.dropped_relations} relations; {report.sea_polygons} sea polygons from the coastline)"
+    )
