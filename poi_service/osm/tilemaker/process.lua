@@ -3,7 +3,7 @@
 -- Copyright (c) 2016, KlokanTech.com & OpenMapTiles contributors.
 -- Used under CC-BY 4.0
 -- poi-service copy of tilemaker 2.2's examples/process-openmaptiles.lua (Debian package tilemaker);
--- the one change is marked "poi-service:". See LICENSE in this folder.
+-- the changes are marked "poi-service:". See LICENSE in this folder.
 
 --------
 -- Alter these lines to control which languages are written for place/streetnames
@@ -15,7 +15,8 @@ preferred_language_attribute = "name:latin"
 -- If OSM's name tag differs, then write it into this attribute (usually "name_int"):
 default_language_attribute = "name_int"
 -- Also write these languages if they differ - for example, { "de", "fr" }
-additional_languages = { }
+-- poi-service: German and English names too, for the maps in both languages
+additional_languages = { "de", "en" }
 --------
 
 -- Enter/exit Tilemaker

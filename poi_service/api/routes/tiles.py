@@ -1,0 +1,73 @@
+"""The self-hosted street basemap: vector tiles from the MBTiles file built by `poi-service osm tiles`, and
+their TileJSON. Tiles inside the grid that the file does not hold answer 204 (nothing to draw there)."""
+
+from __future__ import annotations
+
+import gzip
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+
+from poi_service.api.deps import ServicesDep
+from poi_service.config import Settings
+from poi_service.maps.mbtiles import MBTiles, TilesUnavailable, tilejson
+
+TILE_CACHE = "public, max-age=86400, stale-while-revalidate=604800"  # a rebuild shows within a day
+MVT = "application/vnd.mapbox-vector-tile"
+TILES_PATH = "/tiles/{z}/{x}/{y}.pbf"
+
+router = APIRouter(tags=["maps"])
+
+
+def tiles_of(app: Any, settings: Settings) -> MBTiles:
+    """The app's MBTiles reader (one per app, so per-thread connections are reused)."""
+    reader: MBTiles | None = getattr(app.state, "street_tiles", None)
+    if reader is None or reader.path != settings.tiles_path():
+        reader = MBTiles(settings.tiles_path())
+        app.state.street_tiles = reader
+    return reader
+
+
+def _root(request: Request) -> str:
+    return str(request.scope.get("root_path", "")).rstrip("/")
+
+
+def tiles_url(request: Request, settings: Settings) -> str:
+    """Absolute tile URL template, under POI_BASE_URL when set, else the request's own base and root path."""
+    base = str(getattr(settings, "base_url", "") or "").rstrip("/")
+    if not base:
+        base = f"{request.url.scheme}://{request.url.netloc}{_root(request)}"
+    return base + TILES_PATH
+
+
+@router.get(TILES_PATH, summary="A vector tile of the street basemap", response_class=Response,
+            responses={200: {"content": {MVT: {}}}, 204: {"description": "No tile there (outside the area)"}})  # fmt: skip
+async def tile(services: ServicesDep, request: Request, z: int, x: int, y: int) -> Response:
+    """Mapbox Vector Tile (OpenMapTiles schema), gzip-encoded as stored; 204 where the file has no tile."""
+    reader = tiles_of(request.app, services.settings)
+    found = await run_in_threadpool(reader.tile, z, x, y)
+    if found is None:
+        return Response(status_code=204, headers={"Cache-Control": TILE_CACHE})
+    headers = {"ETag": found.etag, "Cache-Control": TILE_CACHE, "Vary": "Accept-Encoding"}
+    if found.etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    if not found.gzipped:
+        return Response(found.data, media_type=MVT, headers=headers)
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        headers["Content-Encoding"] = "gzip"
+        return Response(found.data, media_type=MVT, headers=headers)
+    try:
+        body = gzip.decompress(found.data)
+    except (OSError, EOFError):
+        raise TilesUnavailable(f"tile {z}/{x}/{y} is corrupt in the street tiles file") from None
+    return Response(body, media_type=MVT, headers=headers)
+
+
+@router.get("/tiles.json", summary="TileJSON of the street basemap")
+async def tiles_json(services: ServicesDep, request: Request) -> dict[str, Any]:
+    """TileJSON 3.0.0: tile URL, zoom range, bounds, centre and vector layers (503 without a tiles file)."""
+    reader = tiles_of(request.app, services.settings)
+    meta = await run_in_threadpool(reader.metadata)
+    return tilejson(meta, tiles_url(request, services.settings))
