@@ -53,6 +53,7 @@ class TilesReport:
     clean: CleanStats
     sea_polygons: int
     seconds: float
+    phases: dict[str, float]  # seconds of clean, sea and tilemaker
 
 
 def tilemaker_path() -> str:
@@ -154,10 +155,12 @@ def build_tiles(src: Path, out: Path, bbox: Bbox | None = None, threads: int = 0
         work = Path(tmp)
         cleaned = work / "clean.osm.pbf"
         stats = clean_extract(src, cleaned)
+        t_clean = time.perf_counter()
         if stats.nodes == 0:
             raise InvalidInput(f"{src.name} holds no nodes: nothing to draw")
         box = check_bbox(bbox or header_bbox(src) or stats.bbox or (0.0, 0.0, 0.0, 0.0))
         sea_file, sea_count = write_sea(src, box, work / "sea")
+        t_sea = time.perf_counter()
         target = work / "tiles.mbtiles"
         cmd = [exe, "--input", str(cleaned), "--output", str(target), "--config", str(_config(work, sea_file)),
                "--process", str(PROFILE / "process.lua"), "--bbox", ",".join(f"{v:.7f}" for v in box)]  # fmt: skip
@@ -167,9 +170,13 @@ def build_tiles(src: Path, out: Path, bbox: Bbox | None = None, threads: int = 0
         if proc.returncode != 0 or not target.is_file():
             tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-5:])
             raise TilesFailed(f"tilemaker failed (exit {proc.returncode}): {tail}")
+        t_tiles = time.perf_counter()
         tiles = _finish(target, box)
         os.replace(target, out)  # same directory: atomic
-    return TilesReport(out, out.stat().st_size, tiles, box, stats, sea_count, time.perf_counter() - started)
+    phases = {"clean": t_clean - started, "sea": t_sea - t_clean, "tilemaker": t_tiles - t_sea}
+    return TilesReport(
+        out, out.stat().st_size, tiles, box, stats, sea_count, time.perf_counter() - started, phases
+    )
 
 
 def _finish(mbtiles: Path, box: Bbox) -> int:

@@ -4,6 +4,8 @@ their TileJSON. Tiles inside the grid that the file does not hold answer 204 (no
 from __future__ import annotations
 
 import gzip
+import logging
+from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -12,12 +14,16 @@ from fastapi.responses import Response
 
 from poi_service.api.deps import ServicesDep
 from poi_service.config import Settings
+from poi_service.maps import assets
 from poi_service.maps.mbtiles import MBTiles, TilesUnavailable, tilejson
+from poi_service.maps.pages import Target
 
 TILE_CACHE = "public, max-age=86400, stale-while-revalidate=604800"  # a rebuild shows within a day
 MVT = "application/vnd.mapbox-vector-tile"
 TILES_PATH = "/tiles/{z}/{x}/{y}.pbf"
 
+STREETS_MINZOOM = 12  # below, the boundary basemap says more than a town's streets
+log = logging.getLogger("poi_service.maps")
 router = APIRouter(tags=["maps"])
 
 
@@ -40,6 +46,27 @@ def tiles_url(request: Request, settings: Settings) -> str:
     if not base:
         base = f"{request.url.scheme}://{request.url.netloc}{_root(request)}"
     return base + TILES_PATH
+
+
+def with_streets(request: Request, target: Target) -> Target:
+    """The page target plus the street layer (config and scripts) when a readable tiles file exists."""
+    settings: Settings = request.app.state.services.settings
+    reader = tiles_of(request.app, settings)
+    if not reader.exists():
+        return target
+    try:
+        tj = tilejson(reader.metadata(), _root(request) + TILES_PATH)
+    except TilesUnavailable:  # the page keeps its boundary basemap; /tiles.json says why
+        log.warning("street tiles unreadable: %s", settings.tiles_path())
+        return target
+    spec = {"url": tj["tiles"][0], "minzoom": max(tj["minzoom"], STREETS_MINZOOM), "maxzoom": tj["maxzoom"],
+            "bounds": tj["bounds"], "attribution": tj["attribution"]}  # fmt: skip
+    prefix = _root(request) + "/static"
+    scripts = (
+        assets.url(prefix, "protomaps-leaflet", "protomaps-leaflet.js"),
+        assets.url(prefix, "poi-maps", "streets.js"),
+    )
+    return replace(target, basemap={**target.basemap, "streets": spec}, scripts=(*target.scripts, *scripts))
 
 
 @router.get(TILES_PATH, summary="A vector tile of the street basemap", response_class=Response,
