@@ -10,7 +10,7 @@ a residential street per row and column, every tenth a primary road, names "Synt
 10.0 E, 53.5 N, generated with pyosmium; it stands for the node count, not for a real town. The wrk
 runs ask for gzip (as browsers do) and rotate through every tile of the file; beside them, in the same
 run, the service's current basemap request (municipality outlines by bbox, /maps/basemap/...) and
-/health as the framework's floor. Default default-sized runs are short: the machine is shared.
+/health as the framework's floor. Runs are short by default: the machine is shared.
 """
 
 from __future__ import annotations
