@@ -84,6 +84,30 @@
     ].concat(roadRules(P));
   }
 
+  /* Douglas-Peucker in screen pixels. protomaps-leaflet looks for label room in runs that end one vertex
+     after the text's length, so a straight street mapped with a vertex every few metres never has room
+     for its name; dropping the vertices that do not bend the line gives it back. */
+  function simplify(pts, tol) {
+    if (pts.length < 3) return pts;
+    var keep = new Array(pts.length), stack = [[0, pts.length - 1]];
+    keep[0] = keep[pts.length - 1] = true;
+    while (stack.length) {
+      var range = stack.pop(), a = pts[range[0]], b = pts[range[1]], dx = b.x - a.x, dy = b.y - a.y;
+      var len = Math.sqrt(dx * dx + dy * dy) || 1e-9, worst = -1, at = -1;
+      for (var i = range[0] + 1; i < range[1]; i++) {
+        var d = Math.abs(dy * pts[i].x - dx * pts[i].y + b.x * a.y - b.y * a.x) / len;
+        if (d > worst) { worst = d; at = i; }
+      }
+      if (worst > tol) { keep[at] = true; stack.push([range[0], at], [at, range[1]]); }
+    }
+    return pts.filter(function (p, i) { return keep[i]; });
+  }
+  function straightened(symbolizer) {
+    return {place: function (layout, geom, feature) {
+      return symbolizer.place(layout, geom.map(function (line) { return simplify(line, 2); }), feature);
+    }};
+  }
+
   function labelRules(P, lang) {
     var names = ['name:' + lang, 'name:latin', 'name'];
     var halo = 'rgba(255,255,255,0.92)';
@@ -94,8 +118,8 @@
       }), filter: function (z, f) { return ['city', 'town', 'village', 'suburb', 'quarter', 'neighbourhood'].indexOf(prop(f, 'class')) >= 0; }},
       {dataLayer: 'water_name', symbolizer: new P.CenteredTextSymbolizer({
         labelProps: names, fill: '#1f5f86', stroke: halo, width: 2, font: 'italic 500 13px sans-serif'})},
-      {dataLayer: 'transportation_name', minzoom: 13, symbolizer: new P.LineLabelSymbolizer({
-        labelProps: names, fill: '#222222', stroke: halo, width: 3, font: '500 13px sans-serif', repeatDistance: 300}),
+      {dataLayer: 'transportation_name', minzoom: 13, symbolizer: straightened(new P.LineLabelSymbolizer({
+        labelProps: names, fill: '#222222', stroke: halo, width: 3, font: '500 13px sans-serif', repeatDistance: 300})),
         filter: function (z, f) { return roadClass(f) !== 'rail' && roadClass(f) !== 'transit'; }},
       {dataLayer: 'housenumber', minzoom: 18, symbolizer: new P.CenteredTextSymbolizer({
         labelProps: ['housenumber'], fill: '#6b5a4e', stroke: halo, width: 2, font: '400 11px sans-serif'})}
