@@ -92,6 +92,19 @@ def test_bad_addresses_are_400_problems(client: httpx.Client, zxy: str, param: s
     assert_problem(client.get(f"/tiles/{zxy}.pbf"), 400, param)
 
 
+def test_pages_load_the_street_layer(client: httpx.Client) -> None:
+    for path in ("/maps/places", "/maps/embed", "/maps/places?lang=en&center=60.171,24.944&zoom=16"):
+        page = client.get(path)
+        assert page.status_code == 200
+        assert (
+            "/static/protomaps-leaflet/5.1.0/protomaps-leaflet.js" in page.text and "streets.js" in page.text
+        )
+        assert '"url":"/tiles/{z}/{x}/{y}.pbf"' in page.text.replace(" ", "")
+    assert "protomaps" not in client.get("/maps/alliance").text  # Germany-wide: no street layer
+    vendored = client.get("/static/protomaps-leaflet/5.1.0/protomaps-leaflet.js")
+    assert vendored.status_code == 200 and "protomapsL" in vendored.text
+
+
 def test_tilejson(client: httpx.Client) -> None:
     r = client.get("/tiles.json", headers={"X-Forwarded-Prefix": "/x"})
     assert r.status_code == 200
@@ -133,6 +146,8 @@ def test_missing_or_corrupt_file_is_503_problem(tmp_path: Path, content: bytes) 
         for path in ("/tiles/14/9327/4740.pbf", "/tiles.json"):
             assert_problem(c.get(path), 503, None)
         assert_problem(c.get("/tiles/99/0/0.pbf"), 400, "z")  # bad input is still the client's
+        page = c.get("/maps/places")  # the map keeps its boundary basemap
+        assert page.status_code == 200 and "protomaps" not in page.text and "/tiles/" not in page.text
     store.close()
 
 

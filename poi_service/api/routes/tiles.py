@@ -19,6 +19,7 @@ from poi_service.maps.mbtiles import MBTiles, TilesUnavailable, tilejson
 from poi_service.maps.pages import Target
 
 TILE_CACHE = "public, max-age=86400, stale-while-revalidate=604800"  # a rebuild shows within a day
+EMPTY_CACHE = "public, max-age=3600"  # no tile there: shorter, so a wider rebuild shows soon
 MVT = "application/vnd.mapbox-vector-tile"
 TILES_PATH = "/tiles/{z}/{x}/{y}.pbf"
 
@@ -76,7 +77,7 @@ async def tile(services: ServicesDep, request: Request, z: int, x: int, y: int) 
     reader = tiles_of(request.app, services.settings)
     found = await run_in_threadpool(reader.tile, z, x, y)
     if found is None:
-        return Response(status_code=204, headers={"Cache-Control": TILE_CACHE})
+        return Response(status_code=204, headers={"Cache-Control": EMPTY_CACHE})
     headers = {"ETag": found.etag, "Cache-Control": TILE_CACHE, "Vary": "Accept-Encoding"}
     if found.etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)
