@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs everything the tests need (Python packages, PostgreSQL/PostGIS and Chromium from Debian)
+# Installs everything the tests need (Python packages; PostgreSQL/PostGIS, Chromium, tilemaker from Debian)
 # and runs the whole suite: lint, types, tests. The test session starts and stops its own
 # throwaway PostGIS cluster and uvicorn servers. Extra arguments go to pytest.
 set -euo pipefail
