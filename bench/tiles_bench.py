@@ -50,7 +50,11 @@ def synthetic_grid(path: Path, nodes: int) -> int:
     """Writes a street grid of at least `nodes` nodes (SYNTHETIC data); returns the node count."""
     side = math.ceil(math.sqrt(nodes))
     lon0, lat0 = 10.0, 53.5
-    writer = osmium.SimpleWriter(str(path), overwrite=True)
+    header = osmium.io.Header()  # a header box, as real (Geofabrik, osmium extract) files have
+    top_right = osmium.osm.Location(lon0 + (side - 1) * STEP_DEG, lat0 + (side - 1) * STEP_DEG * 0.6)
+    header.add_box(osmium.osm.Box(osmium.osm.Location(lon0, lat0), top_right))
+    header.set("generator", "poi-service bench/tiles_bench.py (SYNTHETIC street grid)")
+    writer = osmium.SimpleWriter(str(path), header=header, overwrite=True)
     try:
         for r in range(side):
             for c in range(side):
@@ -156,12 +160,16 @@ def main(argv: list[str] | None = None) -> None:
         rows += serve_and_measure(
             tmp, grid.out, [(f"synthetic tiles ({n_g} distinct)", tmp / "grid.paths")], a
         )
+        nodes = {
+            "Helsinki": sum(1 for _ in osmium.FileProcessor(str(HELSINKI), osmium.osm.NODE)),
+            "synthetic": count,
+        }
         src_mb = {
             "Helsinki": HELSINKI.stat().st_size / 1e6,
             "synthetic": (tmp / "grid.osm.pbf").stat().st_size / 1e6,
         }
         builds = [
-            f"| {name} | {r.clean.nodes:,} | {r.clean.ways:,} | {src_mb[name]:.1f} | {r.seconds:.1f} | "
+            f"| {name} | {nodes[name]:,} | {r.clean.ways:,} | {src_mb[name]:.1f} | {r.seconds:.1f} | "
             f"{r.phases['clean']:.1f} / {r.phases['sea']:.1f} / {r.phases['tilemaker']:.1f} | {r.tiles:,} | "
             f"{r.size_bytes / 1e6:.2f} |"
             for name, r in (("Helsinki", helsinki), ("synthetic", grid))

@@ -41,6 +41,6 @@ def tiles(extract: Path, out: Path, bbox: tuple[float, float, float, float] | No
     click.echo(
         f"Wrote {report.out}: {report.tiles} tiles, {report.size_bytes / 1e6:.1f} MB in {report.seconds:.1f} s "
         f"({', '.join(f'{k} {v:.1f} s' for k, v in report.phases.items())}) "
-        f"(kept {c.nodes} nodes, {c.ways} ways, {c.relations} relations; dropped {c.dropped_ways} incomplete ways "
-        f"and {c.dropped_relations} relations; {report.sea_polygons} sea polygons from the coastline)"
+        f"(kept {c.ways} ways, {c.relations} relations; dropped {c.dropped_ways} incomplete ways "
+        f"and {c.dropped_relations} relations; {report.sea_polygons} sea and lake polygons from clipped water)"
     )

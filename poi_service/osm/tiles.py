@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import osmium
+from osmium.filter import EntityFilter, IdFilter
 
 from poi_service.errors import InvalidInput, PoiError
-from poi_service.osm.sea import write_sea
+from poi_service.osm.sea import WaterRuns, write_sea
 
 PROFILE = Path(__file__).with_name("tilemaker")
 INSTALL_HINT = "install it with `apt-get install tilemaker` (Debian/Ubuntu) or run scripts/tiles-install.sh"
@@ -32,9 +33,8 @@ class TilesFailed(PoiError):
 
 @dataclass(frozen=True, slots=True)
 class CleanStats:
-    """What the cleaned copy kept and dropped, and the extent of its nodes."""
+    """What the cleaned copy kept and dropped, and the extent of its ways' nodes (when measured)."""
 
-    nodes: int
     ways: int
     relations: int
     dropped_ways: int
@@ -64,58 +64,57 @@ def tilemaker_path() -> str:
     return found
 
 
-def clean_extract(src: Path, dst: Path) -> CleanStats:
+def clean_extract(
+    src: Path, dst: Path, water: WaterRuns | None = None, need_bbox: bool = False
+) -> CleanStats:
     """Copies src to dst without ways that miss nodes and relations that miss members (tilemaker stops on
-    them; clipped extracts always have some), and measures the extent of the nodes."""
-    node_ids = osmium.index.IdSet()
-    way_ids = osmium.index.IdSet()
+    them; clipped extracts always have some); feeds every way to `water`; with need_bbox measures the
+    extent of the ways' nodes. Nodes stay in libosmium (C++): only ways and relations reach Python."""
+    ways: set[int] = set()
+    dropped_ways = 0
     bounds = [180.0, 90.0, -180.0, -90.0]
-    try:
-        for n in osmium.FileProcessor(str(src), osmium.osm.NODE):
-            if not isinstance(n, osmium.osm.Node):
-                continue
-            node_ids.set(n.id)
-            lon, lat = n.location.lon, n.location.lat
-            bounds = [min(bounds[0], lon), min(bounds[1], lat), max(bounds[2], lon), max(bounds[3], lat)]
-        for w in osmium.FileProcessor(str(src), osmium.osm.WAY):
-            if isinstance(w, osmium.osm.Way) and all(r.ref in node_ids for r in w.nodes):
-                way_ids.set(w.id)
-    except RuntimeError as exc:  # libosmium's errors for unreadable or truncated files
-        raise InvalidInput(f"{src.name} is not a readable OSM PBF/XML extract: {exc}") from None
-    counts = {"n": 0, "w": 0, "r": 0, "dw": 0, "dr": 0}
+    fp = osmium.FileProcessor(str(src), osmium.osm.NODE | osmium.osm.WAY).with_locations()
+    for w in fp.with_filter(EntityFilter(osmium.osm.WAY)):
+        if not isinstance(w, osmium.osm.Way):
+            continue
+        complete = all(r.location.valid() for r in w.nodes)
+        if water is not None:
+            water.add(w, complete)
+        if not complete:
+            dropped_ways += 1
+            continue
+        ways.add(w.id)
+        if need_bbox:
+            for r in w.nodes:
+                lon, lat = r.location.lon, r.location.lat
+                bounds = [min(bounds[0], lon), min(bounds[1], lat), max(bounds[2], lon), max(bounds[3], lat)]
+    candidates: list[tuple[int, list[int]]] = []  # relations whose ways are all here, with their nodes
+    total_relations = 0
+    for rel in osmium.FileProcessor(str(src), osmium.osm.RELATION):
+        if not isinstance(rel, osmium.osm.Relation):
+            continue
+        total_relations += 1
+        if all(m.ref in ways for m in rel.members if m.type == "w"):  # relation members: kept
+            candidates.append((rel.id, [m.ref for m in rel.members if m.type == "n"]))
+    wanted = {n for _, nodes in candidates for n in nodes}
+    present: set[int] = set()
+    if wanted:
+        present = {
+            n.id for n in osmium.FileProcessor(str(src), osmium.osm.NODE).with_filter(IdFilter(wanted))
+        }
+    relations = {rid for rid, nodes in candidates if all(n in present for n in nodes)}
+    if not ways and not relations and not any(True for _ in osmium.FileProcessor(str(src), osmium.osm.NODE)):
+        raise InvalidInput(f"{src.name} holds no OpenStreetMap data: nothing to draw")
+    way_filter, relation_filter = IdFilter(ways), IdFilter(relations)
+    way_filter.enable_for(osmium.osm.WAY)
+    relation_filter.enable_for(osmium.osm.RELATION)
     writer = osmium.SimpleWriter(str(dst), overwrite=True)
-    try:
-        for obj in osmium.FileProcessor(str(src)):
-            if isinstance(obj, osmium.osm.Node):
-                writer.add_node(obj)
-                counts["n"] += 1
-            elif isinstance(obj, osmium.osm.Way):
-                if obj.id in way_ids:
-                    writer.add_way(obj)
-                    counts["w"] += 1
-                else:
-                    counts["dw"] += 1
-            elif isinstance(obj, osmium.osm.Relation):
-                # Relations of relations are kept whole only when every way and node is there.
-                if all(_member_present(m, node_ids, way_ids) for m in obj.members):
-                    writer.add_relation(obj)
-                    counts["r"] += 1
-                else:
-                    counts["dr"] += 1
+    try:  # filtered and written in C++
+        osmium.apply(str(src), way_filter, relation_filter, writer)
     finally:
         writer.close()
-    bbox = (bounds[0], bounds[1], bounds[2], bounds[3]) if counts["n"] else None
-    return CleanStats(counts["n"], counts["w"], counts["r"], counts["dw"], counts["dr"], bbox)
-
-
-def _member_present(
-    m: osmium.osm.RelationMember, nodes: osmium.index.IdSet, ways: osmium.index.IdSet
-) -> bool:
-    if m.type == "n":
-        return m.ref in nodes
-    if m.type == "w":
-        return m.ref in ways
-    return True
+    bbox = (bounds[0], bounds[1], bounds[2], bounds[3]) if need_bbox and ways else None
+    return CleanStats(len(ways), len(relations), dropped_ways, total_relations - len(relations), bbox)
 
 
 def header_bbox(src: Path) -> Bbox | None:
@@ -137,7 +136,7 @@ def check_bbox(bbox: Bbox) -> Bbox:
 def _config(work: Path, sea: Path | None) -> Path:
     config = json.loads((PROFILE / "config.json").read_text(encoding="utf-8"))
     if sea is not None:  # the extract's own sea, where tilemaker's example reads Natural Earth/OSMData
-        config["layers"]["ocean"] = {"minzoom": 0, "maxzoom": 14, "source": str(sea), "write_to": "water",
+        config["layers"]["ocean"] = {"minzoom": 0, "maxzoom": 14, "source": str(sea), "write_to": "water", "source_columns": ["kind"],
                                      "simplify_below": 13, "simplify_level": 0.0001, "simplify_ratio": 2}  # fmt: skip
     path = work / "config.json"
     path.write_text(json.dumps(config), encoding="utf-8")
@@ -154,12 +153,15 @@ def build_tiles(src: Path, out: Path, bbox: Bbox | None = None, threads: int = 0
     with tempfile.TemporaryDirectory(prefix="poi-tiles-", dir=out.parent) as tmp:
         work = Path(tmp)
         cleaned = work / "clean.osm.pbf"
-        stats = clean_extract(src, cleaned)
+        try:  # libosmium's errors for unreadable or truncated files
+            header = header_bbox(src)
+            water = WaterRuns()
+            stats = clean_extract(src, cleaned, water, need_bbox=bbox is None and header is None)
+        except RuntimeError as exc:
+            raise InvalidInput(f"{src.name} is not a readable OSM PBF/XML extract: {exc}") from None
         t_clean = time.perf_counter()
-        if stats.nodes == 0:
-            raise InvalidInput(f"{src.name} holds no nodes: nothing to draw")
-        box = check_bbox(bbox or header_bbox(src) or stats.bbox or (0.0, 0.0, 0.0, 0.0))
-        sea_file, sea_count = write_sea(src, box, work / "sea")
+        box = check_bbox(bbox or header or stats.bbox or (0.0, 0.0, 0.0, 0.0))
+        sea_file, sea_count = write_sea(water, box, work / "sea")
         t_sea = time.perf_counter()
         target = work / "tiles.mbtiles"
         cmd = [exe, "--input", str(cleaned), "--output", str(target), "--config", str(_config(work, sea_file)),

@@ -12,6 +12,7 @@ import mapbox_vector_tile
 import osmium
 import pytest
 
+from poi_service.osm.tiles import build_tiles
 from tests.tiles.data import CENTRE, HELSINKI, helsinki_tiles, require_tilemaker, tile_of
 
 
@@ -93,3 +94,37 @@ def test_cli_says_how_to_install_tilemaker(tmp_path: Path) -> None:
                        env={"PATH": env_path, "PYTHONPATH": str(Path(__file__).resolve().parents[2])})  # fmt: skip
     assert r.returncode == 1 and "apt-get install tilemaker" in r.stderr, r.stderr
     assert not (tmp_path / "t.mbtiles").exists()
+
+
+def test_lake_cut_by_the_edge_is_drawn_inside() -> None:
+    # Töölönlahti (way 122872049) has 14 of its 217 nodes in the extract: dropped from the cleaned copy,
+    # its part inside the extract comes back as a clipped polygon.
+    report = helsinki_tiles()
+    layers = _tile(report.out, 14, *tile_of(24.9355, 60.1785, 14))
+    assert any(f["properties"].get("class") == "lake" for f in layers["water"])
+    assert report.sea_polygons >= 2  # the harbour's sea and the lake
+
+
+def test_extract_without_header_box_uses_its_ways(tmp_path: Path) -> None:
+    require_tilemaker()
+    src = tmp_path / "synthetic.osm.pbf"  # SYNTHETIC: a 3 x 3 street grid written here
+    writer = osmium.SimpleWriter(str(src))
+    ids = {}
+    for r in range(3):
+        for c in range(3):
+            ids[r, c] = len(ids) + 1
+            writer.add_node(
+                osmium.osm.mutable.Node(id=ids[r, c], location=(9.40 + c * 0.01, 54.78 + r * 0.002))
+            )
+    for i in range(3):
+        writer.add_way(osmium.osm.mutable.Way(id=10 + i, nodes=[ids[i, c] for c in range(3)],
+                                              tags={"highway": "residential", "name": f"Row {i}"}))  # fmt: skip
+    writer.close()
+    report = build_tiles(src, tmp_path / "t.mbtiles")
+    assert report.bbox == pytest.approx((9.40, 54.78, 9.42, 54.784))
+    layers = _tile(report.out, 14, *tile_of(9.41, 54.782, 14))
+    assert {f["properties"].get("name:latin") for f in layers["transportation_name"]} == {
+        "Row 0",
+        "Row 1",
+        "Row 2",
+    }

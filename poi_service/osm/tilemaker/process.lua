@@ -556,6 +556,9 @@ function attribute_function(attr,layer)
 		return { subclass="ice_shelf" }
 	elseif attr["featurecla"]=="Urban area" then
 		return { class="residential" }
+	-- poi-service: lakes cut by the extract's edge, written beside the sea by poi_service/osm/sea.py
+	elseif attr["kind"]=="lake" then
+		return { class="lake" }
 	else
 		return { class="ocean" }
 	end
