@@ -42,7 +42,7 @@ def _root(request: Request) -> str:
 
 
 def tiles_url(request: Request, settings: Settings) -> str:
-    """Absolute tile URL template, under POI_BASE_URL when set, else the request's own base and root path."""
+    """Absolute tile URL template: the request's base URL and root path (or a base_url setting, if any)."""
     base = str(getattr(settings, "base_url", "") or "").rstrip("/")
     if not base:
         base = f"{request.url.scheme}://{request.url.netloc}{_root(request)}"
