@@ -10,16 +10,20 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import osmium
 import pytest
+from geopy.distance import geodesic
 from PIL import Image
 
 from poi_service.api.app import create_app
 from poi_service.config import Settings
+from poi_service.models import Address, PlaceData, Point
 from poi_service.store import Store, open_store
 from tests.browser.chromium import DESKTOP, PHONE, attach, screenshot, wait_js
 from tests.conftest import DATA_DIR, require_chromium
+from tests.factories import GEOCODED
 from tests.server import serve
-from tests.tiles.data import CENTRE, helsinki_tiles
+from tests.tiles.data import CENTRE, HELSINKI, helsinki_tiles
 
 pytestmark = pytest.mark.browser
 READY = "window.poiMapState && window.poiMapState.ready === true"
@@ -27,11 +31,29 @@ DRAWN = "window.poiStreets && window.poiStreets.loaded === true"
 WATER = (0x9F, 0xCB, 0xE0)  # the fills of streets.js
 GREENS = [(0xCD, 0xEB, 0xB0), (0xC8, 0xE6, 0xA8), (0xAD, 0xD1, 0x9E)]
 BOUNDARY_BEIGE = (0xFB, 0xFA, 0xF5)
+# Pins (or clusters) that are the topmost element at their own centre: not hidden under the street canvas.
+MARKER_ON_TOP = """(() => [...document.querySelectorAll('img.poi-pin, .poi-cluster')].filter(m => {
+  const r = m.getBoundingClientRect(), top = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+  return top && (top === m || m.contains(top));
+}).length)()"""
 
 
 def _serve_store(tmp: Path, tiles: Path) -> tuple[Settings, Store]:
     settings = Settings(database_url=str(tmp / "p.gpkg"), tiles_file=tiles)
     return settings, open_store(settings.database_url, DATA_DIR)
+
+
+def _artworks(limit: int = 3) -> list[PlaceData]:
+    """Artworks of the Helsinki extract nearest to CENTRE (real OSM nodes, their names and points)."""
+    found = []
+    for n in osmium.FileProcessor(str(HELSINKI), osmium.osm.NODE):
+        if n.tags.get("tourism") == "artwork" and "name" in n.tags:
+            lon, lat = n.location.lon, n.location.lat
+            found.append((geodesic((CENTRE[1], CENTRE[0]), (lat, lon)).m, n.id, n.tags["name"], lon, lat))
+    found.sort()
+    return [PlaceData(name=name, category="artwork", address=Address(locality="Helsinki"),
+                      point=Point(lon, lat), geocoding=GEOCODED, external_key=f"osm:node/{nid}")
+            for _, nid, name, lon, lat in found[:limit]]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +62,7 @@ def streets_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("streets")
     shutil.copyfile(helsinki_tiles().out, tmp / "tiles.mbtiles")
     settings, store = _serve_store(tmp, tmp / "tiles.mbtiles")
+    store.places.add_many(_artworks())
     with serve(create_app(settings, store)) as url:
         yield url
     store.close()
@@ -84,6 +107,7 @@ def test_helsinki_at_zoom_16_shows_streets_water_and_labels(
     assert tile_requests and all(u.startswith(streets_site + "/tiles/") for u in tile_requests)
     assert rec.foreign() == [] and rec.errors == []
     assert "OpenStreetMap contributors" in page.locator(".leaflet-control-attribution").inner_text()
+    assert page.evaluate(MARKER_ON_TOP) >= 1  # the places' pins are drawn above the streets
     context.close()
 
 
