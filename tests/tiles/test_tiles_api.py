@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 import shutil
 import sqlite3
 from collections.abc import Iterator
@@ -148,6 +149,12 @@ def test_missing_or_corrupt_file_is_503_problem(tmp_path: Path, content: bytes) 
         assert_problem(c.get("/tiles/99/0/0.pbf"), 400, "z")  # bad input is still the client's
         page = c.get("/maps/places")  # the map keeps its boundary basemap
         assert page.status_code == 200 and "protomaps" not in page.text and "/tiles/" not in page.text
+        fresh = tmp_path / "fresh.mbtiles"  # a rebuild renames a good file over the bad one: no restart
+        shutil.copyfile(helsinki_tiles().out, fresh)
+        os.replace(fresh, tiles)
+        assert c.get("/tiles.json").status_code == 200
+        assert c.get("/tiles/0/0/0.pbf").status_code == 200
+        assert "protomaps" in c.get("/maps/places").text
     store.close()
 
 
