@@ -138,9 +138,25 @@
     var layer = pm.leafletLayer({
       url: spec.url, maxDataZoom: spec.maxzoom, minZoom: spec.minzoom, maxZoom: 19, pane: 'poi-streets',
       bounds: L.latLngBounds([b[1], b[0]], [b[3], b[2]]), paintRules: paintRules(pm),
-      labelRules: labelRules(pm, cfg.lang), backgroundColor: BACKGROUND, attribution: P.escapeHtml(spec.attribution),
-      lang: cfg.lang
+      labelRules: labelRules(pm, cfg.lang), attribution: P.escapeHtml(spec.attribution), lang: cfg.lang
     });
+    /* The land colour only inside the extract's box, drawn beneath what the tile already holds: the
+       renderer would fill whole tiles, hiding the boundary basemap around a small extract. */
+    var render = layer.renderTile;
+    layer.renderTile = function (coords, element, key, done) {
+      return render.call(this, coords, element, key, done).then(function () {
+        if (element.key !== key || !element.width) return;
+        var origin = L.point(coords.x, coords.y).multiplyBy(256);
+        var nw = map.project([b[3], b[0]], coords.z).subtract(origin);
+        var se = map.project([b[1], b[2]], coords.z).subtract(origin);
+        var ctx = element.getContext('2d');
+        ctx.save();
+        ctx.globalCompositeOperation = 'destination-over';
+        ctx.fillStyle = BACKGROUND;
+        ctx.fillRect(nw.x, nw.y, se.x - nw.x, se.y - nw.y);
+        ctx.restore();
+      });
+    };
     // For the browser tests and the benchmark: whether the visible street tiles have been drawn.
     window.poiStreets = {loaded: false};
     layer.on('loading', function () { window.poiStreets.loaded = false; });
