@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from poi_service.config import DEFAULT_STATE_DIR
+from poi_service.cli.common import CliState
 from poi_service.errors import PoiError
 
 
@@ -24,17 +24,25 @@ def _bbox(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tu
 
 @click.command("tiles")
 @click.argument("extract", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_STATE_DIR / "tiles.mbtiles",
-              show_default=True, help="MBTiles file to write (replaced only when the build succeeds).")  # fmt: skip
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="MBTiles file to write, replaced only when the build succeeds [default: POI_TILES_FILE, else "
+                   "<POI_STATE_DIR>/tiles.mbtiles, i.e. var/tiles.mbtiles: where the service reads it].")  # fmt: skip
 @click.option("--bbox", callback=_bbox, metavar="MINLON,MINLAT,MAXLON,MAXLAT",
               help="Area of the tiles; default: the extract's header box, else the extent of its nodes.")  # fmt: skip
 @click.option("--threads", type=click.IntRange(0, 256), default=0, help="tilemaker threads (0: all cores).")
-def tiles(extract: Path, out: Path, bbox: tuple[float, float, float, float] | None, threads: int) -> None:
+@click.pass_obj
+def tiles(
+    state: CliState,
+    extract: Path,
+    out: Path | None,
+    bbox: tuple[float, float, float, float] | None,
+    threads: int,
+) -> None:
     """Build street tiles (OpenMapTiles schema) from an OpenStreetMap extract with tilemaker."""
     from poi_service.osm.tiles import build_tiles  # pyosmium and geopandas load only for this command
 
     try:
-        report = build_tiles(extract, out, bbox, threads)
+        report = build_tiles(extract, out or state.settings().tiles_path(), bbox, threads)
     except PoiError as exc:
         raise click.ClickException(exc.detail) from None
     c = report.clean

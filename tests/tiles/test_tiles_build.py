@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 import sqlite3
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import mapbox_vector_tile
 import osmium
 import pytest
 
+from poi_service.config import Settings
 from poi_service.osm.tiles import build_tiles
 from tests.tiles.data import CENTRE, HELSINKI, helsinki_tiles, require_tilemaker, tile_of
 
@@ -128,3 +130,14 @@ def test_extract_without_header_box_uses_its_ways(tmp_path: Path) -> None:
         "Row 1",
         "Row 2",
     }
+
+
+def test_cli_writes_where_the_service_reads(tmp_path: Path) -> None:
+    require_tilemaker()
+    target = tmp_path / "served.mbtiles"
+    env = {**os.environ, "POI_TILES_FILE": str(target)}
+    r = subprocess.run([sys.executable, "-m", "poi_service.cli", "osm", "tiles", str(HELSINKI)], capture_output=True,
+                       text=True, check=False, timeout=300, env=env)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert f"Wrote {target}" in r.stdout and "incomplete ways" in r.stdout
+    assert Settings(tiles_file=target).tiles_path() == target and target.stat().st_size > 50_000
