@@ -140,3 +140,29 @@ def test_embed_widget_draws_streets(chromium: Any, streets_site: str) -> None:
     assert len(_map_image(page).getcolors(1 << 24) or []) > 500
     assert rec.foreign() == [] and rec.errors == []
     context.close()
+
+
+def test_operator_tile_server_still_needs_consent(chromium: Any, tmp_path: Path) -> None:
+    require_chromium()
+    shutil.copyfile(helsinki_tiles().out, tmp_path / "tiles.mbtiles")
+    probe, store = _serve_store(tmp_path, tmp_path / "tiles.mbtiles")
+    with serve(create_app(probe, store)) as url:
+        port = url.rsplit(":", 1)[1]  # 'localhost' is another origin: a stand-in for an external tile server
+        settings = Settings(database_url=probe.database_url, tiles_file=tmp_path / "tiles.mbtiles",
+                            tile_url=f"http://localhost:{port}/raster/{{z}}/{{x}}/{{y}}.png")  # fmt: skip
+        with serve(create_app(settings, store)) as url2:
+            context = chromium.new_context(viewport=DESKTOP, locale="de-DE")
+            page = context.new_page()
+            rec = attach(page)
+            lon, lat = CENTRE
+            assert page.goto(f"{url2}/maps/places?center={lat},{lon}&zoom=16").status == 200
+            wait_js(page, READY)
+            wait_js(page, DRAWN)
+            assert rec.foreign() == []  # streets from the service itself, nothing from the tile server yet
+            page.get_by_role("button", name="Hintergrundkarte laden").click()
+            page.get_by_role("button", name="Zustimmen und laden").click()
+            wait_js(page, "document.querySelectorAll('img.leaflet-tile').length > 0")
+            assert [u for u in rec.requests if u.startswith(f"http://localhost:{port}/raster/")]
+            assert rec.foreign(("127.0.0.1", "localhost")) == []
+            context.close()
+    store.close()
