@@ -8,6 +8,7 @@ from pathlib import Path
 
 from poi_service.config import Settings
 from poi_service.errors import invalid
+from poi_service.store.text import words
 
 VOCABULARY_FILE = Path(__file__).with_name("categories.csv")
 COLUMNS = ("slug", "label_de", "label_en")
@@ -59,10 +60,27 @@ class Vocabulary:
 
     def require(self, slug: str, param: str = "category") -> Category:
         """The category with this slug, or an error naming the parameter."""
-        found = self._by_slug.get(slug)
+        found = self.find(slug)  # reads accept the labels and aliases writes accept
         if found is None:
             raise invalid(param, f"unknown category {slug!r}; see GET /categories")
         return found
+
+    def find(self, text: str) -> Category | None:
+        """The category with this slug, label or alias (what writes accept), if any."""
+        return self._by_slug.get(text) or self.match(text)
+
+    def matching(self, text: str | None) -> tuple[str, ...]:
+        """Slugs of the categories whose slug, labels or aliases hold every word of `text` as a word prefix
+        (folded as the text search folds: `schwimmbad` finds "Schwimmbad / Schwimmhalle")."""
+        wanted = words(text or "")
+        if not wanted:
+            return ()
+        found = []
+        for c in self.categories:
+            have = words(" ".join((c.slug.replace("_", " "), c.label_de, c.label_en, *c.aliases)))
+            if all(any(h.startswith(w) for h in have) for w in wanted):
+                found.append(c.slug)
+        return tuple(found)
 
     def match(self, text: str) -> Category | None:
         """Maps a source label such as 'Stolperstein / Gedenkort' to its category."""

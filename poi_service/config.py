@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, FilePath, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -84,6 +85,24 @@ class Settings(BaseSettings):
     frame_ancestors: list[str] = Field(
         default_factory=list, description="Origins allowed to embed the map widget (CSP frame-ancestors)."
     )
+    public_base_url: str = Field(
+        default="",
+        description="scheme://host[:port] of absolute links, instead of the request's Host header.",
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Host names the service answers for (*.example.org allowed); others 400.",
+    )
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _origin_only(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value:
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or not parts.netloc or parts.path or parts.query:
+                raise ValueError("give scheme://host[:port] only, e.g. https://poi.example.org")
+        return value
 
     @field_validator("geocoder_domain")
     @classmethod

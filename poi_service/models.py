@@ -161,6 +161,17 @@ class Municipality:
     district: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class KeyInfo:
+    """An API key without its secret: the id (public, part of the key), a name, the role."""
+
+    id: str
+    name: str
+    role: KeyRole
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MembershipData:
     """One municipality's membership in one alliance."""

@@ -16,11 +16,11 @@ from typing import Any
 
 from starlette.responses import Response
 
-from poi_service.api.deps import Services
 from poi_service.api.responses import GeoJSONResponse, JSONResponse
 from poi_service.errors import PreconditionFailed, PreconditionRequired
 from poi_service.ingest.edit import Context, EditSpec, fields_of, patched, unpinned
 from poi_service.models import Membership, Place
+from poi_service.services import Services
 from poi_service.store.base import Change, Collection
 
 Record = Place | Membership
@@ -39,7 +39,11 @@ def expected_version(record: Record, if_match: str | None, *, required: bool = T
         if required:
             _require(if_match)
         return None
-    tags = [t.strip() for t in if_match.split(",")]
+    # An unquoted tag (a shell ate the quotes) names the same entity tag: compare it quoted.
+    tags = [
+        t if t.startswith(('"', "W/")) or t == "*" else f'"{t}"'
+        for t in (t.strip() for t in if_match.split(","))
+    ]
     if "*" in tags:
         return None
     if etag(record) not in tags:  # strong comparison: weak (W/) tags never match

@@ -6,10 +6,10 @@ from typing import Any
 
 import click
 
-from poi_service.api.geojson import place_feature
 from poi_service.categories import Vocabulary
 from poi_service.cli.common import CliState, CoordinateCommand, echo_json, geocoder_for, guard_point
 from poi_service.errors import NotFound, invalid
+from poi_service.features.geojson import place_feature
 from poi_service.geocode.base import GeocodeQuery, GeocodeResult, ReverseResult
 from poi_service.models import Point
 from poi_service.store import Near, PlaceFilter, Query

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
-from poi_service.api.geojson import membership_feature, place_feature
 from poi_service.categories import Vocabulary
 from poi_service.errors import InvalidInput, invalid
+from poi_service.features.geojson import membership_feature, place_feature
 from poi_service.ingest.importer import KINDS, Kind
 from poi_service.models import Geocoding, Membership, Place, format_partial_date
 from poi_service.store import Store
@@ -108,9 +108,15 @@ def features(store: Store, kind: Kind, vocabulary: Vocabulary) -> Iterator[dict[
 
 
 def export_records(
-    store: Store, kind: Kind, fmt: Format, path: Path, vocabulary: Vocabulary | None = None
+    store: Store,
+    kind: Kind,
+    fmt: Format,
+    path: Path,
+    vocabulary: Vocabulary | None = None,
+    excel: bool = False,
 ) -> int:
-    """Writes every record of a kind to path; returns the number written."""
+    """Writes every record of a kind to path; returns the number written. `excel`: a CSV that Excel opens
+    in German locales (a BOM, `;` between fields, decimal commas), which the importer reads back."""
     if kind not in KINDS:
         raise invalid("kind", "use places or memberships")
     target = path.resolve()
@@ -123,13 +129,24 @@ def export_records(
             feats = list(features(store, kind, vocabulary or Vocabulary.load()))
             json.dump({"type": "FeatureCollection", "features": feats}, handle, ensure_ascii=False)
             return len(feats)
-        writer = csv.DictWriter(handle, fieldnames=columns(kind), lineterminator="\r\n")
+        if excel:
+            handle.write("\ufeff")
+        writer = csv.DictWriter(
+            handle, fieldnames=columns(kind), lineterminator="\r\n", delimiter=";" if excel else ","
+        )
         writer.writeheader()
         n = 0
         for row in rows(store, kind):
-            writer.writerow({k: guard(v) for k, v in row.items()})
+            writer.writerow({k: _decimal_comma(v) if excel else guard(v) for k, v in row.items()})
             n += 1
         return n
+
+
+def _decimal_comma(value: object) -> object:
+    """A cell for a German-locale spreadsheet: numbers with a decimal comma, text guarded as always."""
+    if isinstance(value, float):
+        return repr(value).replace(".", ",")
+    return guard(value)
 
 
 def store_file(url: str) -> Path | None:

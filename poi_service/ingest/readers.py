@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from poi_service.errors import ImportFailed, InvalidParam
 from poi_service.ingest.build import RawRow
@@ -17,6 +19,8 @@ from poi_service.ingest.build import RawRow
 FORMATS = {".csv": "csv", ".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg"}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 COORDINATES = frozenset({"lat", "lon"})
+NUMBERS = frozenset({"lat", "lon", "geocode_confidence"})
+DECIMAL_COMMA = re.compile(r"-?[0-9]+,[0-9]+")
 GEOCODING_PROPS = {"source": "geocode_source", "precision": "geocode_precision",
                    "confidence": "geocode_confidence", "at": "geocoded_at"}  # fmt: skip
 
@@ -54,17 +58,37 @@ def unguard(cell: str) -> str:
     return cell[1:] if len(cell) > 1 and cell[0] == "'" and cell[1] in "=+-@\t\r" else cell
 
 
-def read_csv(path: Path) -> Table:
-    """A UTF-8 CSV with a header row; each record keeps the line it starts on."""
-    raw = path.read_bytes()
+def _decode(path: Path, raw: bytes) -> str:
+    """UTF-8 (with or without BOM); else Windows-1252, what German Excel saves as "CSV (Trennzeichen-getrennt)"."""
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ImportFailed(
-            f"{path.name} is not UTF-8", [InvalidParam(f"line {line}", "not UTF-8 text")]
-        ) from exc
-    reader = csv.reader(io.StringIO(text, newline=""))
+        try:
+            return raw.decode("cp1252")
+        except UnicodeDecodeError:
+            line = raw[: exc.start].count(b"\n") + 1
+            reason = 'neither UTF-8 nor Windows-1252 text; save the file as "CSV UTF-8"'
+            raise ImportFailed(f"{path.name} is not UTF-8", [InvalidParam(f"line {line}", reason)]) from exc
+
+
+def _delimiter(text: str) -> str:
+    """`;` when the header row has more semicolons than commas (German spreadsheets), else `,`."""
+    header = text.split("\n", 1)[0]
+    return ";" if header.count(";") > header.count(",") else ","
+
+
+def _cell_value(name: str, cell: str, delimiter: str) -> str:
+    """The export's formula guard undone; in `;` files, decimal commas of number columns made points."""
+    if delimiter == ";" and name in NUMBERS and DECIMAL_COMMA.fullmatch(cell.strip()):
+        return cell.strip().replace(",", ".")
+    return unguard(cell)
+
+
+def read_csv(path: Path) -> Table:
+    """A CSV with a header row (`,` or `;`; UTF-8 or Windows-1252); each record keeps the line it starts on."""
+    text = _decode(path, path.read_bytes())
+    delimiter = _delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = next(reader, None)
         if not header:
@@ -82,7 +106,7 @@ def read_csv(path: Path) -> Table:
             if len(cells) > len(names):
                 reason = f"has {len(cells)} fields, the header has {len(names)}"
                 problems = (InvalidParam(where, reason),)
-            fields = {n: unguard(c) for n, c in zip(names, cells, strict=False) if n}
+            fields = {n: _cell_value(n, c, delimiter) for n, c in zip(names, cells, strict=False) if n}
             rows.append(RawRow(where, fields, problems))
     except csv.Error as exc:
         raise ImportFailed(
@@ -94,8 +118,10 @@ def read_csv(path: Path) -> Table:
 def read_geojson(path: Path) -> Table:
     """A FeatureCollection of Point (or null-geometry) features."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        # orjson, not json: json.loads recursed into a file nested 100,000 deep (RecursionError, a 500)
+        # and took NaN, Infinity and 400-digit numbers; orjson refuses those and stops at 1,024 levels.
+        data = orjson.loads(path.read_text(encoding="utf-8-sig"))
+    except (UnicodeDecodeError, orjson.JSONDecodeError) as exc:
         raise ImportFailed(f"{path.name}: not a UTF-8 JSON file ({exc})") from exc
     if (
         not isinstance(data, dict)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -26,6 +27,11 @@ YEAR_RANGE = re.compile(r"(\d{4})\s*/\s*(\d{4})")
 SEPARATOR = re.compile(r"\s+;\s+")  # between several URLs ('a ; b'); a bare ';' belongs to a URL
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # keeps \t \n \r
+# Bidi embeddings, overrides and isolates reorder the text around them ("Trojan Source"): a name
+# with U+202E shows reversed in lists, maps and exports. The marks U+200E/U+200F stay allowed.
+BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
+INVISIBLE_CATEGORIES = frozenset({"Cf", "Zs", "Zl", "Zp", "Cc"})  # format characters, spaces
+BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")  # Hangul fillers, braille blank
 
 Raw = Mapping[str, object]
 E = TypeVar("E", Alliance, Role)
@@ -93,6 +99,12 @@ class Fields:
         if (CONTROL_MULTILINE if multiline else CONTROL).search(text):
             self.error(name, "must not contain control characters" + ("" if multiline else " or line breaks"))
             return None
+        if BIDI_CONTROL.search(text):
+            self.error(name, "must not contain bidirectional embedding, override or isolate characters")
+            return None
+        if not visible(text):
+            self.error(name, "must contain visible characters (it has only invisible ones)")
+            return None
         return text
 
     def number(self, name: str) -> float | None:
@@ -149,6 +161,11 @@ class Fields:
                 self.error(name, f"must be an http or https URL, got {part[:80]!r}")
                 return None
         return text
+
+
+def visible(text: str) -> bool:
+    """True if some character of text shows (zero-width spaces, joiners and fillers do not)."""
+    return any(c not in BLANK_LETTERS and unicodedata.category(c) not in INVISIBLE_CATEGORIES for c in text)
 
 
 def is_web_url(text: str) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -13,6 +13,7 @@ from shapely.geometry.base import BaseGeometry
 from poi_service.models import (
     Alliance,
     BBox,
+    KeyInfo,
     KeyRole,
     Membership,
     MembershipData,
@@ -33,6 +34,7 @@ class PlaceFilter:
 
     categories: tuple[str, ...] = ()  # any of these slugs
     text: str | None = None  # every word must occur (prefix match) in name, address or description
+    text_categories: tuple[str, ...] = ()  # ... or the place is of one of these (labels matching text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,11 +98,31 @@ class Page(Generic[R_co]):
 
 
 @dataclass(frozen=True, slots=True)
+class Extent:
+    """Where and when a collection's live records lie: their bounds and, for memberships, the first and
+    last day of the known join periods (None where no record has one)."""
+
+    bbox: BBox
+    interval: tuple[date, date] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ImportPlan:
+    """What add_many would do with some rows: new keys, changed records, records left alone."""
+
+    new: int
+    updated: int
+    unchanged: int
+
+
+@dataclass(frozen=True, slots=True)
 class MembershipStats:
-    """Membership counts per alliance, per (alliance, state) and per (alliance, join year)."""
+    """Membership counts per alliance, per (alliance, German state), per (alliance, country) and per
+    (alliance, join year)."""
 
     by_alliance: dict[str, int] = field(default_factory=dict)
-    by_state: dict[str, dict[str, int]] = field(default_factory=dict)
+    by_state: dict[str, dict[str, int]] = field(default_factory=dict)  # German members; 'unknown': no state
+    by_country: dict[str, dict[str, int]] = field(default_factory=dict)
     by_year: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
@@ -123,17 +145,6 @@ class Change:
     at: datetime
     before: dict[str, Any] | None
     after: dict[str, Any] | None
-
-
-@dataclass(frozen=True, slots=True)
-class KeyInfo:
-    """An API key without its secret: the id (public, part of the key), a name, the role."""
-
-    id: str
-    name: str
-    role: KeyRole
-    created_at: datetime
-    revoked_at: datetime | None = None
 
 
 R = TypeVar("R", Place, Membership)
@@ -160,6 +171,11 @@ class Collection(Protocol[R, D_contra, F]):
         already present replace that record (upsert; a deleted one comes back), rows equal to the
         stored record apart from geocoded_at are left alone. One 'import' Change per changed
         record. Returns the number of rows given."""
+
+    def plan(self, rows: Sequence[D_contra]) -> ImportPlan:
+        """What add_many(rows) would do, without writing: rows whose external_key no live record has
+        are new, the others updated or (equal apart from geocoded_at) unchanged. Reads only the
+        records of those keys."""
 
     def update(
         self, record_id: str, data: D_contra, *, expected_version: int | None = None, actor: str | None = None
@@ -191,6 +207,10 @@ class Collection(Protocol[R, D_contra, F]):
 
     def iter_all(self) -> Iterator[R]:
         """Every record, in id order (exports)."""
+
+    def extent(self) -> Extent | None:
+        """Bounds (and join-date interval) of the live records, from the backend's own data; None when
+        there are none."""
 
     def ready(self) -> bool:
         """True when queries are answered from memory right now, without building an index or a

@@ -19,7 +19,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -30,12 +29,12 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from poi_service import keys
 from poi_service.errors import NotFound, PoiError
-from poi_service.models import KeyRole, Membership, MembershipData, Place, PlaceData
-from poi_service.store.base import KeyInfo, MembershipFilter, MembershipStats, PlaceFilter
+from poi_service.models import KeyInfo, KeyRole, Membership, MembershipData, Place, PlaceData
+from poi_service.store.base import MembershipFilter, MembershipStats, PlaceFilter
 from poi_service.store.pg_collection import Conn
 from poi_service.store.pg_schema import migrate
 from poi_service.store.pg_write import PgCollection
-from poi_service.store.records import MEMBERSHIPS, PLACES
+from poi_service.store.records import MEMBERSHIPS, PLACES, utcnow
 
 POOL_DEFAULTS: dict[str, float] = {"pool_min_size": 1, "pool_max_size": 10, "pool_timeout": 30.0}
 
@@ -199,10 +198,14 @@ class PostgisStore:
         ):
             stats.by_alliance[row["alliance"]] = row["n"]
         for row in self._rows(
-            "SELECT alliance, coalesce(state, country) AS state, count(*) AS n FROM memberships "
-            "WHERE deleted_at IS NULL GROUP BY 1, 2 ORDER BY 1, 2"
+            "SELECT alliance, coalesce(state, 'unknown') AS state, count(*) AS n FROM memberships "
+            "WHERE deleted_at IS NULL AND country = 'DE' GROUP BY 1, 2 ORDER BY 1, 2"
         ):
             stats.by_state.setdefault(row["alliance"], {})[row["state"]] = row["n"]
+        for row in self._rows(
+            "SELECT alliance, country, count(*) AS n FROM memberships WHERE deleted_at IS NULL GROUP BY 1, 2 ORDER BY 1, 2"
+        ):
+            stats.by_country.setdefault(row["alliance"], {})[row["country"]] = row["n"]
         for row in self._rows(
             "SELECT alliance, coalesce(to_char(joined, 'YYYY'), 'unknown') AS year, count(*) AS n "
             "FROM memberships WHERE deleted_at IS NULL GROUP BY 1, 2 ORDER BY 1, 2"
@@ -242,7 +245,7 @@ class PostgisStore:
     def create_key(self, name: str, role: KeyRole) -> tuple[KeyInfo, str]:
         """A new key; the full key is returned once, only its SHA-256 is kept."""
         key_id, secret = keys.new_key()
-        info = KeyInfo(key_id, keys.check_name(name), KeyRole(role), datetime.now(UTC))
+        info = KeyInfo(key_id, keys.check_name(name), KeyRole(role), utcnow())
         with self.writing() as conn:
             conn.execute(
                 "INSERT INTO poi_keys (id, name, role, hash, created_at) VALUES (%s, %s, %s, %s, %s)",
@@ -264,7 +267,7 @@ class PostgisStore:
         with self.writing() as conn:
             row = conn.execute(
                 "UPDATE poi_keys SET revoked_at = coalesce(revoked_at, %s) WHERE id = %s RETURNING *",
-                (datetime.now(UTC), key_id),
+                (utcnow(), key_id),
             ).fetchone()
         if row is None:
             raise NotFound(f"no API key with id {key_id!r}")

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar
 
 from poi_service.models import (
     Address,
     Alliance,
+    BBox,
     DatePrecision,
     Geocoding,
     Membership,
@@ -27,7 +29,7 @@ from poi_service.models import (
     Role,
     iso_time,
 )
-from poi_service.store.base import MembershipFilter, PlaceFilter
+from poi_service.store.base import Extent, MembershipFilter, PlaceFilter
 
 R = TypeVar("R", Place, Membership)
 D = TypeVar("D", PlaceData, MembershipData)
@@ -79,6 +81,31 @@ def _dt(value: Any) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
 
 
+def utcnow() -> datetime:
+    """Every backend stamps its writes in UTC."""
+    return datetime.now(UTC)
+
+
+def extent_sql(spec: RecordSpec[Any, Any, Any], live: str) -> str:
+    """One row: min lon, min lat, max lon, max lat and the interval column's min and max (NULLs when the
+    spec has none) over the live rows; the table and column names are the spec's fixed constants."""
+    column = spec.interval_column or "NULL"
+    return (
+        f"SELECT min(lon) AS minx, min(lat) AS miny, max(lon) AS maxx, max(lat) AS maxy, "  # noqa: S608
+        f"min({column}) AS first, max({column}) AS last "
+        f"FROM {spec.table} WHERE {live}"
+    )
+
+
+def extent_of(row: Sequence[Any] | None) -> Extent | None:
+    """The Extent of an extent_sql row (dates as date objects or ISO text)."""
+    if row is None or row[0] is None:
+        return None
+    first, last = (v if v is None or isinstance(v, date) else date.fromisoformat(v) for v in row[4:6])
+    interval = (first, last) if first is not None and last is not None else None
+    return Extent(BBox(row[0], row[1], row[2], row[3]), interval)
+
+
 def _state(row: Row) -> dict[str, Any]:
     """version and deleted_at of a row (1 and None for a row read without those columns)."""
     try:
@@ -95,6 +122,12 @@ class RecordSpec(Generic[R, D, F]):
     table: str
     description: str
     columns: tuple[str, ...]  # data columns besides fid, geom, id, lon, lat, timestamps
+    interval_column: str | None = None  # a date column whose range is the temporal extent
+
+    @property
+    def noun(self) -> str:
+        """The record kind in messages: 'place', 'membership'."""
+        return self.table.removesuffix("s")
 
     def to_row(self, data: D) -> dict[str, Any]:
         """Column values for the data part of a record (lon/lat included)."""
@@ -115,6 +148,10 @@ class RecordSpec(Generic[R, D, F]):
     def text(self, flt: F) -> str | None:
         """Words that must occur in the record's text."""
         return flt.text
+
+    def text_categories(self, flt: F) -> tuple[str, ...]:
+        """Categories whose records match the text without it occurring in them."""
+        return ()
 
     def document(self, data: D) -> str:
         """The text a text search looks in."""
@@ -149,6 +186,9 @@ class PlaceSpec(RecordSpec[Place, PlaceData, PlaceFilter]):
 
     def categories(self, flt: PlaceFilter) -> tuple[str, ...]:
         return flt.categories
+
+    def text_categories(self, flt: PlaceFilter) -> tuple[str, ...]:
+        return flt.text_categories
 
     def document(self, data: PlaceData) -> str:
         parts = (data.name, data.address.one_line(), data.description or "")
@@ -222,4 +262,5 @@ MEMBERSHIPS = MembershipSpec(
     "memberships", "Safe Harbours alliance memberships",
     ("name", "kind", "country", "ags", "state", "district", "alliance", "role", "joined", "joined_precision",
      "source_url", "external_key", "lon", "lat", *GEOCODE_COLUMNS),
+    "joined",
 )  # fmt: skip

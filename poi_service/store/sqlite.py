@@ -17,25 +17,21 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from poi_service import keys
 from poi_service.errors import NotFound, PoiError
-from poi_service.models import KeyRole
-from poi_service.store.base import KeyInfo, MembershipStats
+from poi_service.models import KeyInfo, KeyRole
+from poi_service.store import archive
+from poi_service.store.base import MembershipStats
 from poi_service.store.gpkg import register_functions
-from poi_service.store.records import MEMBERSHIPS, PLACES
+from poi_service.store.records import MEMBERSHIPS, PLACES, utcnow
 from poi_service.store.schema import migrate
 from poi_service.store.sqlite_write import SqliteCollection
 
 BUSY_TIMEOUT_MS = 10_000
-
-
-def utcnow() -> datetime:
-    """Timestamps are stored in UTC."""
-    return datetime.now(UTC)
 
 
 class SqliteStore:
@@ -55,6 +51,7 @@ class SqliteStore:
             # The GeoPackage header (application_id) is written before WAL so it lands in the
             # main file, where GDAL and QGIS read it.
             migrate(self.conn)
+            archive.ensure(self.conn, (PLACES.table, MEMBERSHIPS.table))
             self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = NORMAL")
             # Random uuid keys touch index pages all over the file; a 64 MiB page cache keeps
@@ -167,10 +164,14 @@ class SqliteStore:
         ):
             stats.by_alliance[row[0]] = row[1]
         for row in self.query(
-            "SELECT alliance, coalesce(state, country), count(*) FROM memberships WHERE deleted_at IS NULL "
-            "GROUP BY 1, 2 ORDER BY 1, 2"
+            "SELECT alliance, coalesce(state, 'unknown'), count(*) FROM memberships WHERE deleted_at IS NULL "
+            "AND country = 'DE' GROUP BY 1, 2 ORDER BY 1, 2"
         ):
             stats.by_state.setdefault(row[0], {})[row[1]] = row[2]
+        for row in self.query(
+            "SELECT alliance, country, count(*) FROM memberships WHERE deleted_at IS NULL GROUP BY 1, 2 ORDER BY 1, 2"
+        ):
+            stats.by_country.setdefault(row[0], {})[row[1]] = row[2]
         for row in self.query(
             "SELECT alliance, coalesce(substr(joined, 1, 4), 'unknown'), count(*) FROM memberships "
             "WHERE deleted_at IS NULL GROUP BY 1, 2 ORDER BY 1, 2"

@@ -208,7 +208,9 @@ def test_tiles_load_only_after_two_clicks(chromium: Any, tmp_path: Path) -> None
         settings = Settings(database_url=str(tmp_path / "t.gpkg"), tile_url=f"http://localhost:{port}/tiles/{{z}}/{{x}}/{{y}}.png",
                             tile_attribution="© Test tiles https://tiles.invalid/copyright")  # fmt: skip
         with serve(create_app(settings, store)) as url2:
-            context = chromium.new_context(viewport=DESKTOP)
+            context = chromium.new_context(
+                viewport=DESKTOP, locale="de-DE"
+            )  # the page follows Accept-Language
             page = context.new_page()
             referers: list[str] = []
             page.on(

@@ -261,3 +261,22 @@ def test_items_links_are_typed(ogc: Ogc) -> None:
     assert link(body, "next")["type"] == link(body, "prev")["type"] == "application/geo+json"  # type: ignore[index]
     assert ogc.client.get(link(body, "alternate")["href"]).headers["content-type"].startswith("text/html")  # type: ignore[index]
     assert body["timeStamp"].endswith("Z")
+
+
+def test_property_filters_take_the_forms_of_the_rest_api_or_answer_400(ogc: Ogc) -> None:
+    """state=NI finds what /alliance/members?state=NI finds, never an empty success (issue 14.5)."""
+    want = {
+        m.id for m in ogc.members() if m.alliance == "buendnis" and m.municipality.state == "Niedersachsen"
+    }
+    assert want
+    for form in ("NI", "DE-NI", "03", "niedersachsen", "Niedersachsen"):
+        body = ogc.get(
+            "/ogc/collections/alliance-members/items", alliance="buendnis", state=form, limit=100
+        ).json()
+        rest = ogc.get("/alliance/members", alliance="buendnis", state=form, limit=100).json()
+        assert {f["id"] for f in body["features"]} == want == {f["id"] for f in rest["features"]}, form
+    sh = ogc.get("/ogc/collections/districts/items", state="SH", limit=100).json()
+    assert sh["numberMatched"] == 15
+    for path in ("/ogc/collections/alliance-members/items", "/ogc/collections/districts/items"):
+        r = ogc.get(path, state="Atlantis")
+        assert_problem(r, 400, "state")

@@ -267,3 +267,18 @@ def test_ready_means_answered_from_memory_and_warm_makes_it_so(store: Store) -> 
     store.places.warm()
     assert store.places.ready() is embedded
     assert len(store.places.search(EVERYWHERE).hits) == 51
+
+
+def test_an_update_that_changes_nothing_is_no_new_version(store: Store) -> None:
+    data = random_places(1)[0]
+    added = store.places.add(data, actor="k1")
+    same = store.places.update(added.id, data, expected_version=1, actor="k2")
+    assert same == added and same.version == 1
+    assert [c.action for c in store.places.history(added.id)] == ["create"]
+    with pytest.raises(PreconditionFailed):  # a stale version is still refused, change or not
+        store.places.update(added.id, data, expected_version=7)
+    moved = dataclasses.replace(data, point=Point(data.point.lon + 0.001, data.point.lat))
+    assert store.places.update(added.id, moved, expected_version=1).version == 2
+    m = store.memberships.add(membership("Kiel", Alliance.BUENDNIS, 10.12, 54.32), actor="k1")
+    assert store.memberships.update(m.id, dataclasses.replace(membership("Kiel", Alliance.BUENDNIS, 10.12, 54.32),
+                                                              external_key=m.external_key)).version == 1  # fmt: skip

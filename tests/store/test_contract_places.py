@@ -191,3 +191,37 @@ def test_unknown_category_matches_nothing(filled: Store) -> None:
     assert filled.places.search(Query(flt, near=Near(HARRISLEE_HALL, 50_000))).total == 0
     assert filled.places.nearest(HARRISLEE_HALL, 3, flt) == []
     assert filled.places.search(Query(flt)).total == 0
+
+
+def test_plan_reads_what_add_many_would_do(store: Store) -> None:
+    from dataclasses import replace
+
+    from tests.factories import random_places
+
+    rows = random_places(30, seed=11)
+    store.places.add_many(rows[:20])
+    gone = next(p for p in store.places.iter_all() if p.external_key == rows[19].external_key)
+    store.places.delete(gone.id)  # a deleted record's key plans as new: it is not live
+    again = [*rows[:10], replace(rows[10], name="Renamed"), *rows[11:]]
+    plan = store.places.plan(again)
+    assert (plan.new, plan.updated, plan.unchanged) == (11, 1, 18)
+    assert store.places.plan([]) == type(plan)(0, 0, 0)
+
+
+def test_text_also_matches_the_categories_it_names(filled: Store) -> None:
+    """PlaceFilter.text_categories: a place matches the text, or is of a category whose label the text names."""
+    everything = list(filled.places.iter_all())
+    want = {p.id for p in everything if p.category == "church" or p.description == "Gedenkort"}
+    flt = PlaceFilter(text="gedenk", text_categories=("church",))
+    assert {h.record.id for h in filled.places.search(Query(flt, limit=1000)).hits} == want
+    near = filled.places.search(Query(flt, near=Near(HARRISLEE_HALL, 50_000), limit=1000))
+    assert {h.record.id for h in near.hits} == {p.id for p in everything if p.id in want
+                                                 and geopy_m(HARRISLEE_HALL, p.point) <= 50_000}  # fmt: skip
+    only_label = PlaceFilter(text="!!", text_categories=("church",))  # no words: the category alone
+    assert {h.record.id for h in filled.places.search(Query(only_label, limit=1000)).hits} == {
+        p.id for p in everything if p.category == "church"
+    }
+    both = PlaceFilter(categories=("school",), text="gedenk", text_categories=("church",))
+    assert {h.record.id for h in filled.places.search(Query(both, limit=1000)).hits} == {
+        p.id for p in everything if p.category == "school" and p.description == "Gedenkort"
+    }

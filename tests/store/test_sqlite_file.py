@@ -12,6 +12,7 @@ import pytest
 
 from poi_service.models import KeyRole, Point
 from poi_service.store import Near, PlaceFilter, Query, open_store
+from poi_service.store.gpkg import register_functions
 from tests.conftest import DATA_DIR
 from tests.factories import random_places
 
@@ -137,7 +138,7 @@ def test_migrates_schema_1_in_place(tmp_path: Path) -> None:
         store.close()
     con = sqlite3.connect(path)
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    assert pyogrio.read_info(path, layer="places")["features"] == 20
+    assert pyogrio.read_info(path, layer="places")["features"] == 19  # the deleted place is not in the layer
 
 
 def test_ready_never_waits_for_a_read_in_another_thread(tmp_path: Path) -> None:
@@ -186,3 +187,70 @@ def test_the_record_cache_stays_bounded_and_answers_stay_right(
             assert hit.record == place, round_
             assert len(store.places._cache) <= 16
     store.close()
+
+
+def _layer_ids(path: Path, layer: str) -> set[str]:
+    return set(gpd.read_file(path, layer=layer)["id"])
+
+
+def test_deleted_records_leave_the_geopackage_layers(tmp_path: Path) -> None:
+    """QGIS and geopandas read the layers: a soft-deleted record vanishes there as from the API."""
+    path = tmp_path / "poi.gpkg"
+    store = open_store(str(path), DATA_DIR)
+    rows = random_places(24)
+    store.places.add_many(rows)
+    victim, other, purged = sorted(p.id for p in store.places.iter_all())[:3]
+    store.places.delete(victim, actor="k")
+    store.places.delete(other, actor="k")
+    store.places.delete(purged, actor="k")
+    store.places.delete(purged, actor="k", purge=True)
+    assert store.places.count() == 21
+    live = {p.id for p in store.places.iter_all()}
+    assert _layer_ids(path, "places") == live and pyogrio.read_info(path, layer="places")["features"] == 21
+    assert {name for name, _ in pyogrio.list_layers(path)} == {"places", "memberships", "poi_meta"}
+    # restore and a re-import bring records back into the layer, indexed as before
+    store.places.restore(victim, actor="k")
+    store.places.add_many(
+        [r for r in rows if store.places.get(other, include_deleted=True).external_key == r.external_key]
+    )
+    assert {victim, other} <= {p.id for p in store.places.iter_all()}
+    assert store.places.get(other).deleted_at is None and store.places.count() == 23
+    back = store.places.get(other)
+    near = store.places.search(Query(PlaceFilter(), near=Near(back.point, 10), limit=5))
+    assert other in {h.record.id for h in near.hits}
+    assert other in {
+        h.record.id for h in store.places.search(Query(PlaceFilter(text=back.name), limit=50)).hits
+    }
+    assert [c.action for c in store.places.history(other)] == ["import", "delete", "import"]
+    store.close()
+    assert _layer_ids(path, "places") == {p for p in live | {victim, other}}
+    con = sqlite3.connect(path)
+    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert con.execute("SELECT count(*) FROM rtree_places_geom").fetchone()[0] == 23
+
+
+def test_rows_deleted_in_place_by_an_older_version_move_out_on_open(tmp_path: Path) -> None:
+    path = tmp_path / "old.gpkg"
+    store = open_store(str(path), DATA_DIR)
+    store.places.add_many(random_places(10))
+    victim = next(iter(store.places.iter_all())).id
+    store.places.delete(victim, actor="k")
+    store.close()
+    con = sqlite3.connect(path)  # as the previous version left it: the deleted row in the layer
+    register_functions(con)
+    cols = ", ".join(r[1] for r in con.execute("PRAGMA table_info(places)"))
+    con.execute(f"INSERT INTO places ({cols}) SELECT {cols} FROM deleted_places")
+    con.execute("DROP TABLE deleted_places")
+    con.commit()
+    con.close()
+    assert len(gpd.read_file(path, layer="places")) == 10
+    store = open_store(str(path), DATA_DIR)
+    try:
+        assert (
+            store.places.count() == 9
+            and store.places.get(victim, include_deleted=True).deleted_at is not None
+        )
+        store.places.restore(victim, actor="k")
+    finally:
+        store.close()
+    assert len(gpd.read_file(path, layer="places")) == 10

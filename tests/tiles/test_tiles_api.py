@@ -130,6 +130,10 @@ def test_tilejson_honours_root_path(tmp_path: Path, tiles_file: Path) -> None:
     app.root_path = "/poi"
     with serve(app) as url, httpx.Client(base_url=url, timeout=30) as c:
         assert c.get("/tiles.json").json()["tiles"] == [url + "/poi/tiles/{z}/{x}/{y}.pbf"]
+    public = Settings(database_url=settings.database_url, tiles_file=tiles_file,
+                      public_base_url="https://poi.example.org")  # fmt: skip
+    with serve(create_app(public, store)) as url, httpx.Client(base_url=url, timeout=30) as c:
+        assert c.get("/tiles.json").json()["tiles"] == ["https://poi.example.org/tiles/{z}/{x}/{y}.pbf"]
     store.close()
 
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from starlette.background import BackgroundTask
 from starlette.responses import FileResponse
 
 from poi_service.api.deps import ServicesDep
-from poi_service.errors import NotFound
+from poi_service.errors import NotFound, invalid
 from poi_service.ingest.export import FORMATS, export_records
 from poi_service.ingest.importer import KINDS
 
@@ -33,15 +33,21 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 @router.get("/{kind}.{fmt}", summary="Download every place or membership", responses=_RESPONSES)
-def export(services: ServicesDep, kind: str, fmt: str) -> FileResponse:
+def export(
+    services: ServicesDep, kind: str, fmt: str,
+    csv: Annotated[Literal["standard", "excel"], Query(description="excel: `;`, BOM and decimal commas, "
+                   "for Excel in German locales (CSV only).")] = "standard",
+) -> FileResponse:  # fmt: skip
     """`kind` is places or memberships, `fmt` geojson, csv or gpkg. CSV cells starting with =, +, -, @,
     tab or CR get a leading apostrophe so that spreadsheets show them as text."""
     if kind not in KINDS or fmt not in FORMATS:
         raise NotFound(f"no export {kind}.{fmt}; use /export/{{places|memberships}}.{{geojson|csv|gpkg}}")
+    if csv == "excel" and fmt != "csv":
+        raise invalid("csv", "only applies to .csv downloads")
     workdir = Path(tempfile.mkdtemp(prefix="poi-export-"))
     target = workdir / f"{kind}.{fmt}"
     try:
-        export_records(services.store, kind, fmt, target, services.vocabulary)  # type: ignore[arg-type]
+        export_records(services.store, kind, fmt, target, services.vocabulary, excel=csv == "excel")  # type: ignore[arg-type]
     except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)
         raise

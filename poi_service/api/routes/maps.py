@@ -16,14 +16,16 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
-from poi_service.api import params
+from poi_service import params
+from poi_service.api import embed_form, negotiate, schemas
+from poi_service.api.contract import NOT_MODIFIED
 from poi_service.api.deps import Services, ServicesDep
 from poi_service.api.routes.places import Category, Text
 from poi_service.api.routes.tiles import with_streets
 from poi_service.boundaries import Boundaries, Level
 from poi_service.errors import NotFound
-from poi_service.maps import assets, basemap, persist
-from poi_service.maps.cache import Keeper, PayloadCache, Prepared, gunzip_chunks, prepare_bytes
+from poi_service.maps import assets, basemap
+from poi_service.maps.cache import PayloadCache, Prepared, gunzip_chunks, prepare_bytes
 from poi_service.maps.data import members_payload, places_payload, select_places
 from poi_service.maps.html import frame_sources
 from poi_service.maps.i18n import Lang, texts
@@ -39,10 +41,14 @@ from poi_service.maps.pages import (
     served_basemap,
     snippet,
 )  # fmt: skip
+from poi_service.maps.persist import PLACES_KEY
+from poi_service.memory import release_free_memory
 from poi_service.models import Point
 from poi_service.store import Near, PlaceFilter
 
-LangQ = Annotated[Lang, Query(description="Language of the page: de or en.")]
+LangQ = Annotated[
+    Lang | None, Query(description="Language of the page: de or en (default: Accept-Language, else de).")
+]
 CenterQ = Annotated[str | None, Query(description="Map centre as lat,lon (WGS84), e.g. 54.7925,9.4096.")]
 ZoomQ = Annotated[int | None, Query(description="Initial zoom level, 3..19.")]
 RadiusQ = Annotated[float | None, Query(description="Only places within this many metres of center.",
@@ -51,10 +57,10 @@ YEAR = "public, max-age=31536000, immutable"
 PAGE_HEADERS = {
     "Cache-Control": "no-cache",
     "Permissions-Policy": "geolocation=(self), camera=(), microphone=()",
+    "Vary": "Accept-Language",
 }
 
 
-PLACES_KEY = ("places", (), None, None)  # the unfiltered resident map: (kind, categories, text, near)
 log = logging.getLogger("poi_service.maps")
 
 
@@ -69,6 +75,7 @@ def _build_later(cache_: PayloadCache, s: Services, token: int) -> None:
     except Exception:  # the first request builds it then
         log.warning("map payload warm-up failed", exc_info=True)
     basemap.warm(s.settings.data_dir, (Level.STATE,))
+    release_free_memory()  # what building the payload and the basemap parsed and dropped
 
 
 @asynccontextmanager
@@ -94,16 +101,8 @@ router = APIRouter(tags=["maps"], lifespan=_warm_up)
 
 
 def _cache(app: Any) -> PayloadCache:
-    cache_: PayloadCache | None = getattr(app.state, "maps_cache", None)
-    if cache_ is None:
-        cache_ = PayloadCache()
-        services: Services | None = getattr(app.state, "services", None)
-        if services is not None:
-            store = services.store
-            cache_.keep(PLACES_KEY, Keeper(lambda token: persist.load(store, persist.places_key(), token),
-                                           lambda p: persist.save(store, persist.places_key(), p)))  # fmt: skip
-        app.state.maps_cache = cache_
-    return cache_
+    services: Services = app.state.services
+    return services.maps
 
 
 def _root(request: Request) -> str:
@@ -169,8 +168,9 @@ def _nav(request: Request, lang: Lang, here: str) -> list[Link]:
 
 
 @router.get("/maps", summary="Index of the maps", response_class=HTMLResponse)
-async def maps_index(request: Request, lang: LangQ = "de") -> HTMLResponse:
+async def maps_index(request: Request, lang: LangQ = None) -> HTMLResponse:
     """Links to the three maps and the embed help."""
+    lang = negotiate.language(request, lang)
     root = _root(request)
     t = texts(lang)
     links = [{"href": f"{root}/maps/places?lang={lang}", "text": t["places_title"]},
@@ -183,11 +183,12 @@ async def maps_index(request: Request, lang: LangQ = "de") -> HTMLResponse:
 
 @router.get("/maps/places", summary="Resident map of the directory", response_class=HTMLResponse)
 async def places_map(
-    services: ServicesDep, request: Request, lang: LangQ = "de", category: Category = None, q: Text = None,
+    services: ServicesDep, request: Request, lang: LangQ = None, category: Category = None, q: Text = None,
     center: CenterQ = None, zoom: ZoomQ = None,
 ) -> HTMLResponse:  # fmt: skip
     """Clustered markers, a layer per category, search, locate-me and the list; `category` and `q` preset
     the filters, `center`/`zoom` the view (the list is then sorted by distance from center)."""
+    lang = negotiate.language(request, lang)
     cats = params.categories(category, services.vocabulary)
     page = places_page(
         services.settings, with_streets(request, _target(request)), lang=lang, nav=_nav(request, lang, "/maps/places"),
@@ -199,10 +200,11 @@ async def places_map(
 
 @router.get("/maps/embed", summary="Embeddable map widget", response_class=HTMLResponse)
 async def embed_map(
-    services: ServicesDep, request: Request, lang: LangQ = "de", category: Category = None, q: Text = None,
+    services: ServicesDep, request: Request, lang: LangQ = None, category: Category = None, q: Text = None,
     center: CenterQ = None, zoom: ZoomQ = None, radius_m: RadiusQ = None,
 ) -> HTMLResponse:  # fmt: skip
     """A minimal map for an iframe; framing is allowed for 'self' and POI_FRAME_ANCESTORS only."""
+    lang = negotiate.language(request, lang)
     s = services.settings
     cats = params.categories(category, services.vocabulary)
     point = _center(center)
@@ -225,14 +227,15 @@ async def embed_map(
     return _html(page, embeddable=True)
 
 
-@router.get("/maps/places/data.json", summary="Compact place data of the maps")
+@router.get("/maps/places/data.json", summary="Compact place data of the maps", response_model=schemas.PlacesMapData,
+            responses={304: NOT_MODIFIED})  # fmt: skip
 async def places_data(
     services: ServicesDep, request: Request, category: Category = None, q: Text = None,
     center: CenterQ = None, radius_m: RadiusQ = None,
 ) -> Response:  # fmt: skip
     """Places as columns (lon, lat, cat, prec, name, addr + sparse phone/web/desc/src), sorted by name."""
     s = services
-    flt = PlaceFilter(params.categories(category, s.vocabulary), params.text(q))
+    flt = params.place_filter(category, q, s.vocabulary)
     point = _center(center)
     near = None
     if radius_m is not None:
@@ -250,14 +253,16 @@ async def places_data(
 
 
 @router.get("/maps/alliance", summary="Alliance membership map", response_class=HTMLResponse)
-async def alliance_map(services: ServicesDep, request: Request, lang: LangQ = "de") -> HTMLResponse:
+async def alliance_map(services: ServicesDep, request: Request, lang: LangQ = None) -> HTMLResponse:
     """A layer per alliance, coordinators highlighted, members per state, a year slider and a table."""
+    lang = negotiate.language(request, lang)
     page = alliance_page(services.settings, _target(request), lang=lang, nav=_nav(request, lang, "/maps/alliance"),
                          data_url=_root(request) + "/maps/alliance/data.json")  # fmt: skip
     return _html(page)
 
 
-@router.get("/maps/alliance/data.json", summary="Compact membership data of the alliance map")
+@router.get("/maps/alliance/data.json", summary="Compact membership data of the alliance map",
+            response_model=schemas.AllianceMapData, responses={304: NOT_MODIFIED})  # fmt: skip
 async def alliance_data(services: ServicesDep, request: Request) -> Response:
     """Memberships with alliance, role, join date (source precision), state key and source link."""
     s = services
@@ -269,7 +274,8 @@ async def alliance_data(services: ServicesDep, request: Request) -> Response:
     return _json(request, await run_in_threadpool(_cache(request.app).get, ("members",), token, build))
 
 
-@router.get("/maps/basemap/{level}.json", summary="Compact boundaries for the offline basemap")
+@router.get("/maps/basemap/{level}.json", summary="Compact boundaries for the offline basemap",
+            response_model=schemas.BasemapLayer, responses={304: NOT_MODIFIED})  # fmt: skip
 async def basemap_layer(
     services: ServicesDep, request: Request, level: Level,
     bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy; required for municipalities.")] = None,
@@ -295,22 +301,27 @@ async def basemap_layer(
 
 @router.get("/embed", summary="How to embed the map widget", response_class=HTMLResponse)
 async def embed_help(
-    services: ServicesDep, request: Request, lang: LangQ = "de", category: str | None = None, q: str | None = None,
+    services: ServicesDep, request: Request, lang: LangQ = None, category: str | None = None, q: str | None = None,
     center: str | None = None, zoom: str | None = None, radius_m: str | None = None,
 ) -> HTMLResponse:  # fmt: skip
     """The copy-paste iframe snippet, a form to configure it, and a preview."""
+    lang = negotiate.language(request, lang)
     s = services.settings
     base = str(getattr(s, "base_url", "") or request.base_url).rstrip("/")
     values = {"category": category or "", "q": q or "", "center": center or "", "zoom": zoom or "",
               "radius_m": radius_m or ""}  # fmt: skip
-    query = urlencode({k: v for k, v in {**values, "lang": lang}.items() if v})
+    bad = embed_form.errors(values, services, lang)  # shown in the form; the snippet leaves them out
+    query = urlencode(
+        {k: v.strip() for k, v in {**values, "lang": lang}.items() if v.strip() and k not in bad}
+    )
     embed_path = f"{_root(request)}/maps/embed?{query}"
     t = texts(lang)
     html = render_plain(
         "embed_help.html", lang=lang, t=t, h=EMBED_HELP[lang], assets=assets.asset_urls(_root(request) + "/static"),
         snippet=snippet(f"{base}/maps/embed?{query}", t["embed_title"]), embed_url=embed_path, values=values,
         categories=category_options(services.vocabulary, lang), form_action=f"{_root(request)}/embed",
-        frame_ancestors=frame_sources(s.frame_ancestors),
+        frame_ancestors=frame_sources(s.frame_ancestors), errors=bad,
+        error_summary=embed_form.MESSAGES[lang]["summary"],
     )  # fmt: skip
     csp = ("default-src 'none'; style-src 'self'; img-src 'self' data:; frame-src 'self'; form-action 'self'; "
            "base-uri 'none'; frame-ancestors 'self'")  # fmt: skip

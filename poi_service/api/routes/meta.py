@@ -6,14 +6,19 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, Response
 
 from poi_service import __version__
+from poi_service.api import negotiate, schemas
 from poi_service.api.deps import Services, ServicesDep
+from poi_service.api.landing import landing_html
 from poi_service.api.responses import JSONResponse
 from poi_service.attribution import DATA_ATTRIBUTIONS
+from poi_service.maps.i18n import Lang
 
 log = logging.getLogger("poi_service.api")
 
@@ -40,26 +45,38 @@ async def _warm_indexes(app: FastAPI) -> AsyncIterator[None]:
 router = APIRouter(tags=["meta"], lifespan=_warm_indexes)
 
 
-@router.get("/", summary="Landing page with links")
-async def landing(request: Request) -> JSONResponse:
-    """Where to go from here."""
+@router.get(
+    "/", summary="Landing page with links",
+    responses={200: {"content": {"application/json": {}, "text/html": {}}, "description": "Links"}},
+)  # fmt: skip
+async def landing(
+    request: Request,
+    lang: Annotated[Lang | None, Query(description="Language of the HTML page (browsers): de or en.")] = None,
+) -> Response:
+    """Where to go from here: an HTML page for browsers (Accept: text/html), JSON for everyone else."""
+    headers = {"Vary": "Accept, Accept-Language"}
+    if negotiate.wants_html(request):
+        root = str(request.scope.get("root_path", "")).rstrip("/")
+        html = landing_html(root, negotiate.language(request, lang))
+        csp = "default-src 'none'; style-src 'self'; img-src data:; base-uri 'none'; frame-ancestors 'self'"
+        return HTMLResponse(html, headers={**headers, "Content-Security-Policy": csp})
     base = str(request.base_url).rstrip("/")
     links = {name: base + path for name, path in (
         ("docs", "/docs"), ("openapi", "/openapi.json"), ("health", "/health"), ("categories", "/categories"),
         ("places", "/places"), ("alliance_members", "/alliance/members"), ("alliance_stats", "/alliance/stats"),
         ("about", "/about"),
     )}  # fmt: skip
-    return JSONResponse({"service": "poi-service", "version": __version__, "links": links})
+    return JSONResponse({"service": "poi-service", "version": __version__, "links": links}, headers=headers)
 
 
-@router.get("/health", summary="Liveness and store status")
+@router.get("/health", summary="Liveness and store status", response_model=schemas.Health)
 async def health(services: ServicesDep) -> JSONResponse:
     """Answers 200 with the store's backend, schema version and counts."""
     info = await run_in_threadpool(services.store.info)  # counts: a query, off the event loop
     return JSONResponse({"status": "ok", "version": __version__, "store": info})
 
 
-@router.get("/about", summary="Data sources and licences")
+@router.get("/about", summary="Data sources and licences", response_model=schemas.About)
 async def about() -> JSONResponse:
     """The attribution lines of every shipped data set."""
     return JSONResponse({"attribution": list(DATA_ATTRIBUTIONS), "details": "data/SOURCES.md"})

@@ -41,12 +41,10 @@ def _root(request: Request) -> str:
     return str(request.scope.get("root_path", "")).rstrip("/")
 
 
-def tiles_url(request: Request, settings: Settings) -> str:
-    """Absolute tile URL template: the request's base URL and root path (or a base_url setting, if any)."""
-    base = str(getattr(settings, "base_url", "") or "").rstrip("/")
-    if not base:
-        base = f"{request.url.scheme}://{request.url.netloc}{_root(request)}"
-    return base + TILES_PATH
+def tiles_url(request: Request) -> str:
+    """Absolute tile URL template under the request's base URL and root path (with POI_PUBLIC_BASE_URL set,
+    the PublicHost middleware has already put that origin into the request)."""
+    return f"{request.url.scheme}://{request.url.netloc}{_root(request)}{TILES_PATH}"
 
 
 def with_streets(request: Request, target: Target) -> Target:
@@ -98,4 +96,4 @@ async def tiles_json(services: ServicesDep, request: Request) -> dict[str, Any]:
     """TileJSON 3.0.0: tile URL, zoom range, bounds, centre and vector layers (503 without a tiles file)."""
     reader = tiles_of(request.app, services.settings)
     meta = await run_in_threadpool(reader.metadata)
-    return tilejson(meta, tiles_url(request, services.settings))
+    return tilejson(meta, tiles_url(request))

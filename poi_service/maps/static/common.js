@@ -186,7 +186,7 @@
     var layers = {state: layerFor('state'), district: layerFor('district'), municipality: layerFor('municipality')};
     var loaded = {state: false, district: false}, seen = {}, boxes = [];
     var group = L.layerGroup();
-    map.createPane('poi-labels').style.zIndex = 450;
+    map.createPane('poi-labels').style.zIndex = 650; /* above the markers: dots must not hide the names */
     var labelLayer = L.layerGroup().addTo(map), labelMarkers = {}, labelFeatures = {state: [], district: [], municipality: []};
     function levelFor(z) { return z < 7 ? 'state' : z < 10 ? 'district' : 'municipality'; }
     function addFc(level, fc) {

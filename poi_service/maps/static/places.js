@@ -121,7 +121,9 @@
 
   function buildHaystack() {
     haystack = new Array(n);
-    for (var i = 0; i < n; i++) haystack[i] = P.fold(D.name[i] + ' ' + D.addr[i]);
+    /* as the API's q: a search also finds the places of a category it names, in either language */
+    var labels = D.categories.map(function (c) { return ' ' + (c.de || '') + ' ' + (c.en || ''); });
+    for (var i = 0; i < n; i++) haystack[i] = P.fold(D.name[i] + ' ' + D.addr[i] + labels[D.cat[i]]);
   }
 
   function matches(i) {
@@ -348,17 +350,6 @@
     });
     map.addLayer(cluster);
 
-    var view = cfg.view || {};
-    if (view.center) {
-      var center = L.latLng(view.center[0], view.center[1]);
-      map.setView(center, view.zoom || 13);
-      if (view.radius_m) L.circle(center, {radius: view.radius_m, interactive: false, className: 'poi-radius'}).addTo(map);
-      setRef(center, 'center');
-    } else if (n) {
-      map.fitBounds([[minLat, minLon], [maxLat, maxLon]], {maxZoom: view.zoom || 15, padding: [24, 24]});
-    } else {
-      markReady();
-    }
     var filter = cfg.filter || {};
     buildCategories(counts, filter.categories || []);
     if (searchInput && searchInput.value.trim()) {
@@ -367,6 +358,27 @@
     }
     ready = true;
     refresh();
+    var view = cfg.view || {};
+    if (view.center) {
+      var center = L.latLng(view.center[0], view.center[1]);
+      map.setView(center, view.zoom || 13);
+      if (view.radius_m) L.circle(center, {radius: view.radius_m, interactive: false, className: 'poi-radius'}).addTo(map);
+      setRef(center, 'center');
+    } else if (n) {
+      if (visible.length && visible.length < n) {  /* a preset filter: fit the view to its markers */
+        minLat = 90; maxLat = -90; minLon = 180; maxLon = -180;
+        visible.forEach(function (k) {
+          minLat = Math.min(minLat, D.lat[k]); maxLat = Math.max(maxLat, D.lat[k]);
+          minLon = Math.min(minLon, D.lon[k]); maxLon = Math.max(maxLon, D.lon[k]);
+        });
+      }
+      /* room for the controls (zoom and locate on the left, layers on the right, credits below), so no
+         marker or cluster hides under them */
+      map.fitBounds([[minLat, minLon], [maxLat, maxLon]],
+                    {maxZoom: view.zoom || 15, paddingTopLeft: [72, 52], paddingBottomRight: [60, 48]});
+    } else {
+      markReady();
+    }
     mark('list');
   }
 

@@ -48,6 +48,8 @@ def place_feature(place: Place, vocabulary: Vocabulary, distance_m: float | None
         "created_at": iso_time(place.created_at), "updated_at": iso_time(place.updated_at),
     }  # fmt: skip
     if distance_m is not None:
+        # The last property, and "properties" the feature's last member: features/cache.py keeps the
+        # bytes without the closing "}}" and splices distance_m in there (tests/api/test_rendered.py).
         props["distance_m"] = round(distance_m, 2)
     return {
         "type": "Feature",
