@@ -27,6 +27,13 @@ class TilesUnavailable(PoiError):
         super().__init__(detail, 503, "tiles-unavailable", "Street tiles unavailable")
 
 
+class TilesMissing(PoiError):
+    """No MBTiles file: the service has no street basemap (a 404: nothing was built, nothing failed)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, 404, "tiles-missing", "No street tiles")
+
+
 @dataclass(frozen=True, slots=True)
 class Tile:
     """One stored tile: its bytes as stored, whether they are gzipped, and a strong ETag."""
@@ -63,7 +70,7 @@ class MBTiles:
         try:
             st = os.stat(self.path)
         except OSError:
-            raise TilesUnavailable("no street tiles: build them with `poi-service osm tiles`") from None
+            raise TilesMissing("no street tiles: build them with `poi-service osm tiles`") from None
         return st.st_ino, st.st_mtime_ns, st.st_size
 
     def _db(self) -> tuple[sqlite3.Connection, tuple[int, int, int]]:

@@ -140,13 +140,13 @@ def test_tilejson_honours_root_path(tmp_path: Path, tiles_file: Path) -> None:
 @pytest.mark.parametrize(
     "content", [b"", b"this is not sqlite" * 64, b"SQLite format 3\x00" + b"\x00" * 4000]
 )
-def test_missing_or_corrupt_file_is_503_problem(tmp_path: Path, content: bytes) -> None:
+def test_missing_file_is_404_corrupt_file_503_problem(tmp_path: Path, content: bytes) -> None:
     tiles = tmp_path / "tiles.mbtiles"
     settings = Settings(database_url=str(tmp_path / "p.gpkg"), tiles_file=tiles)
     store = open_store(settings.database_url, DATA_DIR)
     with serve(create_app(settings, store)) as url, httpx.Client(base_url=url, timeout=30) as c:
         for path in ("/tiles/14/9327/4740.pbf", "/tiles.json"):
-            assert_problem(c.get(path), 503, None)  # no file yet
+            assert assert_problem(c.get(path), 404, None)["code"] == "tiles-missing"  # none built yet
         tiles.write_bytes(content)
         for path in ("/tiles/14/9327/4740.pbf", "/tiles.json"):
             assert_problem(c.get(path), 503, None)

@@ -11,11 +11,14 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from pydantic import Field
 
+from poi_service.api.contract import NOT_MODIFIED, answers
 from poi_service.api.deps import ServicesDep
+from poi_service.api.schemas import Doc
 from poi_service.config import Settings
 from poi_service.maps import assets
-from poi_service.maps.mbtiles import MBTiles, TilesUnavailable, tilejson
+from poi_service.maps.mbtiles import MBTiles, TilesMissing, TilesUnavailable, tilejson
 from poi_service.maps.pages import Target
 
 TILE_CACHE = "public, max-age=86400, stale-while-revalidate=604800"  # a rebuild shows within a day
@@ -55,7 +58,7 @@ def with_streets(request: Request, target: Target) -> Target:
         return target
     try:
         tj = tilejson(reader.metadata(), _root(request) + TILES_PATH)
-    except TilesUnavailable:  # the page keeps its boundary basemap; /tiles.json says why
+    except (TilesMissing, TilesUnavailable):  # the page keeps its boundary basemap; /tiles.json says why
         log.warning("street tiles unreadable: %s", settings.tiles_path())
         return target
     spec = {"url": tj["tiles"][0], "minzoom": max(tj["minzoom"], STREETS_MINZOOM), "maxzoom": tj["maxzoom"],
@@ -68,8 +71,39 @@ def with_streets(request: Request, target: Target) -> Target:
     return replace(target, basemap={**target.basemap, "streets": spec}, scripts=(*target.scripts, *scripts))
 
 
+class VectorLayerDoc(Doc):
+    id: str
+    fields: dict[str, str]
+    minzoom: int | None = None
+    maxzoom: int | None = None
+
+
+class TileJSONDoc(Doc):
+    """TileJSON 3.0.0 of the street basemap."""
+
+    tilejson: str = Field(description="3.0.0")
+    tiles: list[str] = Field(description="The tile URL template (absolute).")
+    name: str
+    description: str
+    attribution: str
+    scheme: str
+    minzoom: int
+    maxzoom: int
+    bounds: list[float] = Field(description="minlon, minlat, maxlon, maxlat")
+    center: list[float] = Field(description="lon, lat, zoom")
+    vector_layers: list[VectorLayerDoc]
+
+
+TILE_ANSWERS = answers(404, 503, more={
+    200: {"description": "Mapbox Vector Tile (OpenMapTiles schema), gzip-encoded as stored",
+          "content": {MVT: {"schema": {"type": "string", "format": "binary"}}}},
+    204: {"description": "No tile there: outside the area, or deeper than the file (draw the parent)"},
+    304: NOT_MODIFIED,
+})  # fmt: skip
+
+
 @router.get(TILES_PATH, summary="A vector tile of the street basemap", response_class=Response,
-            responses={200: {"content": {MVT: {}}}, 204: {"description": "No tile there (outside the area)"}})  # fmt: skip
+            responses=TILE_ANSWERS)  # fmt: skip
 async def tile(services: ServicesDep, request: Request, z: int, x: int, y: int) -> Response:
     """Mapbox Vector Tile (OpenMapTiles schema), gzip-encoded as stored; 204 where the file has no tile."""
     reader = tiles_of(request.app, services.settings)
@@ -91,9 +125,11 @@ async def tile(services: ServicesDep, request: Request, z: int, x: int, y: int) 
     return Response(body, media_type=MVT, headers=headers)
 
 
-@router.get("/tiles.json", summary="TileJSON of the street basemap")
+@router.get("/tiles.json", summary="TileJSON of the street basemap", response_model=TileJSONDoc,
+            responses=answers(404, 503))  # fmt: skip
 async def tiles_json(services: ServicesDep, request: Request) -> dict[str, Any]:
-    """TileJSON 3.0.0: tile URL, zoom range, bounds, centre and vector layers (503 without a tiles file)."""
+    """TileJSON 3.0.0: tile URL, zoom range, bounds, centre and vector layers (404 without a tiles file,
+    503 with an unreadable one)."""
     reader = tiles_of(request.app, services.settings)
     meta = await run_in_threadpool(reader.metadata)
     return tilejson(meta, tiles_url(request))
