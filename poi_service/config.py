@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     )
     tile_url: str = Field(default="", description="XYZ tile URL template of an operator-configured basemap.")
     tile_attribution: str = Field(default="", description="Attribution shown with POI_TILE_URL tiles.")
+    tiles_file: Path | None = Field(
+        default=None,
+        description="MBTiles file of the self-hosted street basemap (default: <POI_STATE_DIR>/tiles.mbtiles).",
+    )
     cors_origins: list[str] = Field(
         default_factory=list, description="Origins allowed by CORS for the JSON API."
     )
@@ -113,3 +117,7 @@ class Settings(BaseSettings):
         if "://" in value:
             raise ValueError("give the host only; the scheme goes in POI_GEOCODER_SCHEME")
         return value.strip().rstrip("/")
+
+    def tiles_path(self) -> Path:
+        """The street basemap's MBTiles file (it may not exist)."""
+        return self.tiles_file or self.state_dir / "tiles.mbtiles"

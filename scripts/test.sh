@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs everything the tests need (Python packages, PostgreSQL/PostGIS and Chromium from Debian)
+# Installs everything the tests need (Python packages; PostgreSQL/PostGIS, Chromium, tilemaker from Debian)
 # and runs the whole suite: lint, types, tests. The test session starts and stops its own
 # throwaway PostGIS cluster and uvicorn servers. Extra arguments go to pytest.
 set -euo pipefail
@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 # This is the CI run: tests that need PostGIS or Chromium fail, never skip, when either is missing.
 export CI="${CI:-true}"
 scripts/bootstrap.sh test
-for installer in scripts/pg-install.sh scripts/browser-install.sh; do
+for installer in scripts/pg-install.sh scripts/browser-install.sh scripts/tiles-install.sh; do
   if [ -x "$installer" ]; then "$installer"; fi
 done
 echo "== ruff"; .venv/bin/ruff check . && .venv/bin/ruff format --check .

@@ -13,6 +13,9 @@ from poi_service.store import Store, open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "data"
+# A street basemap built into var/tiles.mbtiles would change every map page; tests get one only by asking
+# (Settings(tiles_file=...)). Subprocesses inherit this too.
+os.environ.setdefault("POI_TILES_FILE", str(ROOT / "var" / "no-tiles-in-tests.mbtiles"))
 
 
 def backend_params() -> list[object]:

@@ -24,6 +24,7 @@ from poi_service.api.routes import (
     ogc,
     places,
     places_write,
+    tiles,
 )
 from poi_service.categories import Vocabulary
 from poi_service.config import Settings
@@ -66,6 +67,7 @@ def create_app(settings: Settings, store: Store, geocoder: Geocoder | None = Non
         places_write.router,
         alliance_write.router,
         imports.router,
+        tiles.router,
     ):
         app.include_router(router)
     app.add_middleware(HotRoutes, routes=places.HOT)  # innermost: CORS and headers still apply

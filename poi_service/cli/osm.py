@@ -10,6 +10,8 @@ import click
 
 from poi_service.categories import Vocabulary
 from poi_service.cli.common import CliState, echo_json
+from poi_service.cli.osm_addresses import addresses_cmd
+from poi_service.cli.osm_tiles import tiles
 from poi_service.config import Settings
 
 if TYPE_CHECKING:  # osmium loads only for osm commands
@@ -137,6 +139,5 @@ def update_cmd(
         _say(report, False)
 
 
-from poi_service.cli.osm_addresses import addresses_cmd  # noqa: E402 - registered after the group exists
-
 osm_group.add_command(addresses_cmd)
+osm_group.add_command(tiles)

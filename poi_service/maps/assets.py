@@ -28,8 +28,10 @@ PACKAGE_FILES: dict[str, tuple[str, ...]] = {
     "leaflet": ("leaflet.js", "leaflet.css", "images/layers.png", "images/layers-2x.png",
                 "images/marker-icon.png", "images/marker-icon-2x.png", "images/marker-shadow.png"),
     "leaflet-markercluster": ("leaflet.markercluster.js", "MarkerCluster.css"),
-    "poi-maps": ("common.js", "places.js", "hours.js", "alliance.js", "maps.css"),
+    "poi-maps": ("common.js", "places.js", "hours.js", "alliance.js", "maps.css", "streets.js"),
+    "protomaps-leaflet": ("protomaps-leaflet.js",),
 }  # fmt: skip
+PROTOMAPS_VERSION = "5.1.0"  # vendored from npm, see static/vendor/VENDORED.md
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +59,9 @@ def packages() -> dict[str, Package]:
             "leaflet-markercluster", Path(xs_cluster.BASE_DIR), str(xs_cluster.VERSION)
         ),
         "poi-maps": Package("poi-maps", OWN_STATIC, _own_version()),
+        "protomaps-leaflet": Package(
+            "protomaps-leaflet", OWN_STATIC / "vendor" / "protomaps-leaflet", PROTOMAPS_VERSION
+        ),
     }
 
 
@@ -105,6 +110,11 @@ def asset_urls(prefix: str, versioned: bool = True) -> AssetUrls:
         alliance_js=url("poi-maps", "alliance.js"),
         maps_css=url("poi-maps", "maps.css"),
     )
+
+
+def url(prefix: str, package: str, name: str) -> str:
+    """The versioned URL of one served file."""
+    return f"{prefix}/{package}/{packages()[package].version}/{name}"
 
 
 def copy_assets(out_dir: Path) -> list[Path]:

@@ -21,6 +21,7 @@ from poi_service.api import embed_form, negotiate, schemas
 from poi_service.api.contract import NOT_MODIFIED
 from poi_service.api.deps import Services, ServicesDep
 from poi_service.api.routes.places import Category, Text
+from poi_service.api.routes.tiles import with_streets
 from poi_service.boundaries import Boundaries, Level
 from poi_service.errors import NotFound
 from poi_service.maps import assets, basemap
@@ -191,7 +192,7 @@ async def places_map(
     lang = negotiate.language(request, lang)
     cats = params.categories(category, services.vocabulary)
     page = places_page(
-        services.settings, _target(request), lang=lang, nav=_nav(request, lang, "/maps/places"),
+        services.settings, with_streets(request, _target(request)), lang=lang, nav=_nav(request, lang, "/maps/places"),
         data_url=_root(request) + "/maps/places/data.json", q=params.text(q) or "", categories=cats,
         center=_center(center), zoom=_zoom(zoom),
     )  # fmt: skip
@@ -219,7 +220,7 @@ async def embed_map(
         {k: v for k, v in {**query, "lang": lang}.items() if k != "radius_m"}
     )
     page = places_page(
-        s, _target(request), lang=lang, nav=[], embed=True, q=params.text(q) or "", categories=cats,
+        s, with_streets(request, _target(request)), lang=lang, nav=[], embed=True, q=params.text(q) or "", categories=cats,
         data_url=f"{root}/maps/places/data.json" + (f"?{urlencode(query)}" if query else ""),
         center=point, zoom=_zoom(zoom), radius_m=radius_m, full_map_url=full,
         frame_ancestors=frame_sources(s.frame_ancestors),
