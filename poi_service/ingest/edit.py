@@ -24,6 +24,7 @@ from poi_service.errors import InvalidInput, InvalidParam, Unprocessable
 from poi_service.geocode.base import GeocodeQuery, Geocoder
 from poi_service.ingest.build import RawRow, accept, lookup_ags, member_key, place_key
 from poi_service.ingest.members import locate_member
+from poi_service.ingest.plausible import place_doubts
 from poi_service.ingest.validate import check_member, check_place
 from poi_service.models import (
     Geocoding,
@@ -64,6 +65,8 @@ class EditSpec(Generic[R, D]):
     # (fields, problems found so far, ctx, record whose point is kept, external key)
     build: Callable[[Body, list[InvalidParam], Context, R | None, str | None], D]
     new_key: Callable[[D], str | None]  # external key of a record created through the API
+    # doubts about a write (new data, the record before, data dir): 422 unless the editor sends force=true
+    doubts: Callable[[D, R | None, Path], list[InvalidParam]] = lambda *_: []
 
 
 def fields_of(body: Mapping[str, object], spec: EditSpec[Any, Any]) -> tuple[Body, list[InvalidParam]]:
@@ -194,6 +197,7 @@ PLACE_EDIT = EditSpec[Place, PlaceData](
     body_of=place_body,
     build=build_place,
     new_key=lambda d: place_key(d.name, d.address.street, d.address.housenumber, d.address.locality),
+    doubts=place_doubts,
 )  # fmt: skip
 
 

@@ -27,6 +27,13 @@ IfMatch = Annotated[
 ]
 IfMatchOptional = Annotated[str | None, Header(description="The ETag of the deleted record (optional).")]
 Purge = Annotated[bool, Query(description="Remove for good instead of a soft delete (admin).")]
+Force = Annotated[
+    bool,
+    Query(
+        description="Save although the postcode is not the locality's or the pin lies far "
+        "from it (otherwise 422 naming the fields)."
+    ),
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,28 +69,40 @@ def write_router(res: WriteResource) -> APIRouter:
         return editing.written(res.feature(services, record), record, status, location)
 
     @router.post(res.collection_path, status_code=201, summary=f"Create a {res.noun} (editor)")
-    def create(services: ServicesDep, request: Request, key: EditorKey, body: Fields) -> Response:
+    def create(
+        services: ServicesDep, request: Request, key: EditorKey, body: Fields, force: Force = False
+    ) -> Response:
         """201 with the new record, its ETag and Location; 409 if a record with its key exists."""
-        record = editing.create(res.spec, res.collection(services), body, services, key.id)
+        record = editing.create(res.spec, res.collection(services), body, services, key.id, force)
         location = str(request.url_for(res.read_route, **{res.id_param: record.id}))
         return answer(services, record, 201, location)
 
     @router.put(one, summary=f"Replace a {res.noun} (editor, If-Match)")
     def replace(
-        services: ServicesDep, key: EditorKey, record_id: RecordId, body: Fields, if_match: IfMatch = None
+        services: ServicesDep,
+        key: EditorKey,
+        record_id: RecordId,
+        body: Fields,
+        if_match: IfMatch = None,
+        force: Force = False,
     ) -> Response:
         """Every editable field from the body; fields left out become empty."""
         coll = res.collection(services)
-        record = editing.replace_record(res.spec, coll, record_id, body, if_match, services, key.id)
+        record = editing.replace_record(res.spec, coll, record_id, body, if_match, services, key.id, force)
         return answer(services, record)
 
     @router.patch(one, summary=f"Change some fields of a {res.noun} (editor, If-Match)")
     def patch(
-        services: ServicesDep, key: EditorKey, record_id: RecordId, body: MergePatch, if_match: IfMatch = None
+        services: ServicesDep,
+        key: EditorKey,
+        record_id: RecordId,
+        body: MergePatch,
+        if_match: IfMatch = None,
+        force: Force = False,
     ) -> Response:
         """Only the given fields change; lat/lon move the pin (null for both: geocode again)."""
         coll = res.collection(services)
-        record = editing.patch_record(res.spec, coll, record_id, body, if_match, services, key.id)
+        record = editing.patch_record(res.spec, coll, record_id, body, if_match, services, key.id, force)
         return answer(services, record)
 
     @router.delete(one, status_code=204, summary=f"Delete a {res.noun} (editor, If-Match)")
