@@ -12,9 +12,8 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # RFC 3339 date-time: a time offset (Z or ±hh:mm) is required; fractions of a second are allowed.
 _DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 # What GDAL's OAPIF driver (and so QGIS) sends for `-where "joined_date >= '2021-01-01'"`: a date with a
-# dangling T ('2021-01-01T'), or a date-time without an offset ('2021-01-01T12:00:00'), read as UTC.
+# dangling T ('2021-01-01T'), read as that date.
 _GDAL_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})[Tt]$")
-_NAIVE_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?$")
 OPEN = ("", "..")
 
 
@@ -61,8 +60,6 @@ def _bound(text: str, end: bool) -> datetime:
     gdal = _GDAL_DATE.match(text)
     if gdal:
         text = gdal.group(1)
-    elif _NAIVE_DATE_TIME.match(text):
-        text += "Z"
     if _DATE.match(text):
         day = parse_date(text, "datetime")
         moment = datetime.combine(day, time(0, 0), tzinfo=UTC)
