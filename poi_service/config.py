@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, FilePath, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,6 +30,13 @@ class Settings(BaseSettings):
     categories_file: FilePath | None = Field(
         default=None,
         description="CSV of extra categories (columns slug, label_de, label_en, aliases) added to the shipped ones.",
+    )
+    osm_mapping_file: FilePath | None = Field(
+        default=None,
+        description="TOML file of extra OSM tag -> category rules, tried before the shipped poi_service/osm/mapping.toml.",
+    )
+    osm_replication_url: str = Field(
+        default="", description="Replication server (base URL) that `poi-service osm update` follows."
     )
     max_radius_m: float = Field(
         default=50_000.0, gt=0, description="Largest radius_m a nearby query accepts."
@@ -80,6 +88,24 @@ class Settings(BaseSettings):
     frame_ancestors: list[str] = Field(
         default_factory=list, description="Origins allowed to embed the map widget (CSP frame-ancestors)."
     )
+    public_base_url: str = Field(
+        default="",
+        description="scheme://host[:port] of absolute links, instead of the request's Host header.",
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Host names the service answers for (*.example.org allowed); others 400.",
+    )
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _origin_only(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value:
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or not parts.netloc or parts.path or parts.query:
+                raise ValueError("give scheme://host[:port] only, e.g. https://poi.example.org")
+        return value
 
     @field_validator("geocoder_domain")
     @classmethod

@@ -15,8 +15,7 @@ import secrets
 from typing import Protocol
 
 from poi_service.errors import invalid
-from poi_service.models import KeyRole
-from poi_service.store.base import KeyInfo
+from poi_service.models import KeyInfo, KeyRole
 
 PREFIX = "poi"
 KEY = re.compile(r"poi_([0-9a-f]{12})_([A-Za-z0-9_-]{43})")

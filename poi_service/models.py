@@ -136,6 +136,18 @@ class PlaceData:
     description: str | None = None
     source: str | None = None
     external_key: str | None = None  # stable key of the importing source, for upserts
+    opening_hours: str | None = None  # raw OpenStreetMap opening_hours syntax, never rewritten
+    wheelchair: str | None = None  # one of WHEELCHAIR (OSM's values); None when unknown
+    names: tuple[tuple[str, str], ...] = ()  # localized names: (language, name), sorted by language
+    osm_version: int | None = None  # provenance of an OSM record (type and id are in external_key)
+    osm_timestamp: str | None = None  # when that OSM version was made, RFC 3339 UTC ('...Z')
+
+    def name_in(self, language: str) -> str | None:
+        """The localized name in a language, if the record has one."""
+        return next((n for lang, n in self.names if lang == language), None)
+
+
+WHEELCHAIR = ("yes", "limited", "no")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -159,6 +171,17 @@ class Municipality:
     ags: str | None = None  # 8 digits for municipalities, 5 for districts
     state: str | None = None
     district: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KeyInfo:
+    """An API key without its secret: the id (public, part of the key), a name, the role."""
+
+    id: str
+    name: str
+    role: KeyRole
+    created_at: datetime
+    revoked_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

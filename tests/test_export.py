@@ -129,3 +129,47 @@ def test_export_never_overwrites_the_store(store: Store, tmp_path: Path) -> None
     with pytest.raises(InvalidInput, match="store itself"):
         export_records(store, "places", "gpkg", tmp_path / "export.gpkg")
     assert store.places.count() == 3
+
+
+@pytest.mark.parametrize("fmt", ["csv", "geojson", "gpkg"])
+def test_osm_fields_round_trip(store: Store, tmp_path: Path, geocoder: OfflineGeocoder, fmt: str) -> None:
+    import dataclasses
+
+    brick = next(p for p in store.places.iter_all() if p.name == "Ziegelei Katharinenhof")
+    osm = dataclasses.replace(
+        brick,
+        opening_hours="Mo-Su 09:00-02:00",
+        wheelchair="yes",
+        names=(("da", "Teglværk"), ("en", "Brickworks")),
+        osm_version=3,
+        osm_timestamp="2023-02-01T00:00:00Z",
+    )
+    store.places.update(brick.id, osm)
+    fields = ("opening_hours", "wheelchair", "names", "osm_version", "osm_timestamp")
+    before = [tuple(getattr(p, f) for f in fields) for p in store.places.iter_all()]
+    out = tmp_path / f"osm.{fmt}"
+    export_records(store, "places", fmt, out)  # type: ignore[arg-type]
+    report = import_file(store, out, geocoder)
+    assert (report.updated, report.unchanged, report.ignored_columns) == (0, 3, ())
+    assert [tuple(getattr(p, f) for f in fields) for p in store.places.iter_all()] == before
+
+
+def test_exports_with_osm_records_carry_the_odbl_attribution(store: Store, tmp_path: Path) -> None:
+    import dataclasses
+    import sqlite3
+
+    from poi_service.attribution import OSM_ATTRIBUTION
+
+    out = tmp_path / "plain.geojson"
+    export_records(store, "places", "geojson", out)
+    assert "attribution" not in json.loads(out.read_text(encoding="utf-8"))
+    brick = next(p for p in store.places.iter_all() if p.name == "Ziegelei Katharinenhof")
+    store.places.update(brick.id, dataclasses.replace(brick, external_key="osm:node/1"))
+    out = tmp_path / "osm.geojson"
+    export_records(store, "places", "geojson", out)
+    assert json.loads(out.read_text(encoding="utf-8"))["attribution"] == OSM_ATTRIBUTION
+    gpkg = tmp_path / "osm.gpkg"
+    export_records(store, "places", "gpkg", gpkg)
+    with sqlite3.connect(gpkg) as con:
+        row = con.execute("SELECT description FROM gpkg_contents WHERE table_name = 'places'").fetchone()
+    assert row[0] == OSM_ATTRIBUTION

@@ -39,7 +39,7 @@ from tests.server import serve
 URL = re.compile(r"https?://[^\s\"'<>\\)`]+", re.IGNORECASE)
 # Hosts a generated page may *name* (links in attribution and popups, never loaded): the data licences
 # and the sources cited by the test records.
-ATTRIBUTION_HOSTS = {"www.govdata.de", "www.geonames.org"}
+ATTRIBUTION_HOSTS = {"www.govdata.de", "www.geonames.org", "www.openstreetmap.org"}
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"  # an XML namespace name in map scripts, not a request
 
 

@@ -67,7 +67,7 @@ def membership_row(m: Membership, distance_m: float | None = None) -> Row:
 
 
 def membership_feature_row(feature: Mapping[str, Any]) -> Row:
-    """The frame row of a membership Feature of the API (poi_service.api.geojson.membership_feature)."""
+    """The frame row of a membership Feature of the API (poi_service.features.geojson.membership_feature)."""
     p, g = feature["properties"], feature["properties"].get("geocoding") or {}
     lon, lat = feature["geometry"]["coordinates"][:2]
     joined = date.fromisoformat(p["joined_date"]) if p.get("joined_date") else None
@@ -95,7 +95,7 @@ def place_row(p: Place, vocabulary: Vocabulary, distance_m: float | None = None)
 
 
 def place_feature_row(feature: Mapping[str, Any]) -> Row:
-    """The frame row of a place Feature of the API (poi_service.api.geojson.place_feature)."""
+    """The frame row of a place Feature of the API (poi_service.features.geojson.place_feature)."""
     p, g = feature["properties"], feature["properties"].get("geocoding") or {}
     lon, lat = feature["geometry"]["coordinates"][:2]
     row: Row = {"id": str(feature["id"]), **{k: p.get(k) for k in PLACE_TEXT[1:-1]}}

@@ -7,9 +7,10 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
 from poi_service import __version__
-from poi_service.api.deps import Services
+from poi_service.api import contract
+from poi_service.api.hosts import PublicHost, public_origin
 from poi_service.api.hot import HotRoutes
-from poi_service.api.middleware import BodyLimit, SecurityHeaders
+from poi_service.api.middleware import BodyLimit, HeadAsGet, SecurityHeaders
 from poi_service.api.problems import install_problem_handlers
 from poi_service.api.responses import JSONResponse
 from poi_service.api.routes import (
@@ -28,6 +29,7 @@ from poi_service.categories import Vocabulary
 from poi_service.config import Settings
 from poi_service.geocode import make_geocoder
 from poi_service.geocode.base import Geocoder
+from poi_service.services import Services
 from poi_service.store import Store, open_store
 
 DESCRIPTION = """Places of a municipality (Harrislee, Flensburg, ...) and the members of the Safe Harbours
@@ -49,9 +51,10 @@ def create_app(settings: Settings, store: Store, geocoder: Geocoder | None = Non
         settings=settings,
         store=store,
         vocabulary=Vocabulary.from_settings(settings),
-        geocoder=geocoder or make_geocoder(settings, store),
+        geocoder=geocoder or make_geocoder(settings, store, store.addresses),
     )
     install_problem_handlers(app)
+    contract.install(app)
     for router in (
         meta.router,
         places.router,
@@ -81,6 +84,11 @@ def create_app(settings: Settings, store: Store, geocoder: Geocoder | None = Non
         upload_bytes=settings.max_upload_bytes,
         upload_paths=("/imports",),
     )
+    if settings.public_base_url or settings.allowed_hosts:
+        app.add_middleware(
+            PublicHost, origin=public_origin(settings.public_base_url), allowed=settings.allowed_hosts
+        )
+    app.add_middleware(HeadAsGet)  # outermost: every layer below sees a GET
     return app
 
 

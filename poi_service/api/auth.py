@@ -16,8 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from poi_service import keys
 from poi_service.api.deps import ServicesDep
 from poi_service.errors import Forbidden, Unauthorized
-from poi_service.models import KeyRole
-from poi_service.store.base import KeyInfo
+from poi_service.models import KeyInfo, KeyRole
 
 bearer = HTTPBearer(
     auto_error=False,

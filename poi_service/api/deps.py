@@ -1,31 +1,14 @@
-"""Typed FastAPI dependencies: the app's settings, store, vocabulary and geocoder live on app.state."""
+"""Typed FastAPI dependencies: the app's services (poi_service.services) live on app.state."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
 
-from poi_service.api.rendered import FeatureCache
-from poi_service.categories import Vocabulary
-from poi_service.config import Settings
-from poi_service.geocode.base import Geocoder
-from poi_service.store import Store
+from poi_service.services import Services
 
-
-@dataclass
-class Services:
-    """Everything a request handler may need, built once by create_app."""
-
-    settings: Settings
-    store: Store
-    vocabulary: Vocabulary
-    geocoder: Geocoder
-    features: FeatureCache = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.features = FeatureCache(self.vocabulary)
+__all__ = ["Services", "ServicesDep", "get_services", "services_of"]
 
 
 def services_of(request: Request) -> Services:

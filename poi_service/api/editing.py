@@ -16,11 +16,11 @@ from typing import Any
 
 from starlette.responses import Response
 
-from poi_service.api.deps import Services
 from poi_service.api.responses import GeoJSONResponse, JSONResponse
 from poi_service.errors import PreconditionFailed, PreconditionRequired, Unprocessable
 from poi_service.ingest.edit import Context, EditSpec, fields_of, patched, unpinned
 from poi_service.models import Membership, Place
+from poi_service.services import Services
 from poi_service.store.base import Change, Collection
 
 Record = Place | Membership
@@ -81,6 +81,7 @@ def replace_record(
     current, version = _checked(collection, record_id, if_match)
     fields, unknown = fields_of(body, spec)
     data = spec.build(unpinned(fields, current), unknown, context(services), None, current.external_key)
+    data = spec.carry(data, current)
     _confirm(spec, data, current, services, force)
     return collection.update(record_id, data, expected_version=version, actor=actor)
 
@@ -96,6 +97,7 @@ def patch_record(
     data = spec.build(
         merged, unknown, context(services), current if keep_point else None, current.external_key
     )
+    data = spec.carry(data, current)
     _confirm(spec, data, current, services, force)
     return collection.update(record_id, data, expected_version=version, actor=actor)
 

@@ -3,7 +3,7 @@ points at an iframe that would answer with a problem document."""
 
 from __future__ import annotations
 
-from poi_service.api import params
+from poi_service import params
 from poi_service.api.deps import Services
 from poi_service.errors import InvalidInput
 from poi_service.maps.i18n import Lang

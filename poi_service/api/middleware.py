@@ -1,10 +1,19 @@
-"""ASGI middleware: the documented request-body limit, and security headers on every response."""
+"""ASGI middleware: the documented request-body limit, HEAD as GET, and security headers on every response."""
 
 from __future__ import annotations
 
+from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from poi_service.errors import PayloadTooLarge
+
+class BodyTooLarge(HTTPException):
+    """A streamed (chunked) body went over the limit while the app read it.
+
+    An HTTPException because FastAPI re-raises those from its body parsing (any other error there
+    becomes a 400 "error parsing the body"); problems.problem_for renders it as the documented 413."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"request body is over {limit} bytes")
 
 
 class BodyLimit:
@@ -40,7 +49,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise PayloadTooLarge(f"request body is over {limit} bytes")
+                    raise BodyTooLarge(limit)
             return message
 
         await self.app(scope, counting_receive, send)
@@ -82,3 +91,25 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class HeadAsGet:
+    """HEAD is answered as GET without the body (RFC 9110 §9.3.2): headers, ETag and Content-Length
+    as for GET. FastAPI routes declare GET only, so without this every HEAD answered 405."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if not message.get("more_body", False):
+                    await send({"type": "http.response.body", "body": b""})
+                return
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_headers_only)

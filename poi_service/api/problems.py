@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 from poi_service.errors import InvalidParam, PoiError
 
@@ -48,6 +49,20 @@ def _location_name(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts) or "request"
 
 
+def allowed_methods(request: Request) -> str:
+    """The Allow header of a 405: the methods of every route at the path (Starlette names only the
+    first route that matched, e.g. GET for DELETE /places though POST is allowed too); HEAD with GET."""
+    routes = request.app.router.routes
+    methods = {
+        method
+        for method in ("DELETE", "GET", "PATCH", "POST", "PUT")
+        if any(r.matches({**request.scope, "method": method})[0] == Match.FULL for r in routes)
+    }
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods))
+
+
 def problem_for(request: Request, exc: Exception) -> Response:
     """The problem+json answer to an exception raised while handling `request`."""
     if isinstance(exc, PoiError):
@@ -61,12 +76,15 @@ def problem_for(request: Request, exc: Exception) -> Response:
         detail = "; ".join(f"{p.name}: {p.reason}" for p in params)
         return problem_response(400, "Invalid parameter", detail, "invalid-parameter", request, params)
     if isinstance(exc, StarletteHTTPException):
-        code = {404: "not-found", 405: "method-not-allowed", 401: "unauthorized", 403: "forbidden"}.get(
-            exc.status_code, "http-error"
-        )
-        title = str(exc.detail) if exc.status_code != 404 else "Not found"
-        detail = str(exc.detail) if exc.status_code != 404 else f"no resource at {request.url.path}"
-        return problem_response(exc.status_code, title, detail, code, request)
+        status = exc.status_code
+        code = {404: "not-found", 405: "method-not-allowed", 401: "unauthorized", 403: "forbidden",
+                413: "payload-too-large"}.get(status, "http-error")  # fmt: skip
+        title = {404: "Not found", 413: "Payload too large"}.get(status, str(exc.detail))
+        detail = str(exc.detail) if status != 404 else f"no resource at {request.url.path}"
+        headers = dict(exc.headers or {})
+        if status == 405:
+            headers["Allow"] = allowed_methods(request)
+        return problem_response(status, title, detail, code, request, headers=headers)
     # Never leak a stack trace; the log keeps it for the operator.
     log.error("unhandled error on %s", request.url.path, exc_info=exc)
     return problem_response(500, "Internal error", "the server failed; see its log", "internal", request)

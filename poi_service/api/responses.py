@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+from starlette import responses
 from starlette.responses import Response
 
 
-class JSONResponse(Response):
-    """application/json rendered by orjson (NaN is refused rather than emitted)."""
+class JSONResponse(responses.JSONResponse):
+    """application/json rendered by orjson (NaN is refused rather than emitted); a Starlette
+    JSONResponse so that FastAPI documents the response_model of routes answering it."""
 
     media_type = "application/json"
 

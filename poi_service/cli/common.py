@@ -56,7 +56,7 @@ def geocoder_for(settings: Settings, store: Store) -> Geocoder:
     from poi_service.geocode import make_geocoder
 
     try:
-        return make_geocoder(settings, store)
+        return make_geocoder(settings, store, store.addresses)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
 

@@ -9,6 +9,7 @@ import click
 from poi_service import __version__
 from poi_service.cli import data, keys, lookup, maps
 from poi_service.cli.common import CliState, report_error
+from poi_service.cli.geocode_group import geocode_group
 from poi_service.cli.osm import osm_group
 from poi_service.cli.quality import data_group
 from poi_service.errors import PoiError
@@ -41,7 +42,7 @@ def cli(ctx: click.Context, database: str | None) -> None:
     ctx.obj = CliState(database)
 
 
-for command in (data.init, data.import_file_cmd, data.export_cmd, data.serve, lookup.geocode,
+for command in (data.init, data.import_file_cmd, data.export_cmd, data.serve, geocode_group,
                 lookup.reverse, lookup.nearby, data_group, maps.maps_group, keys.keys_group, osm_group):  # fmt: skip
     cli.add_command(command)
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import click
 
 from poi_service.cli.common import CliState, echo_json
-from poi_service.models import KeyRole
-from poi_service.store.base import KeyInfo
+from poi_service.models import KeyInfo, KeyRole
 
 
 def _as_dict(info: KeyInfo) -> dict[str, object]:

@@ -6,14 +6,15 @@ from typing import Any
 
 import click
 
-from poi_service.api.geojson import place_feature
 from poi_service.categories import Vocabulary
 from poi_service.cli.common import CliState, CoordinateCommand, echo_json, geocoder_for, guard_point
 from poi_service.errors import NotFound, invalid
+from poi_service.features.geojson import place_feature
 from poi_service.geocode.base import GeocodeQuery, GeocodeResult, ReverseResult
 from poi_service.models import Point
 from poi_service.store import Near, PlaceFilter, Query
 
+MAX_TEXT = 200
 REVERSE_FIELDS = ("country", "municipality", "municipality_ags", "district", "district_ags", "state",
                   "state_ags", "postcode", "source")  # fmt: skip
 
@@ -56,6 +57,10 @@ def geocode(
     as_json: bool,
 ) -> None:
     """Locate an address or place name TEXT, with honest precision (best match first)."""
+    if (
+        len(text) > MAX_TEXT
+    ):  # as GET /geocode's q: longer text names no address, and fuzzy matching it is slow
+        raise invalid("text", f"at most {MAX_TEXT} characters, got {len(text)}")
     if country is not None and len(country.strip()) != 2:
         raise invalid("country", f"must be an ISO 3166-1 alpha-2 code such as DE, got {country!r}")
     query = GeocodeQuery(text.strip() or None, postcode=postcode, state=state_name,
@@ -97,6 +102,7 @@ def reverse(state: CliState, lat: float, lon: float, as_json: bool) -> None:
         raise NotFound(f"no municipality or known place at {lat}, {lon}")
     if as_json:
         props = {k: getattr(found, k) for k in REVERSE_FIELDS}
+        props["address"] = found.address.as_json() if found.address else None
         echo_json({"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
                    "properties": props})  # fmt: skip
         return
@@ -108,6 +114,10 @@ def _reverse_lines(found: ReverseResult) -> list[str]:
     levels = (("municipality", found.municipality, found.municipality_ags),
               ("district", found.district, found.district_ags), ("state", found.state, found.state_ags))  # fmt: skip
     lines = [f"{name} ({level}{', AGS ' + ags if ags else ''})" for level, name, ags in levels if name]
+    if found.address is not None:
+        a = found.address
+        town = " ".join(p for p in (a.postcode, a.city) if p)
+        lines.insert(0, f"{a.street} {a.housenumber}{', ' + town if town else ''} ({a.distance_m:.1f} m)")
     extra = [f"postcode {found.postcode}"] if found.postcode else []
     lines.append(" · ".join([*extra, f"country {found.country}", f"source {found.source}"]))
     return lines

@@ -15,6 +15,7 @@ from poi_service.geocode.gazetteer import ATTRIBUTIONS
 from poi_service.geocode.normalize import split_kind
 from poi_service.geocode.offline import OfflineGeocoder
 from poi_service.geocode.online import MemoryCache, OnlineGeocoder
+from poi_service.store.base import AddressIndex
 
 __all__ = [
     "ATTRIBUTIONS",
@@ -34,9 +35,16 @@ __all__ = [
 _KIND_PREFIX = {"landkreis": "Landkreis", "kreis": "Kreis", "stadt": "Stadt", "samtgemeinde": "Samtgemeinde"}
 
 
-def make_geocoder(settings: Settings, cache: GeocodeCache | None) -> Geocoder:
-    """The configured geocoder; an online one only with an explicit POI_GEOCODER_DOMAIN."""
+def make_geocoder(
+    settings: Settings, cache: GeocodeCache | None, addresses: AddressIndex | None = None
+) -> Geocoder:
+    """The configured geocoder; an online one only with an explicit POI_GEOCODER_DOMAIN. The offline
+    one answers house numbers and streets from the store's OSM address index when given one."""
     if settings.geocoder == "offline":
+        if addresses is not None:
+            from poi_service.geocode.addresses import AddressGeocoder
+
+            return AddressGeocoder(OfflineGeocoder(settings.data_dir), addresses, settings.data_dir)
         return OfflineGeocoder(settings.data_dir)
     if not settings.geocoder_domain:
         # We never call a third party unless told to: even the public servers must be named explicitly.

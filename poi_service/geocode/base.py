@@ -60,6 +60,30 @@ class GeocodeAnswer:
 
 
 @dataclass(frozen=True, slots=True)
+class DoorAddress:
+    """The nearest address of the OSM address index to a point, with its geodesic distance."""
+
+    street: str
+    housenumber: str
+    point: Point
+    distance_m: float
+    postcode: str | None = None
+    city: str | None = None
+
+    def as_json(self) -> dict[str, object]:
+        """The JSON object of GET /reverse's `address`."""
+        return {
+            "street": self.street,
+            "housenumber": self.housenumber,
+            "postcode": self.postcode,
+            "city": self.city,
+            "distance_m": round(self.distance_m, 2),
+            "lon": self.point.lon,
+            "lat": self.point.lat,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class ReverseResult:
     """Administrative areas around a point (Germany), or the nearest known city elsewhere."""
 
@@ -73,6 +97,7 @@ class ReverseResult:
     state_ags: str | None = None
     postcode: str | None = None  # nearest GeoNames postcode place within the municipality
     source: str = "offline:bkg-vg5000"
+    address: DoorAddress | None = None  # the nearest address within 50 m (OSM address index)
 
 
 class GeocodeCache(Protocol):

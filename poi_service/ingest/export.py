@@ -10,19 +10,22 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
-from poi_service.api.geojson import membership_feature, place_feature
+from poi_service.attribution import OSM_ATTRIBUTION, has_osm
 from poi_service.categories import Vocabulary
 from poi_service.errors import InvalidInput, invalid
+from poi_service.features.geojson import membership_feature, place_feature
 from poi_service.ingest.importer import KINDS, Kind
 from poi_service.models import Geocoding, Membership, Place, format_partial_date
 from poi_service.store import Store
+from poi_service.store.records import names_json
 
 Format = Literal["geojson", "csv", "gpkg"]
 FORMATS: tuple[Format, ...] = ("geojson", "csv", "gpkg")
 SUFFIXES: dict[str, Format] = {".geojson": "geojson", ".json": "geojson", ".csv": "csv", ".gpkg": "gpkg"}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 PLACE_FIELDS = ("name", "category", "street", "housenumber", "postcode", "locality", "ags", "phone", "website",
-                "description", "source", "external_key")  # fmt: skip
+                "description", "source", "external_key", "opening_hours", "wheelchair", "names", "osm_version",
+                "osm_timestamp")  # fmt: skip
 MEMBER_FIELDS = ("name", "kind", "country", "ags", "state", "district", "alliance", "role", "joined",
                  "joined_precision", "source_url", "external_key")  # fmt: skip
 TAIL = (
@@ -64,7 +67,8 @@ def place_row(p: Place) -> dict[str, Any]:
         "name": p.name, "category": p.category, "street": a.street, "housenumber": a.housenumber,
         "postcode": a.postcode, "locality": a.locality, "ags": a.ags, "phone": p.phone, "website": p.website,
         "description": p.description, "source": p.source, "external_key": p.external_key,
-        **_provenance(p.geocoding), "created_at": p.created_at.isoformat(), "updated_at": p.updated_at.isoformat(),
+        "opening_hours": p.opening_hours, "wheelchair": p.wheelchair, "names": names_json(p.names),
+        "osm_version": p.osm_version, "osm_timestamp": p.osm_timestamp, **_provenance(p.geocoding), "created_at": p.created_at.isoformat(), "updated_at": p.updated_at.isoformat(),
     }  # fmt: skip
 
 
@@ -127,7 +131,10 @@ def export_records(
     with _replacing(target) as handle:
         if fmt == "geojson":
             feats = list(features(store, kind, vocabulary or Vocabulary.load()))
-            json.dump({"type": "FeatureCollection", "features": feats}, handle, ensure_ascii=False)
+            collection: dict[str, Any] = {"type": "FeatureCollection", "features": feats}
+            if has_osm(f["properties"]["external_key"] for f in feats):
+                collection["attribution"] = OSM_ATTRIBUTION  # ODbL: the licence travels with the data
+            json.dump(collection, handle, ensure_ascii=False)
             return len(feats)
         if excel:
             handle.write("\ufeff")
@@ -192,5 +199,9 @@ def _write_gpkg(store: Store, kind: Kind, target: Path) -> int:
     gdf["lon"] = frame["lon"].astype(float)
     gdf["geocode_confidence"] = frame["geocode_confidence"].astype(float)
     target.parent.mkdir(parents=True, exist_ok=True)
-    gdf.to_file(target, layer=kind, driver="GPKG", engine="pyogrio", geometry_type="Point")
+    # ODbL: a layer holding OpenStreetMap records says so in its description (gpkg_contents).
+    options = {"DESCRIPTION": OSM_ATTRIBUTION} if has_osm(frame["external_key"]) else {}
+    gdf.to_file(
+        target, layer=kind, driver="GPKG", engine="pyogrio", geometry_type="Point", layer_options=options
+    )
     return len(data)

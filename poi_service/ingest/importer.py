@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Literal, TypeVar
 
 from poi_service.categories import Vocabulary
 from poi_service.config import DEFAULT_DATA_DIR
@@ -16,17 +16,16 @@ from poi_service.geocode.base import Geocoder
 from poi_service.ingest.build import Progress, RawRow, build_places, no_progress
 from poi_service.ingest.members import build_memberships
 from poi_service.ingest.readers import Table, read_table
-from poi_service.models import Geocoding, Membership, MembershipData, Place, PlaceData
-from poi_service.store import Store
-from poi_service.store.history import same_data
-from poi_service.store.records import MEMBERSHIPS, PLACES, RecordSpec
+from poi_service.models import Geocoding, MembershipData, PlaceData
+from poi_service.store import ImportPlan, Store
 
 Kind = Literal["places", "memberships"]
 KINDS: tuple[Kind, ...] = ("places", "memberships")
 PROVENANCE = ("coord_source", "geocode_source", "geocode_precision", "geocode_confidence", "geocoded_at")
 COLUMNS: dict[Kind, tuple[str, ...]] = {
     "places": ("name", "category", "street", "housenumber", "postcode", "locality", "phone", "website",
-               "description", "lat", "lon", "geometry", "source", "source_url", "external_key", *PROVENANCE),
+               "description", "lat", "lon", "geometry", "source", "source_url", "external_key", *PROVENANCE,
+               "opening_hours", "wheelchair", "names", "osm_version", "osm_timestamp"),
     "memberships": ("name", "kind", "state", "country", "alliance", "joined", "role", "source_url", "lat",
                     "lon", "geometry", "external_key", *PROVENANCE),
 }  # fmt: skip
@@ -37,7 +36,7 @@ REQUIRED: dict[Kind, tuple[str, ...]] = {"places": ("name", "category"), "member
 T = TypeVar("T", PlaceData, MembershipData)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ImportReport:
     """What an import did (or, on a dry run, would do)."""
 
@@ -107,12 +106,12 @@ def import_file(
         rows = source_alias(table.rows)
         places = build_places(rows, geocoder, vocabulary or Vocabulary.load(), data_dir, at=at, what=what,
                               progress=progress)  # fmt: skip
-        report = _report(path, kind, places, PLACES, store.places.iter_all(), dry_run, ignored)
+        report = _report(path, kind, places, store.places.plan(places), dry_run, ignored)
         if not dry_run:
             write_places(store, places, progress, actor)
         return report
     members = build_memberships(table.rows, geocoder, data_dir, at=at, what=what, progress=progress)
-    report = _report(path, kind, members, MEMBERSHIPS, store.memberships.iter_all(), dry_run, ignored)
+    report = _report(path, kind, members, store.memberships.plan(members), dry_run, ignored)
     if not dry_run:
         write_memberships(store, members, progress, actor)
     return report
@@ -142,16 +141,23 @@ def write_memberships(
 
 
 def _report(
-    path: Path, kind: Kind, data: Sequence[T], spec: RecordSpec[Any, T, Any], stored: Iterable[Place | Membership],
-    dry_run: bool, ignored: tuple[str, ...],
-) -> ImportReport:  # fmt: skip
-    """What writing data will do: the store's own same_data() decides which rows it skips."""
-    by_key = {r.external_key: r for r in stored if r.external_key is not None}
-    known = [(d, by_key[d.external_key]) for d in data if d.external_key in by_key]
-    unchanged = sum(1 for d, record in known if same_data(spec, spec.to_row(d), record))
-    updated = len(known) - unchanged
-    new = len(data) - len(known)
+    path: Path,
+    kind: Kind,
+    data: Sequence[PlaceData] | Sequence[MembershipData],
+    plan: ImportPlan,
+    dry_run: bool,
+    ignored: tuple[str, ...],
+) -> ImportReport:
+    """What writing data will do, as the store plans it (the rows it would add, change or leave alone)."""
     return ImportReport(
-        str(path), kind, len(data), new, updated, unchanged, 0 if dry_run else new + updated, dry_run,
-        precision_counts([d.geocoding for d in data]), ignored,
-    )  # fmt: skip
+        path=str(path),
+        kind=kind,
+        rows=len(data),
+        new=plan.new,
+        updated=plan.updated,
+        unchanged=plan.unchanged,
+        written=0 if dry_run else plan.new + plan.updated,
+        dry_run=dry_run,
+        precision=precision_counts([d.geocoding for d in data]),
+        ignored_columns=ignored,
+    )

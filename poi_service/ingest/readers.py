@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from poi_service.errors import ImportFailed, InvalidParam
 from poi_service.ingest.build import RawRow
@@ -117,8 +118,10 @@ def read_csv(path: Path) -> Table:
 def read_geojson(path: Path) -> Table:
     """A FeatureCollection of Point (or null-geometry) features."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        # orjson, not json: json.loads recursed into a file nested 100,000 deep (RecursionError, a 500)
+        # and took NaN, Infinity and 400-digit numbers; orjson refuses those and stops at 1,024 levels.
+        data = orjson.loads(path.read_text(encoding="utf-8-sig"))
+    except (UnicodeDecodeError, orjson.JSONDecodeError) as exc:
         raise ImportFailed(f"{path.name}: not a UTF-8 JSON file ({exc})") from exc
     if (
         not isinstance(data, dict)

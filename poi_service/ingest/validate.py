@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -12,7 +14,7 @@ from urllib.parse import urlsplit
 
 from poi_service.categories import Vocabulary
 from poi_service.errors import InvalidInput, InvalidParam
-from poi_service.models import Address, Alliance, DatePrecision, Point, Role, parse_partial_date
+from poi_service.models import WHEELCHAIR, Address, Alliance, DatePrecision, Point, Role, parse_partial_date
 from poi_service.phone import to_e164
 
 MAX_NAME = 200
@@ -20,12 +22,20 @@ MAX_FIELD = 200  # street, housenumber, locality, kind, state
 MAX_DESCRIPTION = 2000
 MAX_SOURCE = 2000
 MAX_URL = 2000
+MAX_HOURS = 255  # OpenStreetMap's limit for a tag value
+LANGUAGE = re.compile(r"[a-z]{2,3}")  # ISO 639 code of a localized name
+MAX_NAMES = 20
 POSTCODE = re.compile(r"\d{5}")
 COUNTRY = re.compile(r"[A-Z]{2}")
 YEAR_RANGE = re.compile(r"(\d{4})\s*/\s*(\d{4})")
 SEPARATOR = re.compile(r"\s+;\s+")  # between several URLs ('a ; b'); a bare ';' belongs to a URL
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # keeps \t \n \r
+# Bidi embeddings, overrides and isolates reorder the text around them ("Trojan Source"): a name
+# with U+202E shows reversed in lists, maps and exports. The marks U+200E/U+200F stay allowed.
+BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
+INVISIBLE_CATEGORIES = frozenset({"Cf", "Zs", "Zl", "Zp", "Cc"})  # format characters, spaces
+BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")  # Hangul fillers, braille blank
 
 Raw = Mapping[str, object]
 E = TypeVar("E", Alliance, Role)
@@ -43,6 +53,11 @@ class PlaceFields:
     website: str | None = None
     description: str | None = None
     source: str | None = None
+    opening_hours: str | None = None
+    wheelchair: str | None = None
+    names: tuple[tuple[str, str], ...] = ()
+    osm_version: int | None = None
+    osm_timestamp: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +107,12 @@ class Fields:
             return None
         if (CONTROL_MULTILINE if multiline else CONTROL).search(text):
             self.error(name, "must not contain control characters" + ("" if multiline else " or line breaks"))
+            return None
+        if BIDI_CONTROL.search(text):
+            self.error(name, "must not contain bidirectional embedding, override or isolate characters")
+            return None
+        if not visible(text):
+            self.error(name, "must contain visible characters (it has only invisible ones)")
             return None
         return text
 
@@ -150,6 +171,59 @@ class Fields:
                 return None
         return text
 
+    def wheelchair(self, name: str = "wheelchair") -> str | None:
+        """'yes', 'limited' or 'no' (OpenStreetMap's wheelchair values); blank is None."""
+        text = self.text(name, 20)
+        if text is None:
+            return None
+        if text.casefold() not in WHEELCHAIR:
+            self.error(name, f"must be one of {', '.join(WHEELCHAIR)}, got {text[:40]!r}")
+            return None
+        return text.casefold()
+
+    def names(self, name: str = "names") -> tuple[tuple[str, str], ...]:
+        """Localized names: an object (or its JSON text) of language code -> name."""
+        value = self.raw.get(name)
+        if isinstance(value, str):
+            if not value.strip():
+                return ()
+            try:
+                value = json.loads(value)
+            except ValueError:
+                self.error(name, 'must be a JSON object of language code to name, e.g. {"de": "..."}')
+                return ()
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return ()
+        if not isinstance(value, dict) or len(value) > MAX_NAMES:
+            self.error(name, f"must be an object of at most {MAX_NAMES} language codes to names")
+            return ()
+        inner = Fields({str(k): v for k, v in value.items()})
+        pairs = []
+        for lang in sorted(inner.raw):
+            if not LANGUAGE.fullmatch(lang):
+                self.error(name, f"{lang[:20]!r} is not a language code such as de, en or da")
+                continue
+            text = inner.text(lang, MAX_NAME)
+            if text is not None:
+                pairs.append((lang, text))
+        self.errors.extend(InvalidParam(f"{name}.{e.name}", e.reason) for e in inner.errors)
+        return tuple(pairs)
+
+    def count(self, name: str) -> int | None:
+        """A whole number >= 1 (an OSM version); blank is None."""
+        number = self.number(name)
+        if number is None:
+            return None
+        if not number.is_integer() or number < 1:
+            self.error(name, f"must be a whole number >= 1, got {number:g}")
+            return None
+        return int(number)
+
+
+def visible(text: str) -> bool:
+    """True if some character of text shows (zero-width spaces, joiners and fillers do not)."""
+    return any(c not in BLANK_LETTERS and unicodedata.category(c) not in INVISIBLE_CATEGORIES for c in text)
+
 
 def is_web_url(text: str) -> bool:
     """True for an absolute http(s) URL with a host and no spaces."""
@@ -194,6 +268,11 @@ def check_place(raw: Raw, vocabulary: Vocabulary) -> tuple[PlaceFields | None, l
         website=f.url("website"),
         description=f.text("description", MAX_DESCRIPTION, multiline=True),
         source=f.text("source", MAX_SOURCE, multiline=True),
+        opening_hours=f.text("opening_hours", MAX_HOURS),
+        wheelchair=f.wheelchair(),
+        names=f.names(),
+        osm_version=f.count("osm_version"),
+        osm_timestamp=f.text("osm_timestamp", 40),
     )
     return (None, f.errors) if f.errors else (fields, [])
 

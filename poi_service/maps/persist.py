@@ -18,9 +18,10 @@ import time
 from typing import Protocol
 
 from poi_service.maps import assets
-from poi_service.maps.cache import Prepared, etag_of
+from poi_service.maps.cache import Keeper, PayloadCache, Prepared, etag_of
 
 log = logging.getLogger("poi_service.maps")
+PLACES_KEY = ("places", (), None, None)  # the unfiltered resident map: (kind, categories, text, near)
 PROVIDER = "poi-maps"
 FORMAT = "2"
 
@@ -69,3 +70,11 @@ def save(store: KeyValue, key: str, prepared: Prepared) -> None:
         store.cache_put(PROVIDER, key, dump(prepared))
     except Exception:
         log.warning("could not keep the map payload in the store", exc_info=True)
+
+
+def payload_cache(store: KeyValue) -> PayloadCache:
+    """The map payload cache of one app, keeping the unfiltered places payload in `store`."""
+    cache = PayloadCache()
+    key = places_key()
+    cache.keep(PLACES_KEY, Keeper(lambda token: load(store, key, token), lambda p: save(store, key, p)))
+    return cache

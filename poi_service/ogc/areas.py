@@ -8,15 +8,16 @@ from typing import Any
 
 import shapely
 
-from poi_service.api.deps import Services
+from poi_service.attribution import BKG
 from poi_service.boundaries import Boundaries, Level
 from poi_service.errors import NotFound
 from poi_service.ogc.evaluate import circle_bounds, distance_m
 from poi_service.ogc.model import Item, Queryable
 from poi_service.ogc.request import ItemsRequest
 from poi_service.ogc.sources import Extent, Hints, Source
+from poi_service.services import Services
 
-ATTRIBUTION = "© GeoBasis-DE / BKG 2021 (Daten verändert), dl-de/by-2-0"
+ATTRIBUTION = BKG
 
 
 @cache

@@ -42,6 +42,9 @@ SPATIAL = ("S_INTERSECTS", "S_DISJOINT", "S_EQUALS", "S_TOUCHES", "S_OVERLAPS", 
 _WKT = ("POINT", "LINESTRING", "POLYGON", "MULTIPOINT", "MULTILINESTRING", "MULTIPOLYGON",
         "GEOMETRYCOLLECTION")  # fmt: skip
 _KEYWORDS = {"AND", "OR", "NOT", "LIKE", "BETWEEN", "IN", "IS", "NULL", "TRUE", "FALSE"}
+# Parsing recurses once per parenthesis or NOT (and binding and evaluation once per level again):
+# 1,000 of them ran out of Python's stack (a 500 and a 265 KB traceback per request).
+MAX_NESTING = 100
 _UNITS = {"meters": 1.0, "metres": 1.0, "m": 1.0, "kilometers": 1000.0, "kilometres": 1000.0, "km": 1000.0}
 _TOKEN = re.compile(
     r"\s*(?:(?P<num>-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)|(?P<str>'(?:[^']|'')*')"
@@ -106,6 +109,7 @@ class _Parser:
     def __init__(self, text: str) -> None:
         self.toks = _tokens(text)
         self.i = 0
+        self.depth = 0
 
     @property
     def tok(self) -> _Tok:
@@ -146,14 +150,26 @@ class _Parser:
             items.append(self.not_expr())
         return items[0] if len(items) == 1 else BoolOp("and", tuple(items))
 
+    def nested(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise _error(
+                f"nests parentheses and NOT more than {MAX_NESTING} levels deep (at position {self.tok.pos})"
+            )
+
     def not_expr(self) -> Expr:
         if self.kw("NOT"):
+            self.nested()
             self.take()
-            return Not(self.not_expr())
+            negated = Not(self.not_expr())
+            self.depth -= 1
+            return negated
         if self.tok.text == "(" and self.tok.kind == "op":
+            self.nested()
             self.take()
             inner = self.or_expr()
             self.expect(")")
+            self.depth -= 1
             return inner
         if self.kw(*SPATIAL, "S_DWITHIN"):
             return self.spatial()

@@ -9,7 +9,6 @@ from urllib.parse import quote
 from starlette.datastructures import URL
 
 from poi_service import __version__
-from poi_service.api.deps import Services
 from poi_service.attribution import DATA_ATTRIBUTIONS
 from poi_service.ogc import (
     CONFORMANCE,
@@ -26,6 +25,7 @@ from poi_service.ogc import (
 )  # fmt: skip
 from poi_service.ogc.sources import Source
 from poi_service.ogc.temporal import iso_utc
+from poi_service.services import Services
 
 TITLE = "poi-service: OGC API – Features"
 DESCRIPTION = ("Places of the municipality, the members of the Safe Harbours alliances and the German "

@@ -6,8 +6,7 @@ from typing import Any
 
 import shapely
 
-from poi_service.api import params as api_params
-from poi_service.api.deps import Services
+from poi_service import params as shared_params
 from poi_service.errors import InvalidInput, InvalidParam, NotFound
 from poi_service.ogc import MAX_EVALUATED
 from poi_service.ogc.areas import DISTRICTS, STATES
@@ -16,6 +15,7 @@ from poi_service.ogc.evaluate import circle_bounds, coerce, evaluate, sort_items
 from poi_service.ogc.model import Item
 from poi_service.ogc.request import ItemsRequest
 from poi_service.ogc.sources import Hints, MembershipsSource, PlacesSource, Source
+from poi_service.services import Services
 
 CATALOG: dict[str, Source] = {s.id: s for s in (PlacesSource(), MembershipsSource(), STATES, DISTRICTS)}
 
@@ -36,7 +36,7 @@ def residual(src: Source, services: Services, req: ItemsRequest) -> Expr | None:
         if name in src.store_params:
             continue
         if name == "state":  # the forms /alliance/members takes (NI, DE-NI, 03, any case), else 400
-            values = tuple(api_params.state(v, services.settings.data_dir) or v for v in values)
+            values = tuple(shared_params.state(v, services.settings.data_dir) or v for v in values)
         alternatives: list[Expr] = [Compare("=", Prop(name), Lit(coerce(v, qs[name], name))) for v in values]
         conds.append(alternatives[0] if len(alternatives) == 1 else BoolOp("or", tuple(alternatives)))
     if req.filter is not None:

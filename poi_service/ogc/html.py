@@ -12,11 +12,11 @@ from starlette.datastructures import URL, QueryParams
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from poi_service.api.deps import Services
 from poi_service.attribution import DATA_ATTRIBUTIONS
 from poi_service.ogc.documents import TITLE, with_format
 from poi_service.ogc.request import ItemsRequest
 from poi_service.ogc.sources import Source
+from poi_service.services import Services
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "base-uri 'none'; form-action 'self'; frame-ancestors 'self'")  # fmt: skip

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from poi_service import __version__
-from poi_service.api.deps import Services
 from poi_service.ogc import (
     DEFAULT_LIMIT,
     GEOJSON,
@@ -18,6 +17,7 @@ from poi_service.ogc import (
 )
 from poi_service.ogc.documents import DESCRIPTION, TITLE
 from poi_service.ogc.sources import Source
+from poi_service.services import Services
 
 _REF = "#/components/parameters/"
 _OPEN = {"type": "object", "additionalProperties": True}

@@ -9,7 +9,7 @@ from typing import Literal
 
 from starlette.datastructures import QueryParams
 
-from poi_service.api import params as api_params
+from poi_service import params as shared_params
 from poi_service.config import Settings
 from poi_service.errors import invalid
 from poi_service.models import Point
@@ -124,7 +124,7 @@ def _near(query: QueryParams, settings: Settings) -> Near | None:
         radius_m = float(radius)
     except ValueError:
         raise invalid("radius_m", "must be a number") from None
-    return Near(Point(values[0], values[1]), api_params.radius(radius_m, settings))
+    return Near(Point(values[0], values[1]), shared_params.radius(radius_m, settings))
 
 
 def _sortby(text: str, queryables: Mapping[str, Queryable]) -> tuple[SortKey, ...]:
@@ -155,9 +155,7 @@ def parse_items(
     limit = _integer(query.get("limit", str(DEFAULT_LIMIT)), "limit")
     if not 1 <= limit <= MAX_LIMIT:
         raise invalid("limit", f"must be between 1 and {MAX_LIMIT}")
-    offset = _integer(query.get("offset", "0"), "offset")
-    if offset < 0:
-        raise invalid("offset", "must be 0 or more")
+    offset = shared_params.checked_offset(_integer(query.get("offset", "0"), "offset"))
     for name in ("bbox-crs", "crs", "filter-crs"):
         _crs(query, name)
     if query.get("filter-lang", "cql2-text") != "cql2-text":
@@ -181,7 +179,7 @@ def parse_items(
         boxes=parse_bbox(query["bbox"]) if "bbox" in query else (),
         interval=parse_datetime(query["datetime"]) if "datetime" in query else None,
         near=_near(query, settings),
-        text=api_params.text(query.get(TEXT_PARAM)) if text_search else None,
+        text=shared_params.text(query.get(TEXT_PARAM)) if text_search else None,
         equals=equals,
         filter=bind(cql2.parse(text), queryables) if text is not None else None,
         sortby=_sortby(query["sortby"], queryables) if query.get("sortby") else (),

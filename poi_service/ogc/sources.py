@@ -8,27 +8,24 @@ by poi_service.ogc.engine on the selection.
 
 from __future__ import annotations
 
-import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from datetime import date
 from typing import Any
 
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from poi_service.api import params as api_params
-from poi_service.api.deps import Services
-from poi_service.api.geojson import membership_feature, place_feature
+from poi_service import params as shared_params
 from poi_service.errors import invalid
-from poi_service.models import Alliance, BBox, DatePrecision, Membership, Place, Role
+from poi_service.features.geojson import membership_feature, place_feature
+from poi_service.models import Alliance, BBox, DatePrecision, Place, Role
 from poi_service.ogc.model import Item, Queryable
 from poi_service.ogc.request import ItemsRequest
-from poi_service.store import MembershipFilter, PlaceFilter
+from poi_service.services import Services
+from poi_service.store import Collection, MembershipFilter, PlaceFilter
 from poi_service.store import Query as StoreQuery
-
-EXTENT_TTL_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -98,33 +95,17 @@ def _spatial(req: ItemsRequest, hints: Hints) -> dict[str, Any]:
     return out
 
 
-class _Cached:
-    """Per-store extents recomputed when the count changes or after EXTENT_TTL_S seconds."""
-
-    def __init__(self) -> None:
-        self._cache: dict[tuple[int, str], tuple[float, int, Extent | None]] = {}
-
-    def get(self, key: tuple[int, str], count: int) -> Extent | bool | None:
-        hit = self._cache.get(key)
-        if hit and hit[1] == count and time.monotonic() - hit[0] < EXTENT_TTL_S:
-            return hit[2]
-        return False
-
-    def put(self, key: tuple[int, str], count: int, extent: Extent | None) -> Extent | None:
-        self._cache[key] = (time.monotonic(), count, extent)
-        return extent
-
-
-_EXTENTS = _Cached()
-
-
-def _record_extent(records: list[Place] | list[Membership], dates: list[date]) -> Extent | None:
-    if not records:
-        return None
-    lons = [r.point.lon for r in records]
-    lats = [r.point.lat for r in records]
-    interval = (min(dates), max(dates)) if dates else None
-    return Extent((min(lons), min(lats), max(lons), max(lats)), interval)
+def _stored_extent(
+    services: Services, source_id: str, collection: Collection[Any, Any, Any]
+) -> Extent | None:
+    """The collection's extent from the store, computed once per data version (kept in services)."""
+    version = collection.data_version()
+    hit = services.extents.get(source_id)
+    if hit is None or hit[0] != version:
+        found = collection.extent()
+        extent = None if found is None else Extent(astuple(found.bbox), found.interval)
+        hit = services.extents[source_id] = (version, extent)
+    return hit[1]
 
 
 class PlacesSource(Source):
@@ -152,11 +133,7 @@ class PlacesSource(Source):
         return {q.name: q for q in qs}
 
     def extent(self, services: Services) -> Extent | None:
-        key, count = (id(services.store), self.id), services.store.places.count()
-        cached = _EXTENTS.get(key, count)
-        if cached is not False:
-            return cached if isinstance(cached, Extent) else None
-        return _EXTENTS.put(key, count, _record_extent(list(services.store.places.iter_all()), []))
+        return _stored_extent(services, self.id, services.store.places)
 
     def item(self, services: Services, place: Place, distance_m: float | None = None) -> Item:
         feature = place_feature(place, services.vocabulary, distance_m)
@@ -202,13 +179,7 @@ class MembershipsSource(Source):
         return {q.name: q for q in qs}
 
     def extent(self, services: Services) -> Extent | None:
-        key, count = (id(services.store), self.id), services.store.memberships.count()
-        cached = _EXTENTS.get(key, count)
-        if cached is not False:
-            return cached if isinstance(cached, Extent) else None
-        records = list(services.store.memberships.iter_all())
-        dates = [r.joined for r in records if r.joined is not None]
-        return _EXTENTS.put(key, count, _record_extent(records, dates))
+        return _stored_extent(services, self.id, services.store.memberships)
 
     def get(self, services: Services, feature_id: str) -> Item:
         m = services.store.memberships.get(feature_id)
@@ -234,7 +205,7 @@ class MembershipsSource(Source):
 
 def _state(services: Services, value: str | None) -> str | None:
     """A state in any form /alliance/members takes (name, NI, DE-NI, 03) -> the stored name; else 400."""
-    return None if value is None else api_params.state(value, services.settings.data_dir)
+    return None if value is None else shared_params.state(value, services.settings.data_dir)
 
 
 def _enum(kind: type[Alliance] | type[Role], name: str, value: str | None) -> Any:

@@ -6,7 +6,9 @@ from pathlib import Path
 
 from poi_service.store.base import (
     Collection,
+    Extent,
     Hit,
+    ImportPlan,
     MembershipFilter,
     MembershipStats,
     Near,
@@ -17,9 +19,19 @@ from poi_service.store.base import (
 )
 
 __all__ = [
-    "Collection", "Hit", "MembershipFilter", "MembershipStats", "Near", "Page", "PlaceFilter", "Query",
-    "Store", "open_store",
-]  # fmt: skip
+    "Collection",
+    "Extent",
+    "Hit",
+    "ImportPlan",
+    "MembershipFilter",
+    "MembershipStats",
+    "Near",
+    "Page",
+    "PlaceFilter",
+    "Query",
+    "Store",
+    "open_store",
+]
 
 
 def open_store(url: str, data_dir: Path) -> Store:

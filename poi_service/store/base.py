@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -13,6 +13,7 @@ from shapely.geometry.base import BaseGeometry
 from poi_service.models import (
     Alliance,
     BBox,
+    KeyInfo,
     KeyRole,
     Membership,
     MembershipData,
@@ -22,7 +23,9 @@ from poi_service.models import (
     Role,
 )
 
-SCHEMA_VERSION = 2  # 2: record versions, soft delete, history, API keys
+SCHEMA_VERSION = (
+    4  # 2: versions, soft delete, history, API keys; 3: OSM fields of places; 4: OSM address index
+)
 
 R_co = TypeVar("R_co", Place, Membership, covariant=True)
 
@@ -97,6 +100,24 @@ class Page(Generic[R_co]):
 
 
 @dataclass(frozen=True, slots=True)
+class Extent:
+    """Where and when a collection's live records lie: their bounds and, for memberships, the first and
+    last day of the known join periods (None where no record has one)."""
+
+    bbox: BBox
+    interval: tuple[date, date] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ImportPlan:
+    """What add_many would do with some rows: new keys, changed records, records left alone."""
+
+    new: int
+    updated: int
+    unchanged: int
+
+
+@dataclass(frozen=True, slots=True)
 class MembershipStats:
     """Membership counts per alliance, per (alliance, German state), per (alliance, country) and per
     (alliance, join year)."""
@@ -129,14 +150,66 @@ class Change:
 
 
 @dataclass(frozen=True, slots=True)
-class KeyInfo:
-    """An API key without its secret: the id (public, part of the key), a name, the role."""
+class AddressPoint:
+    """One address of the OSM address index: a door (node) or a point inside a building.
 
-    id: str
+    street_key is geocode.housenumbers.street_match_key(street); postcode and city come from the
+    OSM tags or, where missing, from the shipped boundaries and postcodes.
+    """
+
+    street: str
+    street_key: str
+    housenumber: str
+    point: Point
+    postcode: str | None = None
+    city: str | None = None
+    ags: str | None = None  # 8-digit municipality key (German addresses)
+    osm: str = ""  # 'n123', 'w456', 'r789'
+
+
+@dataclass(frozen=True, slots=True)
+class StreetLine:
+    """A named street of one municipality: its merged lines, length and the midpoint by length."""
+
     name: str
-    role: KeyRole
-    created_at: datetime
-    revoked_at: datetime | None = None
+    street_key: str
+    geometry: BaseGeometry  # LineString or MultiLineString, lon/lat
+    midpoint: Point
+    length_m: float
+    city: str | None = None
+    ags: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AddressCounts:
+    """What the address index holds."""
+
+    addresses: int
+    streets: int
+    areas: dict[str, int] = field(default_factory=dict)  # addresses per imported area
+
+
+class AddressIndex(Protocol):
+    """Addresses and streets from OSM extracts, replaced per imported area (one transaction)."""
+
+    def replace_area(
+        self, area: str, addresses: Iterable[AddressPoint], streets: Iterable[StreetLine]
+    ) -> None:
+        """Drops the area's addresses and streets and stores the new ones: all or nothing."""
+
+    def on_street(self, street_key: str, number: int | None = None) -> list[AddressPoint]:
+        """Every address whose street has this key (all towns); with number, only those whose house
+        number starts with its digits ('12', '12a', '120') or is a range ('10-14'): a superset of the
+        matches of that number, read without the whole street."""
+
+    def streets(self, street_key: str) -> list[StreetLine]:
+        """Every street with this key (one per municipality)."""
+
+    def nearest(self, point: Point, radius_m: float) -> tuple[AddressPoint, float] | None:
+        """The address closest to point (geodesic metres) within radius_m, or None."""
+
+    def counts(self) -> AddressCounts:
+        """Numbers of addresses and streets."""
 
 
 R = TypeVar("R", Place, Membership)
@@ -164,6 +237,11 @@ class Collection(Protocol[R, D_contra, F]):
         stored record apart from geocoded_at are left alone. One 'import' Change per changed
         record. Returns the number of rows given."""
 
+    def plan(self, rows: Sequence[D_contra]) -> ImportPlan:
+        """What add_many(rows) would do, without writing: rows whose external_key no live record has
+        are new, the others updated or (equal apart from geocoded_at) unchanged. Reads only the
+        records of those keys."""
+
     def update(
         self, record_id: str, data: D_contra, *, expected_version: int | None = None, actor: str | None = None
     ) -> R:
@@ -183,6 +261,9 @@ class Collection(Protocol[R, D_contra, F]):
     def history(self, record_id: str) -> list[Change]:
         """Every recorded write of the record, oldest first; NotFound if there is neither."""
 
+    def find_keys(self, keys: Iterable[str]) -> dict[str, R]:
+        """Stored records (soft-deleted ones too) by external key; absent keys are left out."""
+
     def search(self, query: Query[F]) -> Page[R]:
         """Records matching every condition of the query, one page of them."""
 
@@ -194,6 +275,10 @@ class Collection(Protocol[R, D_contra, F]):
 
     def iter_all(self) -> Iterator[R]:
         """Every record, in id order (exports)."""
+
+    def extent(self) -> Extent | None:
+        """Bounds (and join-date interval) of the live records, from the backend's own data; None when
+        there are none."""
 
     def ready(self) -> bool:
         """True when queries are answered from memory right now, without building an index or a
@@ -221,6 +306,10 @@ class Store(Protocol):
     def memberships(self) -> Collection[Membership, MembershipData, MembershipFilter]:
         """The alliance memberships collection."""
 
+    @property
+    def addresses(self) -> AddressIndex:
+        """The address and street index read from OSM extracts."""
+
     def transaction(self) -> AbstractContextManager[None]:
         """Groups writes on both collections: all take effect or none."""
 
@@ -235,6 +324,12 @@ class Store(Protocol):
 
     def info(self) -> dict[str, object]:
         """Backend name, schema version and record counts (for /health)."""
+
+    def meta_get(self, key: str) -> str | None:
+        """A value kept in the store's metadata (e.g. 'osm.replication'), or None."""
+
+    def meta_put(self, key: str, value: str | None) -> None:
+        """Keeps (None: removes) a metadata value, inside the caller's transaction if one is open."""
 
     def create_key(self, name: str, role: KeyRole) -> tuple[KeyInfo, str]:
         """A new API key: its info and the full key (shown once; only its SHA-256 is stored)."""

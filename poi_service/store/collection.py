@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections import OrderedDict
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, Generic
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any, Generic, Protocol
 
 import numpy as np
 import shapely
@@ -19,15 +22,13 @@ import shapely
 from poi_service.boundaries import Boundaries
 from poi_service.errors import NotFound
 from poi_service.models import Point
-from poi_service.store.base import Hit, Page, Query
+from poi_service.store.base import Extent, Hit, ImportPlan, Page, Query
 from poi_service.store.decode import row_decoder
+from poi_service.store.history import plan_rows
 from poi_service.store.index import Ball, IntArray
-from poi_service.store.records import D, F, R, RecordSpec
+from poi_service.store.records import D, F, R, RecordSpec, extent_of, extent_sql
 from poi_service.store.snapshot import Snapshot, build_snapshot
 from poi_service.store.text import fts_match
-
-if TYPE_CHECKING:
-    from poi_service.store.sqlite import SqliteStore
 
 
 def ags_range(prefix: str) -> tuple[str, str]:
@@ -36,38 +37,36 @@ def ags_range(prefix: str) -> tuple[str, str]:
 
 
 LIVE = "deleted_at IS NULL"
+KEY_BATCH = 500  # keys per IN (...) list: below SQLite's 999 host parameters of old builds
 Codes = dict[str, int]
 # Decoded records kept per collection, dropped on any change. Reading one back from a 1 GB file costs
 # 15-40 µs (SQL + decode); 32,768 of them (0.8-1.2 KB each, 25-40 MB) hold the busiest areas' places.
 CACHE_RECORDS = 32_768
 
 
+class Connections(Protocol):
+    """What the reads need from their store (SqliteStore): snapshots, and when they were taken."""
+
+    data_dir: Path
+    read_serial: int  # counts read snapshots
+    read_lock: threading.RLock
+
+    def reading(self) -> AbstractContextManager[sqlite3.Connection]: ...
+    def query(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[sqlite3.Row]: ...
+    def in_transaction(self) -> bool: ...
+    def read_stamp(self) -> tuple[int, int]: ...
+
+
 class SqliteReads(Generic[R, D, F]):
     """The read half of the Collection protocol over one GeoPackage feature table."""
 
-    def __init__(self, store: SqliteStore, spec: RecordSpec[R, D, F]) -> None:
+    def __init__(self, store: Connections, spec: RecordSpec[R, D, F]) -> None:
         self.store = store
         self.spec: RecordSpec[R, D, F] = spec
-        t = spec.table
-        cols = ("id", *spec.columns, "search_text", "created_at", "updated_at", "geom")
-        changing = (*spec.columns, "search_text", "updated_at", "geom")
-        updates = ", ".join(f"{c} = excluded.{c}" for c in changing)
         self._columns = ("fid", "id", *spec.columns, "created_at", "updated_at", "version", "deleted_at")
-        self._select = f"SELECT {', '.join(self._columns)} FROM {t}"  # noqa: S608
-        self._select_deleted = f"SELECT {', '.join(self._columns)} FROM deleted_{t}"  # noqa: S608 (store/archive.py)
+        self._select_deleted = f"SELECT {', '.join(self._columns)} FROM deleted_{spec.table}"  # noqa: S608 (store/archive.py)
         # Table and column names are fixed constants of this module; values are always parameters.
-        self._written = cols
-        self._on_conflict = (
-            f"ON CONFLICT(external_key) DO UPDATE SET {updates}, version = {t}.version + 1, deleted_at = NULL"
-        )
-        self._insert = (
-            f"INSERT INTO {t} ({', '.join(cols)}) VALUES ({', '.join(':' + c for c in cols)}) "  # noqa: S608
-            + self._on_conflict
-        )
-        self._update = (
-            f"UPDATE {t} SET {', '.join(f'{c} = :{c}' for c in changing)}, version = version + 1 "  # noqa: S608
-            f"WHERE id = :id AND {LIVE} RETURNING fid"
-        )
+        self._select = f"SELECT {', '.join(self._columns)} FROM {spec.table}"  # noqa: S608
         self._decode = row_decoder(spec.table, self._columns)
         # In-memory state of the committed data at change-counter version _version; _stamp and
         # _synced say when the counter was last checked (see _sync).
@@ -89,7 +88,7 @@ class SqliteReads(Generic[R, D, F]):
         if not rows and include_deleted:  # soft-deleted rows live outside the layer (store/archive.py)
             rows = self._records(self._select_deleted + " WHERE id = ?", (record_id,))
         if not rows:
-            raise NotFound(f"no {self.spec.table[:-1]} with id {record_id!r}")
+            raise NotFound(f"no {self.spec.noun} with id {record_id!r}")
         return rows[0][1]
 
     def count(self) -> int:
@@ -97,6 +96,23 @@ class SqliteReads(Generic[R, D, F]):
         t = self.spec.table
         sql = f"SELECT (SELECT count(*) FROM {t}) - (SELECT count(*) FROM {t} WHERE deleted_at IS NOT NULL)"  # noqa: S608
         return int(self.store.query(sql)[0][0])
+
+    def plan(self, rows: Sequence[D]) -> ImportPlan:
+        """What add_many(rows) would do, from the live records of the rows' keys (read in batches)."""
+        keys = list({d.external_key for d in rows if d.external_key is not None})
+        stored: dict[str, R] = {}
+        for i in range(0, len(keys), KEY_BATCH):
+            batch = keys[i : i + KEY_BATCH]
+            marks = ",".join("?" * len(batch))
+            for _, record in self._records(
+                f"{self._select} WHERE external_key IN ({marks}) AND {LIVE}", batch
+            ):
+                stored[record.external_key] = record  # type: ignore[index]
+        return plan_rows(self.spec, rows, stored)
+
+    def extent(self) -> Extent | None:
+        """Bounds and join-date interval of the live records, in one scan of the table."""
+        return extent_of(self.store.query(extent_sql(self.spec, LIVE))[0])
 
     def iter_all(self) -> Iterator[R]:
         """Every live record in fid order, read in batches."""

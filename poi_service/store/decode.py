@@ -26,6 +26,7 @@ from poi_service.models import (
     Precision,
     Role,
 )
+from poi_service.store.records import names_of
 
 T = TypeVar("T")
 MEMO_SIZE = 4096  # distinct timestamps / geocodings kept; cleared when full (imports share a few)
@@ -110,12 +111,16 @@ def row_decoder(table: str, columns: Sequence[str]) -> Callable[[tuple[Any, ...]
             at[c] for c in ("name", "category", "street", "housenumber", "postcode", "locality", "ags", "phone",
                             "website", "description", "source")
         )  # fmt: skip
+        hours, wheelchair, names, osm_version, osm_timestamp = (
+            at[c] for c in ("opening_hours", "wheelchair", "names", "osm_version", "osm_timestamp")
+        )
 
         def place(v: tuple[Any, ...]) -> Place:
             point, geo, key, rid, created, updated, version, deleted = common(v)
             address = _address(v[street], v[number], v[postcode], v[locality], v[ags])
-            return _place(v[name], v[cat], address, point, geo, v[phone], v[web], v[desc], v[src], key, rid,
-                          created, updated, version, deleted)  # fmt: skip
+            return _place(v[name], v[cat], address, point, geo, v[phone], v[web], v[desc], v[src], key, v[hours],
+                          v[wheelchair], names_of(v[names]), v[osm_version], v[osm_timestamp], rid, created,
+                          updated, version, deleted)  # fmt: skip
 
         return place
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import orjson
 
+from poi_service.errors import PreconditionFailed
 from poi_service.models import Membership, Place
-from poi_service.store.base import Action, Change
+from poi_service.store.base import Action, Change, ImportPlan
 from poi_service.store.records import RecordSpec, Row, _dt
 
 # Columns compared to decide whether a re-imported row changes the stored record; geocoded_at
@@ -55,3 +57,21 @@ def change(row: Row) -> Change:
         int(row["seq"]), row["record_id"], int(row["version"]), action, row["actor"], at,
         decode(row["before"]), decode(row["after"]),
     )  # fmt: skip
+
+
+def plan_rows(
+    spec: RecordSpec[Any, Any, Any], rows: Sequence[Any], stored: Mapping[str, Place | Membership]
+) -> ImportPlan:
+    """The ImportPlan of rows against the live records of their keys (`stored`, by external_key)."""
+    known = [(d, stored[d.external_key]) for d in rows if d.external_key in stored]
+    unchanged = sum(1 for d, record in known if same_data(spec, spec.to_row(d), record))
+    return ImportPlan(len(rows) - len(known), len(known) - unchanged, unchanged)
+
+
+def check_version(record_id: str, stored: int, expected: int | None) -> None:
+    """PreconditionFailed unless expected is None or the stored version."""
+    if expected is not None and expected != stored:
+        raise PreconditionFailed(
+            f"{record_id} is at version {stored}, not {expected}: it changed since it was read; "
+            "fetch it again and reapply the edit"
+        )

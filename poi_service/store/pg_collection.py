@@ -9,7 +9,7 @@ backend's in content and order: distance then fid for radius and k-nearest queri
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Generic, Protocol
@@ -23,10 +23,11 @@ from poi_service.boundaries import Boundaries
 from poi_service.errors import NotFound
 from poi_service.geo import R_LOW_M, geodesic_m
 from poi_service.models import Point
-from poi_service.store.base import Hit, Page, Query
+from poi_service.store.base import Extent, Hit, ImportPlan, Page, Query
+from poi_service.store.history import plan_rows
 from poi_service.store.pg_helpers import ags_range, covers, grown
 from poi_service.store.pg_text import tsquery
-from poi_service.store.records import D, F, R, RecordSpec
+from poi_service.store.records import D, F, R, RecordSpec, extent_of, extent_sql
 
 Conn = psycopg.Connection[DictRow]
 
@@ -85,7 +86,7 @@ class PgReads(Generic[R, D, F]):
         with self.store.reading() as conn:
             row = conn.execute(f"{self._from} WHERE id = %s{live}", (record_id,)).fetchone()
         if row is None:
-            raise NotFound(f"no {self.spec.table[:-1]} with id {record_id!r}")
+            raise NotFound(f"no {self.spec.noun} with id {record_id!r}")
         return self.spec.from_row(row)
 
     def count(self) -> int:
@@ -106,6 +107,20 @@ class PgReads(Generic[R, D, F]):
         with self.store.reading() as conn:
             row = conn.execute(CHANGE_VERSION, (self.spec.table,)).fetchone()
         return int(row["version"]) if row else 0
+
+    def plan(self, rows: Sequence[D]) -> ImportPlan:
+        """What add_many(rows) would do, from the live records of the rows' keys (one query)."""
+        keys = list({d.external_key for d in rows if d.external_key is not None})
+        with self.store.reading() as conn:
+            found = conn.execute(f"{self._from} WHERE external_key = ANY(%s) AND {LIVE}", (keys,)).fetchall()
+        stored = {r["external_key"]: self.spec.from_row(r) for r in found}
+        return plan_rows(self.spec, rows, stored)
+
+    def extent(self) -> Extent | None:
+        """Bounds and join-date interval of the live records."""
+        with self.store.reading() as conn:
+            row = conn.execute(extent_sql(self.spec, LIVE)).fetchone()
+        return extent_of(None if row is None else list(row.values()))
 
     def iter_all(self) -> Iterator[R]:
         """Every live record in fid order, read in batches."""

@@ -15,8 +15,9 @@ import psycopg
 from psycopg.rows import TupleRow
 
 from poi_service.errors import PoiError
+from poi_service.store.pg_addresses import ADDRESS_DDL
 
-SCHEMA_VERSION = 2  # as the embedded store's (poi_service/store/schema.py)
+SCHEMA_VERSION = 4  # as the embedded store's (poi_service/store/schema.py)
 
 # The pg_advisory_xact_lock key of migrations; fixed, so every version of the service agrees.
 MIGRATION_LOCK_KEY = 0x706F6931  # "poi1"
@@ -86,6 +87,14 @@ CREATE TABLE poi_keys (
   id text COLLATE "C" PRIMARY KEY, name text NOT NULL, role text COLLATE "C" NOT NULL,
   hash text COLLATE "C" NOT NULL, created_at timestamptz NOT NULL, revoked_at timestamptz);
 """,
+    # Opening hours, wheelchair access, localized names (JSON text) and OSM provenance of places;
+    # store metadata (the OSM replication state).
+    3: """
+ALTER TABLE places ADD COLUMN opening_hours text COLLATE "C", ADD COLUMN wheelchair text COLLATE "C",
+  ADD COLUMN names text COLLATE "C", ADD COLUMN osm_version bigint, ADD COLUMN osm_timestamp text COLLATE "C";
+CREATE TABLE poi_meta (key text COLLATE "C" PRIMARY KEY, value text NOT NULL);
+""",
+    4: ADDRESS_DDL,  # the OSM address index
 }
 # Change counters (Collection.data_version), idempotent so that databases of either schema get them.
 CHANGE_COUNTERS = """

@@ -10,33 +10,25 @@ version cannot both succeed; the second waits for the first to commit and then g
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cached_property
 from itertools import islice
 from typing import Any
 
 import psycopg
 
-from poi_service.errors import Conflict, NotFound, PreconditionFailed
-from poi_service.store.base import Action, Change
-from poi_service.store.history import change, encode, same_data, snapshot
+from poi_service.errors import Conflict, NotFound
+from poi_service.store.base import Action
+from poi_service.store.history import encode, same_data, snapshot
 from poi_service.store.pg_collection import BATCH, CHANGE_BUMP, LIVE, Conn, PgReads
 from poi_service.store.pg_helpers import copy_rows
 from poi_service.store.pg_text import tsvectors
-from poi_service.store.records import D, F, R, new_id
+from poi_service.store.records import D, F, R, new_id, utcnow
+from poi_service.store.writes import HISTORY_COLUMNS, RecordWrites
 
-HISTORY_COLUMNS = "collection, record_id, version, action, actor, at, before, after"
 HISTORY_INSERT = f"INSERT INTO poi_history ({HISTORY_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"  # noqa: S608
-
-
-def check_version(record_id: str, stored: int, expected: int | None) -> None:
-    """PreconditionFailed unless expected is None or the stored version."""
-    if expected is not None and expected != stored:
-        raise PreconditionFailed(
-            f"{record_id} is at version {stored}, not {expected}: it changed since it was read; "
-            "fetch it again and reapply the edit"
-        )
 
 
 @dataclass(frozen=True)
@@ -76,34 +68,12 @@ class WriteSql:
         )
 
 
-class PgCollection(PgReads[R, D, F]):
+class PgCollection(PgReads[R, D, F], RecordWrites[R, D, F]):
     """Collection protocol over one PostGIS table: the reads plus the writes."""
 
     @cached_property
     def _sql(self) -> WriteSql:
         return WriteSql.of(self.spec.table, self.spec.columns)
-
-    def add(self, data: D, *, actor: str | None = None) -> R:
-        """Stores one new record (version 1); Conflict if its external_key is taken."""
-        now = _now()
-        row = self._row(data, now, *tsvectors([self.spec.document(data)])[0])
-        t = self.spec.table
-        with self.store.writing() as conn:
-            if data.external_key is not None:
-                taken = conn.execute(
-                    f"SELECT id, deleted_at FROM {t} WHERE external_key = %s",  # noqa: S608
-                    (data.external_key,),
-                ).fetchone()
-                if taken is not None:
-                    state = " (deleted: restore it)" if taken["deleted_at"] else ""
-                    raise Conflict(f"{t[:-1]} {taken['id']}{state} has this record's key")
-            try:
-                conn.execute(self._sql.insert, row)
-            except psycopg.errors.UniqueViolation as exc:  # the same key, written a moment ago
-                raise Conflict(f"external_key {data.external_key!r} belongs to another record") from exc
-            added = self.get(str(row["id"]))
-            self._log(conn, "create", None, added, actor, now)
-        return added
 
     def add_many(self, rows: Iterable[D], *, actor: str | None = None) -> int:
         """Upserts many records atomically, with one 'import' history row per changed record.
@@ -112,7 +82,7 @@ class PgCollection(PgReads[R, D, F]):
         the input). Rows equal to their live stored record (geocoded_at aside) are skipped; a
         deleted record with the row's key comes back. Returns the number of rows given.
         """
-        now = _now()
+        now = utcnow()
         count = 0
         it = iter(rows)
         with self.store.writing() as conn:
@@ -122,82 +92,52 @@ class PgCollection(PgReads[R, D, F]):
                 self._upsert_batch(conn, batch, now, actor)
         return count
 
-    def update(
-        self, record_id: str, data: D, *, expected_version: int | None = None, actor: str | None = None
-    ) -> R:
-        """Replaces a live record's data, keeping id and created_at; version + 1."""
-        now = _now()
-        row = self._row(data, now, *tsvectors([self.spec.document(data)])[0])
-        row["id"] = record_id
-        with self.store.writing() as conn:
-            before = self._lock(conn, record_id, include_deleted=False)
-            check_version(record_id, before.version, expected_version)
-            if same_data(self.spec, row, before):  # nothing changes: no new version, no empty history entry
-                return before
-            try:
-                conn.execute(self._sql.update, row)
-            except psycopg.errors.UniqueViolation as exc:
-                raise Conflict(f"external_key {data.external_key!r} belongs to another record") from exc
-            after = self.get(record_id)
-            self._log(conn, "update", before, after, actor, now)
-        return after
-
-    def delete(
-        self, record_id: str, *, expected_version: int | None = None, actor: str | None = None,
-        purge: bool = False,
-    ) -> None:  # fmt: skip
-        """Soft-deletes a live record, or (purge) removes any record for good (its history stays)."""
-        now = _now()
-        t = self.spec.table
-        with self.store.writing() as conn:
-            before = self._lock(conn, record_id, include_deleted=purge)
-            check_version(record_id, before.version, expected_version)
-            if purge:
-                conn.execute(f"DELETE FROM {t} WHERE id = %s", (record_id,))  # noqa: S608
-                self._log(conn, "purge", before, None, actor, now)
-                return
-            conn.execute(
-                f"UPDATE {t} SET deleted_at = %s, updated_at = %s, version = version + 1 WHERE id = %s",  # noqa: S608
-                (now, now, record_id),
-            )
-            self._log(conn, "delete", before, self.get(record_id, include_deleted=True), actor, now)
-
-    def restore(self, record_id: str, *, expected_version: int | None = None, actor: str | None = None) -> R:
-        """Brings a soft-deleted record back; Conflict if it is not deleted."""
-        now = _now()
-        t = self.spec.table
-        with self.store.writing() as conn:
-            before = self._lock(conn, record_id, include_deleted=True)
-            if before.deleted_at is None:
-                raise Conflict(f"{t[:-1]} {record_id} is not deleted")
-            check_version(record_id, before.version, expected_version)
-            conn.execute(
-                f"UPDATE {t} SET deleted_at = NULL, updated_at = %s, version = version + 1 WHERE id = %s",  # noqa: S608
-                (now, record_id),
-            )
-            after = self.get(record_id)
-            self._log(conn, "restore", before, after, actor, now)
-        return after
-
-    def history(self, record_id: str) -> list[Change]:
-        """The record's writes, oldest first; NotFound if there is neither a record nor history."""
+    def find_keys(self, keys: Iterable[str]) -> dict[str, R]:
+        """Stored records (deleted ones too) by external key, BATCH keys per query."""
+        found: dict[str, R] = {}
+        it = iter(keys)
         with self.store.reading() as conn:
-            rows = conn.execute(
-                f"SELECT seq, {HISTORY_COLUMNS} FROM poi_history WHERE collection = %s AND record_id = %s "  # noqa: S608
-                "ORDER BY seq",
-                (self.spec.table, record_id),
-            ).fetchall()
-        if not rows:
-            self.get(record_id, include_deleted=True)
-        return [change(r) for r in rows]
+            while batch := list(islice(it, BATCH)):
+                rows = conn.execute(f"{self._from} WHERE external_key = ANY(%s)", (batch,)).fetchall()
+                found.update((r["external_key"], self.spec.from_row(r)) for r in rows)
+        return found
 
     # -- helpers -------------------------------------------------------------------------------
 
-    def _lock(self, conn: Conn, record_id: str, *, include_deleted: bool) -> R:
+    # -- the dialect of writes.RecordWrites -----------------------------------------------------
+
+    placeholder = "%s"
+
+    def _writing(self) -> AbstractContextManager[Conn]:
+        return self.store.writing()
+
+    def _now(self) -> datetime:
+        return utcnow()
+
+    def _new_row(self, data: D, now: Any) -> dict[str, Any]:
+        return self._row(data, now, *tsvectors([self.spec.document(data)])[0])
+
+    def _insert_row(self, conn: Any, row: dict[str, Any], data: D) -> None:
+        try:
+            conn.execute(self._sql.insert, row)
+        except psycopg.errors.UniqueViolation as exc:  # the same key, written a moment ago
+            raise Conflict(f"external_key {data.external_key!r} belongs to another record") from exc
+
+    def _update_row(self, conn: Any, row: dict[str, Any], data: D) -> None:
+        try:
+            conn.execute(self._sql.update, row)
+        except psycopg.errors.UniqueViolation as exc:
+            raise Conflict(f"external_key {data.external_key!r} belongs to another record") from exc
+
+    def _history_rows(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
+        with self.store.reading() as conn:
+            return conn.execute(sql, params).fetchall()
+
+    def _for_write(self, conn: Conn, record_id: str, *, include_deleted: bool) -> R:
         """The record, locked until the transaction ends; NotFound if absent (or deleted)."""
         row = conn.execute(f"{self._from} WHERE id = %s FOR UPDATE", (record_id,)).fetchone()
         if row is None or (row["deleted_at"] is not None and not include_deleted):
-            raise NotFound(f"no {self.spec.table[:-1]} with id {record_id!r}")
+            raise NotFound(f"no {self.spec.noun} with id {record_id!r}")
         return self.spec.from_row(row)
 
     def _upsert_batch(self, conn: Conn, batch: list[D], now: datetime, actor: str | None) -> None:
@@ -247,8 +187,9 @@ class PgCollection(PgReads[R, D, F]):
             conn.execute(self._sql.upsert_staged)
             conn.execute(self._sql.clear_stage)
 
-    def _log(self, conn: Conn, action: Action, before: R | None, after: R | None, actor: str | None,
-             now: datetime) -> None:  # fmt: skip
+    def _log(
+        self, conn: Any, action: Action, before: R | None, after: R | None, actor: str | None, now: Any
+    ) -> None:
         """One history row, in the caller's transaction."""
         record = after or before
         assert record is not None
@@ -265,7 +206,3 @@ class PgCollection(PgReads[R, D, F]):
             **self.spec.to_row(data), "id": new_id(data.external_key),
             "created_at": now, "updated_at": now, "doc": doc, "tsv": tsv,
         }  # fmt: skip
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -30,12 +29,13 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from poi_service import keys
 from poi_service.errors import NotFound, PoiError
-from poi_service.models import KeyRole, Membership, MembershipData, Place, PlaceData
-from poi_service.store.base import KeyInfo, MembershipFilter, MembershipStats, PlaceFilter
+from poi_service.models import KeyInfo, KeyRole, Membership, MembershipData, Place, PlaceData
+from poi_service.store.base import MembershipFilter, MembershipStats, PlaceFilter
+from poi_service.store.pg_addresses import PgAddresses
 from poi_service.store.pg_collection import Conn
 from poi_service.store.pg_schema import migrate
 from poi_service.store.pg_write import PgCollection
-from poi_service.store.records import MEMBERSHIPS, PLACES
+from poi_service.store.records import MEMBERSHIPS, PLACES, utcnow
 
 POOL_DEFAULTS: dict[str, float] = {"pool_min_size": 1, "pool_max_size": 10, "pool_timeout": 30.0}
 
@@ -99,6 +99,7 @@ class PostgisStore:
         self._local = threading.local()
         self._places = PgCollection[Place, PlaceData, PlaceFilter](self, PLACES)
         self._memberships = PgCollection[Membership, MembershipData, MembershipFilter](self, MEMBERSHIPS)
+        self._addresses = PgAddresses(self)
 
     @property
     def places(self) -> PgCollection[Place, PlaceData, PlaceFilter]:
@@ -109,6 +110,11 @@ class PostgisStore:
     def memberships(self) -> PgCollection[Membership, MembershipData, MembershipFilter]:
         """The memberships collection."""
         return self._memberships
+
+    @property
+    def addresses(self) -> PgAddresses:
+        """The OSM address index."""
+        return self._addresses
 
     # -- connections and transactions ---------------------------------------------------------
 
@@ -241,12 +247,29 @@ class PostgisStore:
             "memberships": self._memberships.count(),
         }
 
+    def meta_get(self, key: str) -> str | None:
+        """A metadata value (poi_meta)."""
+        rows = self._rows("SELECT value FROM poi_meta WHERE key = %s", (key,))
+        return str(rows[0]["value"]) if rows else None
+
+    def meta_put(self, key: str, value: str | None) -> None:
+        """Keeps or removes a metadata value, in the open transaction if there is one."""
+        with self.writing() as conn:
+            if value is None:
+                conn.execute("DELETE FROM poi_meta WHERE key = %s", (key,))
+            else:
+                conn.execute(
+                    "INSERT INTO poi_meta (key, value) VALUES (%s, %s) "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (key, value),
+                )
+
     # -- API keys ----------------------------------------------------------------------------
 
     def create_key(self, name: str, role: KeyRole) -> tuple[KeyInfo, str]:
         """A new key; the full key is returned once, only its SHA-256 is kept."""
         key_id, secret = keys.new_key()
-        info = KeyInfo(key_id, keys.check_name(name), KeyRole(role), datetime.now(UTC))
+        info = KeyInfo(key_id, keys.check_name(name), KeyRole(role), utcnow())
         with self.writing() as conn:
             conn.execute(
                 "INSERT INTO poi_keys (id, name, role, hash, created_at) VALUES (%s, %s, %s, %s, %s)",
@@ -268,7 +291,7 @@ class PostgisStore:
         with self.writing() as conn:
             row = conn.execute(
                 "UPDATE poi_keys SET revoked_at = coalesce(revoked_at, %s) WHERE id = %s RETURNING *",
-                (datetime.now(UTC), key_id),
+                (utcnow(), key_id),
             ).fetchone()
         if row is None:
             raise NotFound(f"no API key with id {key_id!r}")

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar
+
+import orjson
 
 from poi_service.models import (
     Address,
     Alliance,
+    BBox,
     DatePrecision,
     Geocoding,
     Membership,
@@ -27,7 +31,7 @@ from poi_service.models import (
     Role,
     iso_time,
 )
-from poi_service.store.base import MembershipFilter, PlaceFilter
+from poi_service.store.base import Extent, MembershipFilter, PlaceFilter
 
 R = TypeVar("R", Place, Membership)
 D = TypeVar("D", PlaceData, MembershipData)
@@ -43,6 +47,8 @@ class Row(Protocol):
 
 
 GEOCODE_COLUMNS = ("geocode_source", "geocode_precision", "geocode_confidence", "geocoded_at")
+# Schema 3: what OpenStreetMap records carry (editors and other imports may set hours, access, names).
+OSM_COLUMNS = ("opening_hours", "wheelchair", "names", "osm_version", "osm_timestamp")
 
 
 def new_id(external_key: str | None) -> str:
@@ -55,6 +61,19 @@ def new_id(external_key: str | None) -> str:
     b[8] = b[8] & 0x3F | 0x80
     h = b.hex()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def names_json(names: Iterable[tuple[str, str]]) -> str | None:
+    """Localized names as the JSON text of the `names` column ({"de": ..., "en": ...}); None for none."""
+    pairs = sorted(names)
+    return orjson.dumps(dict(pairs)).decode() if pairs else None
+
+
+def names_of(value: str | None) -> tuple[tuple[str, str], ...]:
+    """The `names` column back to (language, name) pairs, sorted by language."""
+    if not value:
+        return ()
+    return tuple(sorted(orjson.loads(value).items()))
 
 
 def _geocoding_row(g: Geocoding) -> dict[str, Any]:
@@ -79,6 +98,31 @@ def _dt(value: Any) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
 
 
+def utcnow() -> datetime:
+    """Every backend stamps its writes in UTC."""
+    return datetime.now(UTC)
+
+
+def extent_sql(spec: RecordSpec[Any, Any, Any], live: str) -> str:
+    """One row: min lon, min lat, max lon, max lat and the interval column's min and max (NULLs when the
+    spec has none) over the live rows; the table and column names are the spec's fixed constants."""
+    column = spec.interval_column or "NULL"
+    return (
+        f"SELECT min(lon) AS minx, min(lat) AS miny, max(lon) AS maxx, max(lat) AS maxy, "  # noqa: S608
+        f"min({column}) AS first, max({column}) AS last "
+        f"FROM {spec.table} WHERE {live}"
+    )
+
+
+def extent_of(row: Sequence[Any] | None) -> Extent | None:
+    """The Extent of an extent_sql row (dates as date objects or ISO text)."""
+    if row is None or row[0] is None:
+        return None
+    first, last = (v if v is None or isinstance(v, date) else date.fromisoformat(v) for v in row[4:6])
+    interval = (first, last) if first is not None and last is not None else None
+    return Extent(BBox(row[0], row[1], row[2], row[3]), interval)
+
+
 def _state(row: Row) -> dict[str, Any]:
     """version and deleted_at of a row (1 and None for a row read without those columns)."""
     try:
@@ -95,6 +139,12 @@ class RecordSpec(Generic[R, D, F]):
     table: str
     description: str
     columns: tuple[str, ...]  # data columns besides fid, geom, id, lon, lat, timestamps
+    interval_column: str | None = None  # a date column whose range is the temporal extent
+
+    @property
+    def noun(self) -> str:
+        """The record kind in messages: 'place', 'membership'."""
+        return self.table.removesuffix("s")
 
     def to_row(self, data: D) -> dict[str, Any]:
         """Column values for the data part of a record (lon/lat included)."""
@@ -135,7 +185,8 @@ class PlaceSpec(RecordSpec[Place, PlaceData, PlaceFilter]):
             "postcode": a.postcode, "locality": a.locality, "ags": a.ags, "phone": data.phone,
             "website": data.website, "description": data.description, "source": data.source,
             "external_key": data.external_key, "lon": data.point.lon, "lat": data.point.lat,
-            **_geocoding_row(data.geocoding),
+            **_geocoding_row(data.geocoding), "opening_hours": data.opening_hours, "wheelchair": data.wheelchair,
+            "names": names_json(data.names), "osm_version": data.osm_version, "osm_timestamp": data.osm_timestamp,
         }  # fmt: skip
 
     def from_row(self, row: Row) -> Place:
@@ -144,8 +195,9 @@ class PlaceSpec(RecordSpec[Place, PlaceData, PlaceFilter]):
             address=Address(row["street"], row["housenumber"], row["postcode"], row["locality"], row["ags"]),
             point=Point(row["lon"], row["lat"]), geocoding=_geocoding(row), phone=row["phone"],
             website=row["website"], description=row["description"], source=row["source"],
-            external_key=row["external_key"], created_at=_dt(row["created_at"]), updated_at=_dt(row["updated_at"]),
-            **_state(row),
+            external_key=row["external_key"], opening_hours=row["opening_hours"], wheelchair=row["wheelchair"],
+            names=names_of(row["names"]), osm_version=row["osm_version"], osm_timestamp=row["osm_timestamp"],
+            created_at=_dt(row["created_at"]), updated_at=_dt(row["updated_at"]), **_state(row),
         )  # fmt: skip
 
     def where(self, flt: PlaceFilter) -> tuple[list[str], list[Any]]:
@@ -223,10 +275,11 @@ class MembershipSpec(RecordSpec[Membership, MembershipData, MembershipFilter]):
 PLACES = PlaceSpec(
     "places", "Points of interest",
     ("name", "category", "street", "housenumber", "postcode", "locality", "ags", "phone", "website",
-     "description", "source", "external_key", "lon", "lat", *GEOCODE_COLUMNS),
+     "description", "source", "external_key", "lon", "lat", *GEOCODE_COLUMNS, *OSM_COLUMNS),
 )  # fmt: skip
 MEMBERSHIPS = MembershipSpec(
     "memberships", "Safe Harbours alliance memberships",
     ("name", "kind", "country", "ags", "state", "district", "alliance", "role", "joined", "joined_precision",
      "source_url", "external_key", "lon", "lat", *GEOCODE_COLUMNS),
+    "joined",
 )  # fmt: skip

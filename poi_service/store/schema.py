@@ -9,6 +9,7 @@ from poi_service.errors import PoiError
 from poi_service.store.base import SCHEMA_VERSION
 from poi_service.store.gpkg import APPLICATION_ID, CORE_DDL, USER_VERSION, feature_table_ddl
 from poi_service.store.records import MEMBERSHIPS, PLACES, RecordSpec
+from poi_service.store.sqlite_addresses import ADDRESS_DDL
 
 _COMMON = """
   fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
@@ -25,7 +26,8 @@ _COMMON = """
 TABLES = {
     "places": f"""CREATE TABLE places ({_COMMON}
   name TEXT NOT NULL, category TEXT NOT NULL, street TEXT, housenumber TEXT, postcode TEXT,
-  locality TEXT, ags TEXT, phone TEXT, website TEXT, description TEXT, source TEXT);
+  locality TEXT, ags TEXT, phone TEXT, website TEXT, description TEXT, source TEXT,
+  opening_hours TEXT, wheelchair TEXT, names TEXT, osm_version INTEGER, osm_timestamp TEXT);
 CREATE INDEX places_ags ON places(ags);
 CREATE INDEX places_category ON places(category);""",
     "memberships": f"""CREATE TABLE memberships ({_COMMON}
@@ -74,6 +76,18 @@ STEPS: dict[int, tuple[str, ...]] = {
         _deleted_index("memberships"),
         *_V2_TABLES,
     ),
+    # Schema 3: opening hours, wheelchair access, localized names and OSM provenance of places.
+    3: tuple(
+        f"ALTER TABLE places ADD COLUMN {column}"
+        for column in (
+            "opening_hours TEXT",
+            "wheelchair TEXT",
+            "names TEXT",
+            "osm_version INTEGER",
+            "osm_timestamp TEXT",
+        )
+    ),
+    4: ADDRESS_DDL,  # the OSM address index (poi_addresses, its R*Tree, poi_streets)
 }
 assert max(STEPS) == SCHEMA_VERSION, "a schema version without its migration step"
 
@@ -137,7 +151,7 @@ def migrate(conn: sqlite3.Connection) -> None:
         + "BEGIN;"
         + CORE_DDL
         + _SUPPORT
-        + ";\n".join(_V2_TABLES)
+        + ";\n".join((*_V2_TABLES, *ADDRESS_DDL))
         + ";\n"
         + _collection_ddl(PLACES)
         + _collection_ddl(MEMBERSHIPS)

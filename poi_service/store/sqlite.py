@@ -17,26 +17,22 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from poi_service import keys
 from poi_service.errors import NotFound, PoiError
-from poi_service.models import KeyRole
+from poi_service.models import KeyInfo, KeyRole
 from poi_service.store import archive
-from poi_service.store.base import KeyInfo, MembershipStats
+from poi_service.store.base import MembershipStats
 from poi_service.store.gpkg import register_functions
-from poi_service.store.records import MEMBERSHIPS, PLACES
+from poi_service.store.records import MEMBERSHIPS, PLACES, utcnow
 from poi_service.store.schema import migrate
+from poi_service.store.sqlite_addresses import SqliteAddresses
 from poi_service.store.sqlite_write import SqliteCollection
 
 BUSY_TIMEOUT_MS = 10_000
-
-
-def utcnow() -> datetime:
-    """Timestamps are stored in UTC."""
-    return datetime.now(UTC)
 
 
 class SqliteStore:
@@ -70,6 +66,7 @@ class SqliteStore:
         self.read_serial = 0  # counts read snapshots, so per-snapshot checks run once per snapshot
         self._places = SqliteCollection(self, PLACES)
         self._memberships = SqliteCollection(self, MEMBERSHIPS)
+        self._addresses = SqliteAddresses(self)
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
@@ -87,6 +84,11 @@ class SqliteStore:
     def memberships(self) -> SqliteCollection:  # type: ignore[type-arg]
         """The memberships collection."""
         return self._memberships
+
+    @property
+    def addresses(self) -> SqliteAddresses:
+        """The OSM address index."""
+        return self._addresses
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -207,6 +209,21 @@ class SqliteStore:
             "memberships": self._memberships.count(),
         }
 
+    def meta_get(self, key: str) -> str | None:
+        """A metadata value (poi_meta)."""
+        rows = self.query("SELECT value FROM poi_meta WHERE key = ?", (_meta_key(key),))
+        return str(rows[0][0]) if rows else None
+
+    def meta_put(self, key: str, value: str | None) -> None:
+        """Keeps or removes a metadata value, in the open transaction if there is one."""
+        with self.transaction():
+            if value is None:
+                self.conn.execute("DELETE FROM poi_meta WHERE key = ?", (_meta_key(key),))
+            else:
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO poi_meta (key, value) VALUES (?, ?)", (_meta_key(key), value)
+                )
+
     # -- API keys ----------------------------------------------------------------------------
 
     def create_key(self, name: str, role: KeyRole) -> tuple[KeyInfo, str]:
@@ -245,6 +262,13 @@ class SqliteStore:
         with self.lock, self.read_lock:
             self.conn.close()
             self._reader.close()
+
+
+def _meta_key(key: str) -> str:
+    """The store's own entries (schema_version) are not for callers."""
+    if key == "schema_version" or not key:
+        raise ValueError(f"{key!r} is not a metadata key callers may use")
+    return key
 
 
 def _key(row: sqlite3.Row) -> KeyInfo:

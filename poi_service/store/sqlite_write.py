@@ -7,43 +7,70 @@ record of who made it commit or vanish together.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
-from datetime import UTC, datetime
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from functools import cached_property
 from itertools import islice
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
-from poi_service.errors import Conflict, PreconditionFailed
+from poi_service.errors import Conflict
 from poi_service.store import archive
-from poi_service.store.base import Action, Change
-from poi_service.store.collection import SqliteReads
+from poi_service.store.base import Action
+from poi_service.store.collection import LIVE, Connections, SqliteReads
 from poi_service.store.gpkg import point_blob
-from poi_service.store.history import change, encode, same_data, snapshot
-from poi_service.store.records import D, F, R, new_id
+from poi_service.store.history import encode, same_data, snapshot
+from poi_service.store.records import D, F, R, new_id, utcnow
 from poi_service.store.schema import insert_triggers
 from poi_service.store.sqlite_bulk import BulkIndexes, Staging, new_rows_sql, rtree_sql
 from poi_service.store.text import fold_text
+from poi_service.store.writes import HISTORY_COLUMNS, RecordWrites
 
 BATCH = 1000
-HISTORY_INSERT = (
-    "INSERT INTO poi_history (collection, record_id, version, action, actor, at, before, after) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-)
+HISTORY_INSERT = f"INSERT INTO poi_history ({HISTORY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
 
 
-def check_version(record_id: str, stored: int, expected: int | None) -> None:
-    """PreconditionFailed unless expected is None or the stored version."""
-    if expected is not None and expected != stored:
-        raise PreconditionFailed(
-            f"{record_id} is at version {stored}, not {expected}: it changed since it was read; "
-            "fetch it again and reapply the edit"
+class WriteConnections(Connections, Protocol):
+    """What the writes need besides the reads': the writing connection and its transactions."""
+
+    conn: sqlite3.Connection
+
+    def transaction(self) -> AbstractContextManager[None]: ...
+
+
+class SqliteCollection(SqliteReads[R, D, F], RecordWrites[R, D, F]):
+    """Collection protocol over one GeoPackage feature table: the reads plus the writes."""
+
+    store: WriteConnections
+
+    # The write SQL, built once from the spec. Table and column names are fixed constants of the
+    # specs; values are always parameters.
+    @cached_property
+    def _written(self) -> tuple[str, ...]:
+        return ("id", *self.spec.columns, "search_text", "created_at", "updated_at", "geom")
+
+    @cached_property
+    def _changing(self) -> tuple[str, ...]:
+        return (*self.spec.columns, "search_text", "updated_at", "geom")
+
+    @cached_property
+    def _on_conflict(self) -> str:
+        t, updates = self.spec.table, ", ".join(f"{c} = excluded.{c}" for c in self._changing)
+        return (
+            f"ON CONFLICT(external_key) DO UPDATE SET {updates}, version = {t}.version + 1, deleted_at = NULL"
         )
 
+    @cached_property
+    def _insert(self) -> str:
+        cols = self._written
+        values = ", ".join(":" + c for c in cols)
+        return f"INSERT INTO {self.spec.table} ({', '.join(cols)}) VALUES ({values}) {self._on_conflict}"  # noqa: S608
 
-class SqliteCollection(SqliteReads[R, D, F]):
-    """Collection protocol over one GeoPackage feature table: the reads plus the writes."""
+    @cached_property
+    def _update(self) -> str:
+        sets = ", ".join(f"{c} = :{c}" for c in self._changing)
+        return f"UPDATE {self.spec.table} SET {sets}, version = version + 1 WHERE id = :id AND {LIVE} RETURNING fid"  # noqa: S608
 
     @cached_property
     def _complete_new(self) -> tuple[str, ...]:
@@ -52,25 +79,6 @@ class SqliteCollection(SqliteReads[R, D, F]):
     @cached_property
     def _staging(self) -> Staging:
         return Staging(self.store.conn, self.spec.table, self._written, self._on_conflict)
-
-    def add(self, data: D, *, actor: str | None = None) -> R:
-        """Stores one new record; Conflict if its external_key is taken."""
-        now = _now()
-        row = self._row(data, now)
-        with self.store.transaction():
-            if data.external_key is not None:
-                taken = self.store.conn.execute(
-                    f"SELECT id, deleted_at FROM {self.spec.table} WHERE external_key = ? UNION ALL "  # noqa: S608
-                    f"SELECT id, deleted_at FROM {archive.name(self.spec.table)} WHERE external_key = ?",
-                    (data.external_key, data.external_key),
-                ).fetchone()
-                if taken is not None:
-                    state = " (deleted: restore it)" if taken["deleted_at"] else ""
-                    raise Conflict(f"{self.spec.table[:-1]} {taken['id']}{state} has this record's key")
-            self.store.conn.execute(self._insert, row)
-            added = self.get(str(row["id"]))
-            self._log("create", None, added, actor, now)
-        return added
 
     def add_many(self, rows: Iterable[D], *, actor: str | None = None) -> int:
         """Upserts many records atomically, with one 'import' history row per changed record.
@@ -82,7 +90,7 @@ class SqliteCollection(SqliteReads[R, D, F]):
         triggers. Rows equal to their stored record (geocoded_at aside) are skipped: a re-import
         changes nothing.
         """
-        now = _now()
+        now = utcnow().isoformat()
         t = self.spec.table
         conn = self.store.conn
         count = 0
@@ -109,78 +117,74 @@ class SqliteCollection(SqliteReads[R, D, F]):
                 conn.execute(ddl)
         return count
 
-    def update(
-        self, record_id: str, data: D, *, expected_version: int | None = None, actor: str | None = None
-    ) -> R:
-        """Replaces a live record's data, keeping id and created_at; version + 1."""
-        now = _now()
-        row = self._row(data, now)
-        row["id"] = record_id
-        with self.store.transaction():
-            before = self.get(record_id)
-            check_version(record_id, before.version, expected_version)
-            if same_data(self.spec, row, before):  # nothing changes: no new version, no empty history entry
-                return before
-            if data.external_key is not None and self._archived("external_key = ?", (data.external_key,)):
-                raise Conflict(f"external_key {data.external_key!r} belongs to a deleted record (restore it)")
-            try:
-                self.store.conn.execute(self._update, row).fetchone()
-            except sqlite3.IntegrityError as exc:
-                raise Conflict(f"external_key {data.external_key!r} belongs to another record") from exc
-            after = self.get(record_id)
-            self._log("update", before, after, actor, now)
-        return after
+    # -- the dialect of writes.RecordWrites -----------------------------------------------------
 
-    def delete(
-        self, record_id: str, *, expected_version: int | None = None, actor: str | None = None,
-        purge: bool = False,
-    ) -> None:  # fmt: skip
-        """Soft-deletes a live record, or (purge) removes any record for good."""
-        now = _now()
-        t = self.spec.table
-        with self.store.transaction():
-            before = self.get(record_id, include_deleted=purge)
-            check_version(record_id, before.version, expected_version)
-            if purge:
-                table = t if before.deleted_at is None else archive.name(t)
-                self.store.conn.execute(f"DELETE FROM {table} WHERE id = ?", (record_id,))  # noqa: S608
-                self._log("purge", before, None, actor, now)
-                return
-            self.store.conn.execute(
-                f"UPDATE {t} SET deleted_at = ?, updated_at = ?, version = version + 1 WHERE id = ?",  # noqa: S608
-                (now, now, record_id),
-            )
-            archive.move_out(self.store.conn, t, "id = ?", (record_id,))
-            self._log("delete", before, self.get(record_id, include_deleted=True), actor, now)
+    placeholder = "?"
 
-    def restore(self, record_id: str, *, expected_version: int | None = None, actor: str | None = None) -> R:
-        """Brings a soft-deleted record back."""
-        now = _now()
-        t = self.spec.table
+    @contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
         with self.store.transaction():
-            before = self.get(record_id, include_deleted=True)
-            if before.deleted_at is None:
-                raise Conflict(f"{t[:-1]} {record_id} is not deleted")
-            check_version(record_id, before.version, expected_version)
-            archive.move_in(self.store.conn, t, "id = ?", (record_id,))
-            self.store.conn.execute(
-                f"UPDATE {t} SET deleted_at = NULL, updated_at = ?, version = version + 1 WHERE id = ?",  # noqa: S608
-                (now, record_id),
-            )
-            after = self.get(record_id)
-            self._log("restore", before, after, actor, now)
-        return after
+            yield self.store.conn
 
-    def history(self, record_id: str) -> list[Change]:
-        """The record's writes, oldest first."""
+    def _now(self) -> str:
+        return utcnow().isoformat()
+
+    def _new_row(self, data: D, now: Any) -> dict[str, Any]:
+        return self._row(data, now)
+
+    def _insert_row(self, conn: Any, row: dict[str, Any], data: D) -> None:
+        conn.execute(self._insert, row)
+
+    def _update_row(self, conn: Any, row: dict[str, Any], data: D) -> None:
+        try:
+            conn.execute(self._update, row).fetchone()
+        except sqlite3.IntegrityError as exc:
+            raise Conflict(f"external_key {data.external_key!r} belongs to another record") from exc
+
+    def _for_write(self, conn: Any, record_id: str, *, include_deleted: bool) -> R:
+        return self.get(record_id, include_deleted=include_deleted)  # the writer's own view
+
+    def _history_rows(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
         with self.store.reading():
-            rows = self.store.query(
-                "SELECT * FROM poi_history WHERE collection = ? AND record_id = ? ORDER BY seq",
-                (self.spec.table, record_id),
-            )
-            if not rows:
-                self.get(record_id, include_deleted=True)  # NotFound when there is no such record
-        return [change(r) for r in rows]
+            return self.store.query(sql, params)
+
+    # Soft-deleted rows live in the archive table, outside the GeoPackage layer (store/archive.py).
+
+    def _key_owner(self, conn: Any, key: str) -> Any | None:
+        t = self.spec.table
+        return conn.execute(
+            f"SELECT id, deleted_at FROM {t} WHERE external_key = ? UNION ALL "  # noqa: S608
+            f"SELECT id, deleted_at FROM {archive.name(t)} WHERE external_key = ?",
+            (key, key),
+        ).fetchone()
+
+    def _check_key_free(self, conn: Any, data: D) -> None:
+        if data.external_key is not None and self._archived("external_key = ?", (data.external_key,)):
+            raise Conflict(f"external_key {data.external_key!r} belongs to a deleted record (restore it)")
+
+    def _soft_delete(self, conn: Any, record_id: str, now: Any) -> None:
+        super()._soft_delete(conn, record_id, now)
+        archive.move_out(conn, self.spec.table, "id = ?", (record_id,))
+
+    def _undelete(self, conn: Any, record_id: str, now: Any) -> None:
+        archive.move_in(conn, self.spec.table, "id = ?", (record_id,))
+        super()._undelete(conn, record_id, now)
+
+    def _purge(self, conn: Any, before: R) -> None:
+        table = self.spec.table if before.deleted_at is None else archive.name(self.spec.table)
+        conn.execute(f"DELETE FROM {table} WHERE id = ?", (before.id,))  # noqa: S608
+
+    def find_keys(self, keys: Iterable[str]) -> dict[str, R]:
+        """Stored records (deleted ones too) by external key, read BATCH keys per query."""
+        found: dict[str, R] = {}
+        it = iter(keys)
+        where = " WHERE external_key IN (SELECT value FROM json_each(?))"
+        # Only reads: _by_keys would also move archived records back (what an upsert needs, not a lookup).
+        while batch := list(islice(it, BATCH)):
+            params = (_json_list(batch),)
+            for sql in (self._select + where, self._select_deleted + where):
+                found.update((r.external_key, r) for _, r in self._records(sql, params) if r.external_key)
+        return found
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -263,13 +267,14 @@ class SqliteCollection(SqliteReads[R, D, F]):
         prior = None if before is None else snapshot(self.spec, before)
         return (self.spec.table, record_id, version, action, actor, now, encode(prior), encode(state))
 
-    def _log(self, action: Action, before: R | None, after: R | None, actor: str | None, now: str) -> None:
+    def _log(
+        self, conn: Any, action: Action, before: R | None, after: R | None, actor: str | None, now: Any
+    ) -> None:
         """One history row, in the caller's transaction."""
         record = after or before
         assert record is not None
-        version = record.version
-        self.store.conn.execute(
-            HISTORY_INSERT, self._history_row(action, record.id, version, before, after, actor, now)
+        conn.execute(
+            HISTORY_INSERT, self._history_row(action, record.id, record.version, before, after, actor, now)
         )
 
     def _row(self, data: D, now: str, cols: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -284,7 +289,3 @@ class SqliteCollection(SqliteReads[R, D, F]):
 
 def _json_list(values: list[str]) -> str:
     return orjson.dumps(values).decode()
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat()

@@ -12,11 +12,12 @@ import pytest
 from starlette.requests import Request
 
 from poi_service.api.app import create_app
-from poi_service.api.geojson import place_feature
 from poi_service.api.links import collection
-from poi_service.api.rendered import FeatureCache, collection_json, unpaged_json
+from poi_service.api.rendered import collection_json, unpaged_json
 from poi_service.categories import Vocabulary
 from poi_service.config import Settings
+from poi_service.features.cache import FeatureCache
+from poi_service.features.geojson import place_feature
 from poi_service.models import Place
 from poi_service.store import Hit, Near, PlaceFilter, Query, open_store
 from tests.conftest import DATA_DIR

@@ -213,3 +213,47 @@ def test_openapi_documents_the_write_api(edit_api: EditApi) -> None:
     assert {"put", "patch", "delete"} <= set(doc["paths"]["/places/{place_id}"])
     assert doc["components"]["securitySchemes"]["apiKey"]["scheme"] == "bearer"
     assert "multipart/form-data" in doc["paths"]["/imports"]["post"]["requestBody"]["content"]
+
+
+def test_hours_wheelchair_and_names_are_edited_and_checked(edit_api: EditApi) -> None:
+    body = {
+        **SCHOOL,
+        "name": "Barrierefrei",
+        "opening_hours": "Mo-Fr 08:00-17:00",
+        "wheelchair": "Limited",
+        "names": {"da": "Køreskole", "en": "Driving school"},
+    }
+    r = create(edit_api, body)
+    props = r.json()["properties"]
+    assert (props["opening_hours"], props["wheelchair"]) == ("Mo-Fr 08:00-17:00", "limited")
+    assert props["names"] == {"da": "Køreskole", "en": "Driving school"}
+    assert props["osm_version"] is None and props["osm_timestamp"] is None
+    url, h = r.headers["location"], edit_api.editor
+    for bad in (
+        {"wheelchair": "maybe"},
+        {"names": {"Deutsch": "x"}},
+        {"names": "not json"},
+        {"opening_hours": "x" * 256},
+    ):
+        assert_problem(
+            edit_api.client.patch(url, json=bad, headers={**h, "If-Match": r.headers["etag"]}), 400, None
+        )
+    # OSM provenance is derived: sent back (a GET's Feature), it is ignored, never set by an editor.
+    r = edit_api.client.patch(
+        url,
+        json={"wheelchair": "no", "names": {"en": None}, "osm_version": 3},
+        headers={**h, "If-Match": r.headers["etag"]},
+    )
+    assert r.status_code == 200, r.text
+    props = r.json()["properties"]
+    assert (props["wheelchair"], props["names"], props["opening_hours"]) == (
+        "no",
+        {"da": "Køreskole"},
+        "Mo-Fr 08:00-17:00",
+    )
+    assert props["osm_version"] is None
+    r = edit_api.client.put(
+        url, json=SCHOOL | {"name": "Barrierefrei"}, headers={**h, "If-Match": r.headers["etag"]}
+    )
+    props = r.json()["properties"]
+    assert (props["wheelchair"], props["names"], props["opening_hours"]) == (None, None, None)

@@ -191,6 +191,6 @@ def test_filter_lang_and_crs(ogc: Ogc) -> None:
 
 def test_q_searches_text(ogc: Ogc) -> None:
     body = ogc.get("/ogc/collections/places/items", q="gedenkort", limit=1000).json()
-    # the text, or the category whose label names it ("Stolperstein / Gedenkort"; README, issue 14.9)
+    # The text, or a category whose label names it ("Stolperstein / Gedenkort"), as on GET /places.
     want = {p.id for p in ogc.places() if p.description == "Gedenkort" or p.category == "stolperstein"}
     assert {f["id"] for f in body["features"]} == want

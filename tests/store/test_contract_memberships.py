@@ -10,6 +10,7 @@ from geopy.distance import geodesic
 from poi_service.analysis.frames import period_end
 from poi_service.models import Alliance, DatePrecision, Point, Role
 from poi_service.store import MembershipFilter, Query, Store
+from poi_service.store.base import SCHEMA_VERSION
 from tests.factories import membership
 
 
@@ -137,4 +138,35 @@ def test_geocode_cache(store: Store) -> None:
 
 def test_info(members: Store) -> None:
     info = members.info()
-    assert info["memberships"] == 6 and info["places"] == 0 and info["schema_version"] == 2
+    assert info["memberships"] == 6 and info["places"] == 0 and info["schema_version"] == SCHEMA_VERSION
+
+
+def test_extent_is_the_live_records_bounds_and_join_dates(members: Store) -> None:
+    records = list(members.memberships.iter_all())
+    found = members.memberships.extent()
+    assert found is not None
+    lons = [r.point.lon for r in records]
+    lats = [r.point.lat for r in records]
+    assert (found.bbox.minx, found.bbox.miny, found.bbox.maxx, found.bbox.maxy) == (
+        min(lons),
+        min(lats),
+        max(lons),
+        max(lats),
+    )
+    dates = [r.joined for r in records if r.joined is not None]
+    assert found.interval == (min(dates), max(dates))
+    palermo = next(r for r in records if r.municipality.name == "Palermo")
+    members.memberships.delete(palermo.id)  # the southernmost: deleted records leave the extent
+    after = members.memberships.extent()
+    assert after is not None and after.bbox.miny == min(r.point.lat for r in members.memberships.iter_all())
+
+
+def test_no_extent_without_live_records(store: Store) -> None:
+    assert store.memberships.extent() is None
+    assert store.places.extent() is None
+    kept = store.memberships.add(membership("Kiel", Alliance.BUENDNIS, 10.13, 54.32, joined=None))
+    found = store.memberships.extent()
+    assert found is not None and found.interval is None
+    assert (found.bbox.minx, found.bbox.miny) == (kept.point.lon, kept.point.lat)
+    store.memberships.delete(kept.id)
+    assert store.memberships.extent() is None

@@ -193,6 +193,21 @@ def test_unknown_category_matches_nothing(filled: Store) -> None:
     assert filled.places.search(Query(flt)).total == 0
 
 
+def test_plan_reads_what_add_many_would_do(store: Store) -> None:
+    from dataclasses import replace
+
+    from tests.factories import random_places
+
+    rows = random_places(30, seed=11)
+    store.places.add_many(rows[:20])
+    gone = next(p for p in store.places.iter_all() if p.external_key == rows[19].external_key)
+    store.places.delete(gone.id)  # a deleted record's key plans as new: it is not live
+    again = [*rows[:10], replace(rows[10], name="Renamed"), *rows[11:]]
+    plan = store.places.plan(again)
+    assert (plan.new, plan.updated, plan.unchanged) == (11, 1, 18)
+    assert store.places.plan([]) == type(plan)(0, 0, 0)
+
+
 def test_text_also_matches_the_categories_it_names(filled: Store) -> None:
     """PlaceFilter.text_categories: a place matches the text, or is of a category whose label the text names."""
     everything = list(filled.places.iter_all())

@@ -12,6 +12,7 @@ import pytest
 
 from poi_service.models import KeyRole, Point
 from poi_service.store import Near, PlaceFilter, Query, open_store
+from poi_service.store.base import SCHEMA_VERSION
 from poi_service.store.gpkg import register_functions
 from tests.conftest import DATA_DIR
 from tests.factories import random_places
@@ -104,6 +105,12 @@ def test_refuses_newer_schema(tmp_path: Path) -> None:
         open_store(str(path), DATA_DIR)
 
 
+def _drop_address_index(con: sqlite3.Connection) -> None:
+    """Removes the tables of schema 4 (the OSM address index)."""
+    for table in ("poi_addresses", "poi_addresses_rtree", "poi_streets"):
+        con.execute(f"DROP TABLE {table}")
+
+
 def _downgrade_to_v1(path: Path) -> None:
     """Turns a fresh file into the layout of schema 1 (before versions, history and keys)."""
     con = sqlite3.connect(path, isolation_level=None)
@@ -111,10 +118,38 @@ def _downgrade_to_v1(path: Path) -> None:
         con.execute(f"DROP INDEX {t}_deleted")
         con.execute(f"ALTER TABLE {t} DROP COLUMN version")
         con.execute(f"ALTER TABLE {t} DROP COLUMN deleted_at")
+    for column in ("opening_hours", "wheelchair", "names", "osm_version", "osm_timestamp"):
+        con.execute(f"ALTER TABLE places DROP COLUMN {column}")  # schema 3
     con.execute("DROP TABLE poi_history")
     con.execute("DROP TABLE poi_keys")
+    _drop_address_index(con)
     con.execute("UPDATE poi_meta SET value = '1' WHERE key = 'schema_version'")
     con.close()
+
+
+def test_migrates_schema_2_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "v2.gpkg"
+    store = open_store(str(path), DATA_DIR)
+    store.places.add_many(random_places(5))
+    before = sorted((p.id, p.name, p.version) for p in store.places.iter_all())
+    store.close()
+    con = sqlite3.connect(path, isolation_level=None)
+    for column in ("opening_hours", "wheelchair", "names", "osm_version", "osm_timestamp"):
+        con.execute(f"ALTER TABLE places DROP COLUMN {column}")
+    _drop_address_index(con)
+    con.execute("UPDATE poi_meta SET value = '2' WHERE key = 'schema_version'")
+    con.close()
+    store = open_store(str(path), DATA_DIR)
+    try:
+        assert store.info()["schema_version"] == SCHEMA_VERSION
+        places = list(store.places.iter_all())
+        assert sorted((p.id, p.name, p.version) for p in places) == before
+        assert {(p.opening_hours, p.wheelchair, p.names) for p in places} == {(None, None, ())}
+        first = places[0]
+        updated = store.places.update(first.id, dataclasses.replace(first, wheelchair="no"), actor="k")
+        assert store.places.get(first.id).wheelchair == "no" == updated.wheelchair
+    finally:
+        store.close()
 
 
 def test_migrates_schema_1_in_place(tmp_path: Path) -> None:
@@ -126,7 +161,7 @@ def test_migrates_schema_1_in_place(tmp_path: Path) -> None:
     _downgrade_to_v1(path)
     store = open_store(str(path), DATA_DIR)
     try:
-        assert store.info()["schema_version"] == 2
+        assert store.info()["schema_version"] == SCHEMA_VERSION
         places = list(store.places.iter_all())
         assert sorted(p.id for p in places) == ids and {p.version for p in places} == {1}
         assert store.places.history(ids[0]) == []  # written before history existed

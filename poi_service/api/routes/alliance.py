@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
-from poi_service.api import params
+from poi_service import params
+from poi_service.api import schemas
 from poi_service.api.calls import store_call
+from poi_service.api.contract import ETAG, answers, headers
 from poi_service.api.deps import ServicesDep
 from poi_service.api.editing import etag
-from poi_service.api.geojson import membership_feature, membership_features
 from poi_service.api.links import collection, unpaged
 from poi_service.api.responses import GeoJSONResponse, JSONResponse
 from poi_service.api.routes.places import Lat, Limit, Lon, Offset, Text
+from poi_service.features.geojson import membership_feature, membership_features
 from poi_service.models import Alliance, Role
 from poi_service.store import MembershipFilter
 from poi_service.store import Query as StoreQuery
@@ -27,10 +29,11 @@ AllianceQ = Annotated[Alliance | None, Query(description="buendnis, internationa
 JOINED_AFTER = "YYYY-MM-DD: the whole known join period (day, month or year) starts on or after it."
 JOINED_BEFORE = ("YYYY-MM-DD: the whole known join period ends on or before it "
                  "(a member dated only '2019' matches from 2019-12-31 on).")  # fmt: skip
+MEMBERS: dict[str, Any] = {"response_class": GeoJSONResponse, "response_model": schemas.MembershipCollection}
 RoleQ = Annotated[Role | None, Query(description="coordinator, state_coordinator or member.")]
 
 
-@router.get("/members", summary="Memberships matching filters")
+@router.get("/members", summary="Memberships matching filters", **MEMBERS)
 async def members(
     services: ServicesDep, request: Request, alliance: AllianceQ = None, role: RoleQ = None,
     state: Annotated[str | None, Query(description="German state: name (any case, with or without umlauts), "
@@ -56,7 +59,7 @@ async def members(
     return GeoJSONResponse(body)
 
 
-@router.get("/members/nearest", summary="The k nearest member municipalities")
+@router.get("/members/nearest", summary="The k nearest member municipalities", **MEMBERS)
 async def nearest_members(
     services: ServicesDep, request: Request, lat: Lat, lon: Lon,
     k: Annotated[int, Query(description="How many, 1..POI_MAX_K.")] = 10,
@@ -71,14 +74,19 @@ async def nearest_members(
     return GeoJSONResponse(unpaged(request, membership_features(hits)))
 
 
-@router.get("/members/{member_id}", summary="One membership")
+@router.get("/members/{member_id}", summary="One membership", response_class=GeoJSONResponse,
+            response_model=schemas.MembershipFeature, responses=answers(404, more=headers(200, ETag=ETAG)))  # fmt: skip
 async def get_member(services: ServicesDep, member_id: str) -> JSONResponse:
     """A membership as a GeoJSON Feature with its ETag (for If-Match on writes)."""
     member = await store_call(services.store.memberships, services.store.memberships.get, member_id)
     return GeoJSONResponse(membership_feature(member), headers={"ETag": etag(member)})
 
 
-@router.get("/stats", summary="Membership counts per alliance, German state, country and join year")
+@router.get(
+    "/stats",
+    summary="Membership counts per alliance, German state, country and join year",
+    response_model=schemas.Stats,
+)
 async def stats(services: ServicesDep) -> JSONResponse:
     """Counts of the stored (partial, see data/alliance/NOTES.md) dataset; `by_state` counts German members
     ('unknown' without a state), `by_country` every member by ISO country code."""

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from poi_service.api.geojson import membership_feature
+from poi_service.api import bodies, schemas
 from poi_service.api.routes.writes import WriteResource, write_router
+from poi_service.features.geojson import membership_feature
 from poi_service.ingest.edit import MEMBER_EDIT
 
 router = write_router(
@@ -20,5 +21,7 @@ router = write_router(
         "municipality is geocoded by name, kind, state and country.",
         body_example={"name": "Harrislee", "kind": "Gemeinde", "state": "Schleswig-Holstein",
                       "alliance": "buendnis", "joined": "2024-05"},
+        input_model=bodies.MembershipInput, patch_model=bodies.MembershipPatch,
+        feature_model=schemas.MembershipFeature,
     )
 )  # fmt: skip

@@ -7,7 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
-from poi_service.api import params
+from poi_service import params
+from poi_service.api import schemas
+from poi_service.api.contract import answers
 from poi_service.api.deps import ServicesDep
 from poi_service.api.links import unpaged
 from poi_service.api.responses import GeoJSONResponse, JSONResponse
@@ -28,7 +30,8 @@ def result_feature(r: GeocodeResult) -> dict[str, Any]:
             "properties": props}  # fmt: skip
 
 
-@router.get("/geocode", summary="Address or place name to coordinates")
+@router.get("/geocode", summary="Address or place name to coordinates", response_class=GeoJSONResponse,
+            response_model=schemas.GeocodeCollection, responses=answers(404, 503))  # fmt: skip
 async def geocode(
     services: ServicesDep, request: Request, q: Field = None, street: Field = None, housenumber: Field = None,
     postcode: Field = None, locality: Field = None, state: Field = None,
@@ -48,15 +51,23 @@ async def geocode(
     return GeoJSONResponse({**body, "ambiguous": answer.ambiguous, "geocoder": services.geocoder.name})
 
 
-@router.get("/reverse", summary="Coordinates to municipality, district and state")
+@router.get(
+    "/reverse",
+    summary="Coordinates to municipality, district, state and the nearest address",
+    response_class=GeoJSONResponse,
+    response_model=schemas.ReverseFeature,
+    responses=answers(404, 503),
+)
 async def reverse(services: ServicesDep, lat: Lat, lon: Lon) -> JSONResponse:
-    """The administrative areas a point lies in (shipped BKG boundaries)."""
+    """The administrative areas a point lies in (shipped BKG boundaries) and the nearest address within
+    50 m (`address`: street, housenumber, postcode, city, distance_m; null without an OSM address index)."""
     point = params.point(lat, lon)
     found = await run_in_threadpool(services.geocoder.reverse, point)
     if found is None:
         raise NotFound("no municipality or known place at this point")
     props = {k: getattr(found, k) for k in ("country", "municipality", "municipality_ags", "district",
                                            "district_ags", "state", "state_ags", "postcode", "source")}  # fmt: skip
+    props["address"] = found.address.as_json() if found.address else None  # nearest door within 50 m
     body = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [point.lon, point.lat]},
             "properties": props}  # fmt: skip
     return GeoJSONResponse(body)

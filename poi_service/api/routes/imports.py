@@ -18,7 +18,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from poi_service.api import schemas
 from poi_service.api.auth import EditorKey
+from poi_service.api.contract import WRITE_ERRORS, answers
 from poi_service.api.deps import ServicesDep
 from poi_service.api.responses import JSONResponse
 from poi_service.errors import invalid
@@ -51,7 +53,11 @@ UPLOAD_SCHEMA = {
 
 
 @router.post(
-    "/imports", summary="Import a CSV, GeoJSON or GeoPackage file (editor)", openapi_extra=UPLOAD_SCHEMA
+    "/imports",
+    summary="Import a CSV, GeoJSON or GeoPackage file (editor)",
+    openapi_extra=UPLOAD_SCHEMA,
+    response_model=schemas.ImportReportDoc,
+    responses=answers(*WRITE_ERRORS, 422),
 )
 async def import_upload(
     services: ServicesDep, request: Request, key: EditorKey,

@@ -16,13 +16,15 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
-from poi_service.api import embed_form, negotiate, params
+from poi_service import params
+from poi_service.api import embed_form, negotiate, schemas
+from poi_service.api.contract import NOT_MODIFIED
 from poi_service.api.deps import Services, ServicesDep
 from poi_service.api.routes.places import Category, Text
 from poi_service.boundaries import Boundaries, Level
 from poi_service.errors import NotFound
-from poi_service.maps import assets, basemap, persist
-from poi_service.maps.cache import Keeper, PayloadCache, Prepared, gunzip_chunks, prepare_bytes
+from poi_service.maps import assets, basemap
+from poi_service.maps.cache import PayloadCache, Prepared, gunzip_chunks, prepare_bytes
 from poi_service.maps.data import members_payload, places_payload, select_places
 from poi_service.maps.html import frame_sources
 from poi_service.maps.i18n import Lang, texts
@@ -38,6 +40,8 @@ from poi_service.maps.pages import (
     served_basemap,
     snippet,
 )  # fmt: skip
+from poi_service.maps.persist import PLACES_KEY
+from poi_service.memory import release_free_memory
 from poi_service.models import Point
 from poi_service.store import Near, PlaceFilter
 
@@ -56,7 +60,6 @@ PAGE_HEADERS = {
 }
 
 
-PLACES_KEY = ("places", (), None, None)  # the unfiltered resident map: (kind, categories, text, near)
 log = logging.getLogger("poi_service.maps")
 
 
@@ -71,6 +74,7 @@ def _build_later(cache_: PayloadCache, s: Services, token: int) -> None:
     except Exception:  # the first request builds it then
         log.warning("map payload warm-up failed", exc_info=True)
     basemap.warm(s.settings.data_dir, (Level.STATE,))
+    release_free_memory()  # what building the payload and the basemap parsed and dropped
 
 
 @asynccontextmanager
@@ -96,16 +100,8 @@ router = APIRouter(tags=["maps"], lifespan=_warm_up)
 
 
 def _cache(app: Any) -> PayloadCache:
-    cache_: PayloadCache | None = getattr(app.state, "maps_cache", None)
-    if cache_ is None:
-        cache_ = PayloadCache()
-        services: Services | None = getattr(app.state, "services", None)
-        if services is not None:
-            store = services.store
-            cache_.keep(PLACES_KEY, Keeper(lambda token: persist.load(store, persist.places_key(), token),
-                                           lambda p: persist.save(store, persist.places_key(), p)))  # fmt: skip
-        app.state.maps_cache = cache_
-    return cache_
+    services: Services = app.state.services
+    return services.maps
 
 
 def _root(request: Request) -> str:
@@ -230,7 +226,8 @@ async def embed_map(
     return _html(page, embeddable=True)
 
 
-@router.get("/maps/places/data.json", summary="Compact place data of the maps")
+@router.get("/maps/places/data.json", summary="Compact place data of the maps", response_model=schemas.PlacesMapData,
+            responses={304: NOT_MODIFIED})  # fmt: skip
 async def places_data(
     services: ServicesDep, request: Request, category: Category = None, q: Text = None,
     center: CenterQ = None, radius_m: RadiusQ = None,
@@ -263,7 +260,8 @@ async def alliance_map(services: ServicesDep, request: Request, lang: LangQ = No
     return _html(page)
 
 
-@router.get("/maps/alliance/data.json", summary="Compact membership data of the alliance map")
+@router.get("/maps/alliance/data.json", summary="Compact membership data of the alliance map",
+            response_model=schemas.AllianceMapData, responses={304: NOT_MODIFIED})  # fmt: skip
 async def alliance_data(services: ServicesDep, request: Request) -> Response:
     """Memberships with alliance, role, join date (source precision), state key and source link."""
     s = services
@@ -275,7 +273,8 @@ async def alliance_data(services: ServicesDep, request: Request) -> Response:
     return _json(request, await run_in_threadpool(_cache(request.app).get, ("members",), token, build))
 
 
-@router.get("/maps/basemap/{level}.json", summary="Compact boundaries for the offline basemap")
+@router.get("/maps/basemap/{level}.json", summary="Compact boundaries for the offline basemap",
+            response_model=schemas.BasemapLayer, responses={304: NOT_MODIFIED})  # fmt: skip
 async def basemap_layer(
     services: ServicesDep, request: Request, level: Level,
     bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy; required for municipalities.")] = None,

@@ -13,7 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
 from poi_service import __version__
-from poi_service.api import negotiate
+from poi_service.api import negotiate, schemas
 from poi_service.api.deps import Services, ServicesDep
 from poi_service.api.landing import landing_html
 from poi_service.api.responses import JSONResponse
@@ -69,14 +69,14 @@ async def landing(
     return JSONResponse({"service": "poi-service", "version": __version__, "links": links}, headers=headers)
 
 
-@router.get("/health", summary="Liveness and store status")
+@router.get("/health", summary="Liveness and store status", response_model=schemas.Health)
 async def health(services: ServicesDep) -> JSONResponse:
     """Answers 200 with the store's backend, schema version and counts."""
     info = await run_in_threadpool(services.store.info)  # counts: a query, off the event loop
     return JSONResponse({"status": "ok", "version": __version__, "store": info})
 
 
-@router.get("/about", summary="Data sources and licences")
+@router.get("/about", summary="Data sources and licences", response_model=schemas.About)
 async def about() -> JSONResponse:
     """The attribution lines of every shipped data set."""
     return JSONResponse({"attribution": list(DATA_ATTRIBUTIONS), "details": "data/SOURCES.md"})

@@ -14,6 +14,8 @@ from fastapi import APIRouter, Request
 from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
+from poi_service.api import schemas
+from poi_service.api.contract import media
 from poi_service.api.deps import ServicesDep
 from poi_service.api.responses import GeoJSONResponse, JSONResponse
 from poi_service.errors import NotFound
@@ -45,7 +47,8 @@ def _sources() -> list[Source]:
     return list(engine.CATALOG.values())
 
 
-@router.get("", summary="OGC API – Features landing page (the API is described at /ogc/api)")
+@router.get("", summary="OGC API – Features landing page (the API is described at /ogc/api)",
+            response_model=schemas.OgcLanding, responses={200: media("text/html")})  # fmt: skip
 def landing(request: Request) -> Response:
     """Links to the API definition and documentation, the conformance classes and the collections."""
     fmt = _format(request)

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from poi_service.api import params, query
+from poi_service import params
+from poi_service.api import bodies, query, schemas
 from poi_service.api.calls import store_call
+from poi_service.api.contract import ETAG, answers, headers
 from poi_service.api.deps import Services, ServicesDep, services_of
 from poi_service.api.editing import etag
-from poi_service.api.geojson import place_feature
 from poi_service.api.query import Param, Reader
 from poi_service.api.rendered import collection_json, unpaged_json
 from poi_service.api.responses import GeoJSONResponse, JSONResponse, RawGeoJSONResponse
+from poi_service.features.geojson import place_feature
 from poi_service.store import Near, PlaceFilter
 from poi_service.store import Query as StoreQuery
 
@@ -56,9 +58,15 @@ def _page(r: Reader, services: Services) -> tuple[int, int]:
     return params.page(limit, offset, services.settings)
 
 
+# Documentation of the collection answers (handlers return the bytes of api.rendered).
+PAGE: dict[str, Any] = {"response_class": GeoJSONResponse, "response_model": schemas.PlaceCollection}
+WITHIN_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {"anyOf": [
+    {"$ref": "#/components/schemas/GeometryIn"}, {"$ref": "#/components/schemas/PolygonFeature"}]}}}}}  # fmt: skip
+
+
 # The GET routes read their query string with query.Reader (cheap; same 400 problems as declared
 # FastAPI parameters) and document it through openapi_extra.
-@router.get("/places/nearby", summary="Places within a radius, nearest first",
+@router.get("/places/nearby", summary="Places within a radius, nearest first", **PAGE,
             openapi_extra=query.openapi(LAT, LON, RADIUS, CATEGORY, TEXT, LIMIT, OFFSET))  # fmt: skip
 async def nearby(request: Request) -> Response:
     """GeoJSON features sorted by geodesic distance, each with properties.distance_m."""
@@ -73,7 +81,7 @@ async def nearby(request: Request) -> Response:
     return RawGeoJSONResponse(body)
 
 
-@router.get("/places/nearest", summary="The k nearest places",
+@router.get("/places/nearest", summary="The k nearest places", **PAGE,
             openapi_extra=query.openapi(LAT, LON, K, CATEGORY, TEXT))  # fmt: skip
 async def nearest(request: Request) -> Response:
     """The k places closest to the point, nearest first, with distance_m."""
@@ -86,7 +94,7 @@ async def nearest(request: Request) -> Response:
     return RawGeoJSONResponse(unpaged_json(request, services.features.places(hits)))
 
 
-@router.get("/places", summary="Places in a bounding box and/or a named area",
+@router.get("/places", summary="Places in a bounding box and/or a named area", **PAGE,
             openapi_extra=query.openapi(BBOX, AREA, CATEGORY, TEXT, LIMIT, OFFSET))  # fmt: skip
 async def list_places(request: Request) -> Response:
     """Places matching every given condition, in storage order, with exact numberMatched."""
@@ -103,10 +111,10 @@ async def list_places(request: Request) -> Response:
 HOT = {"/places/nearby": nearby, "/places/nearest": nearest, "/places": list_places}
 
 
-@router.post("/places/within", summary="Places inside a GeoJSON Polygon or MultiPolygon")
+@router.post("/places/within", summary="Places inside a GeoJSON Polygon or MultiPolygon", **PAGE,
+             openapi_extra=WITHIN_BODY)  # fmt: skip
 async def within(
-    services: ServicesDep, request: Request,
-    geometry: Annotated[dict[str, Any], Body(description="GeoJSON Polygon or MultiPolygon (lon/lat), or a Feature.")],
+    services: ServicesDep, request: Request, geometry: bodies.JsonObject,
     category: Category = None, q: Text = None, limit: Limit = None, offset: Offset = 0,
 ) -> Response:  # fmt: skip
     """Places covered by the polygon (boundary included)."""
@@ -119,14 +127,15 @@ async def within(
     return RawGeoJSONResponse(body)
 
 
-@router.get("/places/{place_id}", summary="One place")
+@router.get("/places/{place_id}", summary="One place", response_class=GeoJSONResponse,
+            response_model=schemas.PlaceFeature, responses=answers(404, more=headers(200, ETag=ETAG)))  # fmt: skip
 async def get_place(services: ServicesDep, place_id: str) -> JSONResponse:
     """A place as a GeoJSON Feature with its ETag (for If-Match on writes); 404 problem if unknown."""
     place = await store_call(services.store.places, services.store.places.get, place_id)
     return GeoJSONResponse(place_feature(place, services.vocabulary), headers={"ETag": etag(place)})
 
 
-@router.get("/categories", summary="The category vocabulary")
+@router.get("/categories", summary="The category vocabulary", response_model=schemas.Categories)
 async def categories(services: ServicesDep) -> JSONResponse:
     """Slugs with German and English labels."""
     items = [

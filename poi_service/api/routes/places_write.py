@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from poi_service.api.geojson import place_feature
+from poi_service.api import bodies, schemas
 from poi_service.api.routes.writes import WriteResource, write_router
+from poi_service.features.geojson import place_feature
 from poi_service.ingest.edit import PLACE_EDIT
 
 router = write_router(
@@ -20,5 +21,6 @@ router = write_router(
         "Point. Without lat/lon the address is geocoded.",
         body_example={"name": "Fahrschule Simonsen", "category": "driving_school", "street": "Süderstraße",
                       "housenumber": "66", "postcode": "24955", "locality": "Harrislee"},
+        input_model=bodies.PlaceInput, patch_model=bodies.PlacePatch, feature_model=schemas.PlaceFeature,
     )
 )  # fmt: skip

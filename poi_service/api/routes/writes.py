@@ -12,12 +12,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Path, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request
+from pydantic import BaseModel
 from starlette.responses import Response
 
-from poi_service.api import editing
+from poi_service.api import bodies, editing, schemas
 from poi_service.api.auth import EditorKey, ensure_role
+from poi_service.api.contract import ETAG, LOCATION, WRITE_ERRORS, answers, headers
 from poi_service.api.deps import Services, ServicesDep
+from poi_service.api.responses import GeoJSONResponse
 from poi_service.ingest.edit import EditSpec
 from poi_service.models import KeyRole
 
@@ -49,6 +52,9 @@ class WriteResource:
     feature: Callable[[Services, Any], dict[str, Any]]
     body_doc: str
     body_example: dict[str, Any]
+    input_model: type[BaseModel]  # documentation of the bodies and the answers (api.bodies, api.schemas)
+    patch_model: type[BaseModel]
+    feature_model: type[BaseModel]
 
 
 def write_router(res: WriteResource) -> APIRouter:
@@ -56,33 +62,33 @@ def write_router(res: WriteResource) -> APIRouter:
     router = APIRouter(tags=["editing"])
     one = f"{res.collection_path}/{{{res.id_param}}}"
     RecordId = Annotated[str, Path(alias=res.id_param, description=f"The {res.noun}'s id.")]
-    Fields = Annotated[dict[str, Any], Body(description=res.body_doc, examples=[res.body_example])]
-    MergePatch = Annotated[
-        dict[str, Any],
-        Body(
-            description="RFC 7396 merge patch: given fields change, null clears.",
-            media_type="application/merge-patch+json",
-        ),
-    ]
+    body = bodies.request_body(res.input_model)
+    body["requestBody"].update(description=res.body_doc)
+    body["requestBody"]["content"]["application/json"]["example"] = res.body_example
+    merge_patch = bodies.request_body(res.patch_model, "application/merge-patch+json")
+    merge_patch["requestBody"]["description"] = "RFC 7396 merge patch: given fields change, null clears."
+    feature: dict[str, Any] = {"response_class": GeoJSONResponse, "response_model": res.feature_model}
 
     def answer(services: Services, record: Any, status: int = 200, location: str | None = None) -> Response:
         return editing.written(res.feature(services, record), record, status, location)
 
-    @router.post(res.collection_path, status_code=201, summary=f"Create a {res.noun} (editor)")
+    @router.post(res.collection_path, status_code=201, summary=f"Create a {res.noun} (editor)", **feature,
+                 openapi_extra=body, responses=answers(*WRITE_ERRORS, 409, 422, more=headers(201, ETag=ETAG, Location=LOCATION)))  # fmt: skip
     def create(
-        services: ServicesDep, request: Request, key: EditorKey, body: Fields, force: Force = False
+        services: ServicesDep, request: Request, key: EditorKey, body: bodies.JsonObject, force: Force = False
     ) -> Response:
         """201 with the new record, its ETag and Location; 409 if a record with its key exists."""
         record = editing.create(res.spec, res.collection(services), body, services, key.id, force)
         location = str(request.url_for(res.read_route, **{res.id_param: record.id}))
         return answer(services, record, 201, location)
 
-    @router.put(one, summary=f"Replace a {res.noun} (editor, If-Match)")
+    @router.put(one, summary=f"Replace a {res.noun} (editor, If-Match)", **feature, openapi_extra=body,
+                responses=answers(*WRITE_ERRORS, 404, 409, 412, 422, 428, more=headers(200, ETag=ETAG)))  # fmt: skip
     def replace(
         services: ServicesDep,
         key: EditorKey,
         record_id: RecordId,
-        body: Fields,
+        body: bodies.JsonObject,
         if_match: IfMatch = None,
         force: Force = False,
     ) -> Response:
@@ -91,12 +97,13 @@ def write_router(res: WriteResource) -> APIRouter:
         record = editing.replace_record(res.spec, coll, record_id, body, if_match, services, key.id, force)
         return answer(services, record)
 
-    @router.patch(one, summary=f"Change some fields of a {res.noun} (editor, If-Match)")
+    @router.patch(one, summary=f"Change some fields of a {res.noun} (editor, If-Match)", **feature,
+                  openapi_extra=merge_patch, responses=answers(*WRITE_ERRORS, 404, 409, 412, 422, 428, more=headers(200, ETag=ETAG)))  # fmt: skip
     def patch(
         services: ServicesDep,
         key: EditorKey,
         record_id: RecordId,
-        body: MergePatch,
+        body: bodies.JsonObject,
         if_match: IfMatch = None,
         force: Force = False,
     ) -> Response:
@@ -105,7 +112,8 @@ def write_router(res: WriteResource) -> APIRouter:
         record = editing.patch_record(res.spec, coll, record_id, body, if_match, services, key.id, force)
         return answer(services, record)
 
-    @router.delete(one, status_code=204, summary=f"Delete a {res.noun} (editor, If-Match)")
+    @router.delete(one, status_code=204, summary=f"Delete a {res.noun} (editor, If-Match)",
+                   responses=answers(*WRITE_ERRORS, 404, 412, 428))  # fmt: skip
     def delete(
         services: ServicesDep, key: EditorKey, record_id: RecordId, if_match: IfMatch = None,
         purge: Purge = False,
@@ -116,7 +124,8 @@ def write_router(res: WriteResource) -> APIRouter:
         coll = res.collection(services)
         return editing.deleted_response(editing.delete_record(coll, record_id, if_match, key.id, purge))
 
-    @router.post(f"{one}/restore", summary=f"Undo the deletion of a {res.noun} (editor)")
+    @router.post(f"{one}/restore", summary=f"Undo the deletion of a {res.noun} (editor)", **feature,
+                 responses=answers(*WRITE_ERRORS, 404, 409, 412, more=headers(200, ETag=ETAG)))  # fmt: skip
     def restore(
         services: ServicesDep, key: EditorKey, record_id: RecordId, if_match: IfMatchOptional = None
     ) -> Response:
@@ -124,7 +133,8 @@ def write_router(res: WriteResource) -> APIRouter:
         record = editing.restore_record(res.collection(services), record_id, if_match, key.id)
         return answer(services, record)
 
-    @router.get(f"{one}/history", summary=f"Every change of a {res.noun} (editor)")
+    @router.get(f"{one}/history", summary=f"Every change of a {res.noun} (editor)",
+                response_model=schemas.History, responses=answers(*WRITE_ERRORS, 404))  # fmt: skip
     def history(services: ServicesDep, key: EditorKey, record_id: RecordId) -> Response:
         """Who (key id), when, action, and the states before and after, oldest first."""
         return editing.history_response(record_id, res.collection(services).history(record_id))

@@ -18,7 +18,8 @@ from poi_service.models import BBox, Point
 from poi_service.store.base import PlaceFilter
 
 __all__ = [
-    "bbox", "categories", "invalid", "k_nearest", "page", "point", "polygon", "radius", "state", "text",
+    "bbox", "categories", "checked_offset", "invalid", "k_nearest", "page", "point", "polygon", "radius", "state",
+    "text",
 ]  # fmt: skip
 
 
@@ -45,9 +46,19 @@ def page(limit: int | None, offset: int, settings: Settings) -> tuple[int, int]:
     size = settings.default_page_size if limit is None else limit
     if not 1 <= size <= settings.max_page_size:
         raise invalid("limit", f"must be between 1 and {settings.max_page_size}")
-    if offset < 0:
-        raise invalid("offset", "must be 0 or more")
-    return size, offset
+    return size, checked_offset(offset)
+
+
+# Stores take offsets as 64-bit integers (SQLite refused 2^63 with an OverflowError: a 500); no
+# store holds a billion records, so a larger offset could only ever answer an empty page.
+MAX_OFFSET = 1_000_000_000
+
+
+def checked_offset(offset: int) -> int:
+    """An offset within 0..MAX_OFFSET."""
+    if not 0 <= offset <= MAX_OFFSET:
+        raise invalid("offset", f"must be between 0 and {MAX_OFFSET:,}")
+    return offset
 
 
 def k_nearest(k: int, settings: Settings) -> int:

@@ -44,10 +44,15 @@ def place_feature(place: Place, vocabulary: Vocabulary, distance_m: float | None
         "ags": a.ags, "address": a.one_line(),
         "phone": place.phone, "phone_display": _phone(place.phone) if place.phone else None,
         "website": place.website, "description": place.description, "source": place.source,
+        "opening_hours": place.opening_hours, "wheelchair": place.wheelchair,
+        "names": dict(place.names) if place.names else None,
+        "osm_version": place.osm_version, "osm_timestamp": place.osm_timestamp,
         "geocoding": _geocoding(place.geocoding),
         "created_at": iso_time(place.created_at), "updated_at": iso_time(place.updated_at),
     }  # fmt: skip
     if distance_m is not None:
+        # The last property, and "properties" the feature's last member: features/cache.py keeps the
+        # bytes without the closing "}}" and splices distance_m in there (tests/api/test_rendered.py).
         props["distance_m"] = round(distance_m, 2)
     return {
         "type": "Feature",

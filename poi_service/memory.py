@@ -1,0 +1,38 @@
+"""Giving memory back to the operating system after large one-off loads.
+
+Parsing the shipped boundaries and gazetteer (and the world cities, and building the map payload)
+allocates far more on the C heap than what is kept: the JSON text, intermediate lists, GEOS
+temporaries. glibc keeps such freed memory in its arenas, so a worker's RSS stays at the peak.
+`malloc_trim(0)` returns those free pages; measured on a worker serving the shipped data: gazetteer and
+boundaries loaded, +113 MB RSS before the trim and +68 MB after (bench/README.md, "Memory").
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import gc
+from functools import cache
+from typing import Any
+
+
+@cache
+def _libc() -> Any:
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return None
+    try:
+        libc = ctypes.CDLL(name)
+        return libc if hasattr(libc, "malloc_trim") else None  # glibc only (not musl, not macOS)
+    except OSError:
+        return None
+
+
+def release_free_memory() -> bool:
+    """Collects garbage and returns the C heap's free pages to the OS; False where that is not possible."""
+    gc.collect()
+    libc = _libc()
+    if libc is None:
+        return False
+    libc.malloc_trim(0)
+    return True

@@ -1,0 +1,57 @@
+"""The short path (api/hot.py) skips FastAPI's router: anything app-wide added there would not apply to
+the hot routes. These tests pin what the short path relies on, so adding such a thing fails here and
+makes its author decide how the hot routes get it too."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.routing import APIRoute
+
+from poi_service.api.app import create_app
+from poi_service.api.hot import HotRoutes
+from poi_service.api.routes import places
+from poi_service.config import Settings
+from poi_service.store import open_store
+from tests.conftest import DATA_DIR
+
+# Handlers that HotRoutes mirrors through problems.problem_for (every Exception becomes problem+json).
+KNOWN_HANDLERS = {
+    "HTTPException",
+    "RequestValidationError",
+    "WebSocketRequestValidationError",
+    "PoiError",
+    "Exception",
+}
+
+
+def _app(tmp_path: Path):  # type: ignore[no-untyped-def]
+    store = open_store(str(tmp_path / "s.gpkg"), DATA_DIR)
+    return create_app(Settings(), store), store
+
+
+def test_no_app_wide_dependency_or_new_exception_handler(tmp_path: Path) -> None:
+    app, store = _app(tmp_path)
+    try:
+        assert app.router.dependencies == [], "router dependencies do not run on the hot routes"
+        handled = {getattr(k, "__name__", str(k)) for k in app.exception_handlers}
+        assert handled <= KNOWN_HANDLERS, (
+            f"new exception handler(s) {handled - KNOWN_HANDLERS}: make problems.problem_for apply them "
+            "to the hot routes too, then add them here"
+        )
+    finally:
+        store.close()
+
+
+def test_hot_routes_have_no_dependencies_and_stay_innermost(tmp_path: Path) -> None:
+    app, store = _app(tmp_path)
+    try:
+        assert places.router.dependencies == []
+        routes = {r.path: r for r in places.router.routes if isinstance(r, APIRoute) and "GET" in r.methods}
+        for path in places.HOT:
+            assert routes[path].dependant.dependencies == [], (
+                f"{path} gained a dependency the short path skips"
+            )
+        assert app.user_middleware[-1].cls is HotRoutes, "middleware added inside HotRoutes is skipped"
+    finally:
+        store.close()
