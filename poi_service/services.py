@@ -10,6 +10,7 @@ from poi_service.config import Settings
 from poi_service.features.cache import FeatureCache
 from poi_service.geocode.base import Geocoder
 from poi_service.maps.cache import PayloadCache
+from poi_service.maps.open_state import OpenStates
 from poi_service.maps.persist import payload_cache
 from poi_service.store import Store
 
@@ -24,6 +25,7 @@ class Services:
     geocoder: Geocoder
     features: FeatureCache = field(init=False)
     maps: PayloadCache = field(init=False)  # prepared map payloads (maps/cache.py)
+    maps_open: OpenStates = field(init=False, default_factory=OpenStates)  # their opening state now
     # Derived data kept per app, keyed on the store's change counters: {collection id: (version, extent)}.
     extents: dict[str, tuple[int, Any]] = field(init=False, default_factory=dict)
 

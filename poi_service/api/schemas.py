@@ -75,6 +75,12 @@ class PlaceProperties(Doc):
     geocoding: GeocodingDoc
     created_at: str
     updated_at: str
+    open: bool | None = Field(
+        None, description="Only with open_at / open_now: open then (null: hours unknown)."
+    )
+    next_change: str | None = Field(
+        None, description="Only with open_at / open_now: RFC 3339 in the place's local offset, or null."
+    )
     distance_m: float | None = Field(None, description="Only on distance queries (nearby, nearest).")
 
 
@@ -247,6 +253,17 @@ class PlacesMapData(Doc):
     street: list[str]
     town: list[int]
     towns: list[str]
+
+
+class PlacesMapOpen(Doc):
+    """The opening state of the rows of data.json with hours (see poi_service.maps.open_state)."""
+
+    etag: str = Field(description="ETag of the data.json these rows belong to.")
+    n: int = Field(ge=0, description="Rows of that data.json.")
+    at: str = Field(description="The minute evaluated, RFC 3339.")
+    rows: list[list[Any]] = Field(
+        description="[row, 1 open | 0 closed | null unknown, 'HH:MM' local | null, weekday 0-6 | -1]"
+    )
 
 
 class AllianceMapData(Doc):

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from contextlib import suppress
+from datetime import datetime
 
 import orjson
 
 from poi_service.categories import Vocabulary
 from poi_service.features.geojson import place_feature
 from poi_service.models import Place
+from poi_service.opening import hours_properties
 from poi_service.store.base import Hit
 
 CACHE_FEATURES = 32_768  # 0.7-1.5 KB each; as many as the store keeps decoded records
@@ -30,8 +32,9 @@ class FeatureCache:
         self._size = size
         self._seen: OrderedDict[tuple[str, int], bytes] = OrderedDict()  # least recently used first
 
-    def place(self, place: Place, distance_m: float | None = None) -> bytes:
-        """The Feature of `place`, with properties.distance_m (rounded to cm) when given."""
+    def place(self, place: Place, distance_m: float | None = None, at: datetime | None = None) -> bytes:
+        """The Feature of `place`, with properties.distance_m (rounded to cm) when given, and open /
+        next_change at `at` when given (they change with the time: spliced in, never cached)."""
         key = (place.id, place.version)
         seen = self._seen
         head = seen.get(key)
@@ -44,10 +47,12 @@ class FeatureCache:
             # Kept without the closing "}}" of properties and feature, which also makes it a
             # right-sized copy: orjson's own result holds a 4 KiB allocation whatever its length.
             head = seen[key] = orjson.dumps(place_feature(place, self.vocabulary))[:-2]
+        if at is not None:
+            head += b"," + orjson.dumps(hours_properties(place, at))[1:-1]
         if distance_m is None:
             return head + b"}}"
         return b'%b,"distance_m":%b}}' % (head, orjson.dumps(round(distance_m, 2)))
 
-    def places(self, hits: list[Hit[Place]]) -> list[bytes]:
-        """Features of a page of place hits."""
-        return [self.place(h.record, h.distance_m) for h in hits]
+    def places(self, hits: list[Hit[Place]], at: datetime | None = None) -> list[bytes]:
+        """Features of a page of place hits (with open / next_change at `at` when given)."""
+        return [self.place(h.record, h.distance_m, at) for h in hits]

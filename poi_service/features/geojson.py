@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 from poi_service.categories import Vocabulary
 from poi_service.models import Geocoding, Membership, Place, format_partial_date, iso_time
+from poi_service.opening import hours_properties
 from poi_service.phone import din5008
 from poi_service.store.base import Hit
 
@@ -31,8 +33,11 @@ def _geocoding(g: Geocoding) -> dict[str, Any]:
 _phone = lru_cache(maxsize=MEMO_SIZE)(din5008)  # phonenumbers parses the number each time: ~30 µs
 
 
-def place_feature(place: Place, vocabulary: Vocabulary, distance_m: float | None = None) -> dict[str, Any]:
-    """A place as a GeoJSON Feature; distance_m only on distance queries."""
+def place_feature(
+    place: Place, vocabulary: Vocabulary, distance_m: float | None = None, at: datetime | None = None
+) -> dict[str, Any]:
+    """A place as a GeoJSON Feature; distance_m only on distance queries, open and next_change only
+    when asked about a time (open_at, open_now)."""
     a = place.address
     category = vocabulary.get(place.category)
     props: dict[str, Any] = {
@@ -50,6 +55,8 @@ def place_feature(place: Place, vocabulary: Vocabulary, distance_m: float | None
         "geocoding": _geocoding(place.geocoding),
         "created_at": iso_time(place.created_at), "updated_at": iso_time(place.updated_at),
     }  # fmt: skip
+    if at is not None:
+        props.update(hours_properties(place, at))
     if distance_m is not None:
         # The last property, and "properties" the feature's last member: features/cache.py keeps the
         # bytes without the closing "}}" and splices distance_m in there (tests/api/test_rendered.py).

@@ -28,7 +28,7 @@ PACKAGE_FILES: dict[str, tuple[str, ...]] = {
     "leaflet": ("leaflet.js", "leaflet.css", "images/layers.png", "images/layers-2x.png",
                 "images/marker-icon.png", "images/marker-icon-2x.png", "images/marker-shadow.png"),
     "leaflet-markercluster": ("leaflet.markercluster.js", "MarkerCluster.css"),
-    "poi-maps": ("common.js", "places.js", "alliance.js", "maps.css"),
+    "poi-maps": ("common.js", "places.js", "hours.js", "alliance.js", "maps.css"),
 }  # fmt: skip
 
 
@@ -82,6 +82,7 @@ class AssetUrls:
     cluster_css: str
     common_js: str
     places_js: str
+    hours_js: str
     alliance_js: str
     maps_css: str
 
@@ -100,6 +101,7 @@ def asset_urls(prefix: str, versioned: bool = True) -> AssetUrls:
         cluster_css=url("leaflet-markercluster", "MarkerCluster.css"),
         common_js=url("poi-maps", "common.js"),
         places_js=url("poi-maps", "places.js"),
+        hours_js=url("poi-maps", "hours.js"),
         alliance_js=url("poi-maps", "alliance.js"),
         maps_css=url("poi-maps", "maps.css"),
     )

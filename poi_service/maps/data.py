@@ -77,6 +77,8 @@ def places_payload(places: Iterable[Place], vocabulary: Vocabulary) -> dict[str,
     web: list[list[Any]] = []
     desc: list[list[Any]] = []
     src: list[list[Any]] = []
+    oh: list[list[Any]] = []  # raw opening_hours; their state at a time comes from /maps/places/open.json
+    wc: list[list[Any]] = []
     for i, p in enumerate(ordered):
         if p.category not in code:  # a slug from an operator vocabulary file that is gone now
             code[p.category] = len(cats)
@@ -98,10 +100,15 @@ def places_payload(places: Iterable[Place], vocabulary: Vocabulary) -> dict[str,
             desc.append([i, p.description[:DESCRIPTION_MAX]])
         if p.source:
             src.append([i, p.source])
+        if p.opening_hours:
+            oh.append([i, p.opening_hours])
+        if p.wheelchair:
+            wc.append([i, p.wheelchair])
     return {
         "v": 2, "n": len(lon), "categories": cats, "precisions": PRECISIONS, "approximate": sorted(APPROXIMATE),
         "precision_labels": PRECISION, "prec_base": PREC_BASE, "lon": lon, "lat": lat, "kp": kp, "name": name,
         "street": street, "town": town, "towns": list(towns), "phone": phone, "web": web, "desc": desc, "src": src,
+        "oh": oh, "wc": wc,
     }  # fmt: skip
 
 

@@ -205,3 +205,40 @@ TEXT: dict[Lang, dict[str, str]] = {
 def texts(lang: Lang) -> dict[str, str]:
     """Every UI text of one language."""
     return TEXT[lang]
+
+
+# Opening hours and wheelchair access on the resident map and widget (static/hours.js).
+HOURS_TEXT: dict[Lang, dict[str, str]] = {
+    "de": {
+        "filters_legend": "Filter",
+        "open_now_filter": "Jetzt geöffnet",
+        "wheelchair_filter": "Rollstuhlgerecht (ganz oder teilweise)",
+        "opening_hours": "Öffnungszeiten",
+        "is_open": "geöffnet",
+        "is_closed": "geschlossen",
+        "closes": "schließt",
+        "opens": "öffnet",
+        "hours_unclear": "Öffnungszeiten nicht eindeutig",
+        "wheelchair_yes": "rollstuhlgerecht",
+        "wheelchair_limited": "teilweise rollstuhlgerecht",
+        "wheelchair_no": "nicht rollstuhlgerecht",
+        "weekdays": "Mo,Di,Mi,Do,Fr,Sa,So",
+    },
+    "en": {
+        "filters_legend": "Filters",
+        "open_now_filter": "Open now",
+        "wheelchair_filter": "Wheelchair accessible (fully or partly)",
+        "opening_hours": "Opening hours",
+        "is_open": "open",
+        "is_closed": "closed",
+        "closes": "closes",
+        "opens": "opens",
+        "hours_unclear": "Opening hours unclear",
+        "wheelchair_yes": "wheelchair accessible",
+        "wheelchair_limited": "partly wheelchair accessible",
+        "wheelchair_no": "not wheelchair accessible",
+        "weekdays": "Mon,Tue,Wed,Thu,Fri,Sat,Sun",
+    },
+}
+for _lang in LANGS:
+    TEXT[_lang].update(HOURS_TEXT[_lang])

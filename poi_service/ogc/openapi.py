@@ -16,6 +16,7 @@ from poi_service.ogc import (
     SCHEMA_JSON,
 )
 from poi_service.ogc.documents import DESCRIPTION, TITLE
+from poi_service.ogc.request import HOURS_PARAMS
 from poi_service.ogc.sources import Source
 from poi_service.services import Services
 
@@ -66,6 +67,10 @@ PARAMETERS: dict[str, dict[str, Any]] = {
     "radius_m": _param("radius_m", "Radius of near= in metres, > 0 and at most POI_MAX_RADIUS_M.",
                        {"type": "number", "exclusiveMinimum": True, "minimum": 0}),
     "q": _param("q", "Words that must all occur (prefix match, case- and accent-insensitive).", {"type": "string"}),
+    "open_at": _param("open_at", "Extension: only places whose opening_hours say open at this RFC 3339 date-time "
+                      "(with offset), in each place's local time; features then carry open and next_change.",
+                      {"type": "string", "format": "date-time"}),
+    "open_now": _param("open_now", "Extension: true is open_at with the current time.", {"type": "boolean"}),
 }  # fmt: skip
 _ITEMS = ("f", "limit", "offset", "bbox", "bbox-crs", "crs", "datetime", "filter", "filter-lang", "filter-crs",
           "sortby", "properties", "skipGeometry", "near", "radius_m")  # fmt: skip
@@ -100,6 +105,7 @@ def _collection_paths(src: Source, services: Services) -> dict[str, Any]:
     own = [_property_param(n, q.schema(), n in src.repeatable)
            for n, q in src.queryables(services).items() if q.type != "geometry"]  # fmt: skip
     items = [{"$ref": _REF + p} for p in _ITEMS] + ([{"$ref": _REF + "q"}] if src.text_search else []) + own
+    items += [{"$ref": _REF + p} for p in (HOURS_PARAMS if src.hours else ())]
     fid = {"name": "featureId", "in": "path", "required": True, "schema": {"type": "string"},
            "description": "The feature's id (AGS for states and districts)."}  # fmt: skip
     return {

@@ -5,10 +5,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal
 
 from starlette.datastructures import QueryParams
 
+from poi_service import opening
 from poi_service import params as shared_params
 from poi_service.config import Settings
 from poi_service.errors import invalid
@@ -27,6 +29,7 @@ Box = tuple[float, float, float, float]
 ITEMS_PARAMS = ("f", "limit", "offset", "bbox", "bbox-crs", "crs", "datetime", "filter", "filter-lang",
                 "filter-crs", "sortby", "properties", "skipGeometry", "near", "radius_m")  # fmt: skip
 TEXT_PARAM = "q"
+HOURS_PARAMS = ("open_at", "open_now")  # collections with opening hours (places)
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class ItemsRequest:
     sortby: tuple[SortKey, ...] = ()
     properties: tuple[str, ...] | None = None
     skip_geometry: bool = False
+    open_at: datetime | None = None  # open_at / open_now of collections with opening hours
 
 
 def output_format(query: QueryParams, accept: str | None) -> Format:
@@ -147,10 +151,16 @@ def parse_items(
     properties: tuple[str, ...],
     repeatable: frozenset[str] = frozenset(),
     text_search: bool = False,
+    hours: bool = False,
 ) -> ItemsRequest:
     """The validated request; 400 problem naming the first bad or unknown parameter."""
     filters = {n for n, q in queryables.items() if q.type != "geometry"}
-    allowed = {*ITEMS_PARAMS, *filters, *((TEXT_PARAM,) if text_search else ())}
+    allowed = {
+        *ITEMS_PARAMS,
+        *filters,
+        *((TEXT_PARAM,) if text_search else ()),
+        *(HOURS_PARAMS if hours else ()),
+    }
     check_known(query, allowed, repeatable)
     limit = _integer(query.get("limit", str(DEFAULT_LIMIT)), "limit")
     if not 1 <= limit <= MAX_LIMIT:
@@ -185,4 +195,5 @@ def parse_items(
         sortby=_sortby(query["sortby"], queryables) if query.get("sortby") else (),
         properties=selected,
         skip_geometry=skip == "true",
+        open_at=opening.open_at(query.get("open_at"), query.get("open_now")) if hours else None,
     )

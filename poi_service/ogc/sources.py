@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import astuple, dataclass, field
-from datetime import date
+from dataclasses import astuple, dataclass, field, replace
+from datetime import date, datetime
 from typing import Any
 
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from poi_service import opening
 from poi_service import params as shared_params
 from poi_service.errors import invalid
 from poi_service.features.geojson import membership_feature, place_feature
@@ -59,6 +60,7 @@ class Source(ABC):
     repeatable: frozenset[str] = frozenset()  # parameters that may be repeated (any of the values)
     text_search: bool = False  # q=
     temporal: str | None = None  # the queryable that datetime= applies to
+    hours: bool = False  # open_at= / open_now= (places with opening hours)
 
     @abstractmethod
     def queryables(self, services: Services) -> dict[str, Queryable]:
@@ -113,14 +115,18 @@ class PlacesSource(Source):
     title = "Places"
     description = ("Points of interest of the municipality (memorial stones, schools, churches, accessible "
                    "parking, ...). Property parameters: category (slugs, comma-separated or repeated: any "
-                   "of them), q (words in name, address or description) and every queryable. Places carry no "
+                   "of them), q (words in name, address or description), wheelchair (yes, limited, no: any "
+                   "of them), open_at (RFC 3339) or open_now=true (only places whose opening hours say open "
+                   "then; features carry open and next_change) and every queryable. Places carry no "
                    "time: datetime= is accepted and keeps every place.")  # fmt: skip
     properties = ("name", "category", "category_label", "category_label_en", "street", "housenumber",
                   "postcode", "locality", "ags", "address", "phone", "phone_display", "website",
-                  "description", "source", "geocoding", "created_at", "updated_at", "distance_m")  # fmt: skip
-    store_params = frozenset({"category"})
-    repeatable = frozenset({"category"})
+                  "description", "source", "geocoding", "created_at", "updated_at", "distance_m",
+                  "opening_hours", "wheelchair", "open", "next_change")  # fmt: skip
+    store_params = frozenset({"category", "wheelchair"})
+    repeatable = frozenset({"category", "wheelchair"})
     text_search = True
+    hours = True
 
     def queryables(self, services: Services) -> dict[str, Queryable]:
         slugs = [c.slug for c in services.vocabulary.categories]
@@ -128,6 +134,8 @@ class PlacesSource(Source):
         qs += [_q(n, n.capitalize()) for n in ("street", "housenumber", "postcode", "locality")]
         qs += [_q("ags", "Municipality key (AGS, 8 digits)"), _q("address", "Address on one line")]
         qs += [_q(n, n.capitalize()) for n in ("phone", "website", "description", "source")]
+        qs += [_q("opening_hours", "Opening hours (OpenStreetMap syntax, as given)")]
+        qs += [_q("wheelchair", "Wheelchair access", enum=opening.WHEELCHAIR)]
         qs += [_q("created_at", "Created", "date-time"), _q("updated_at", "Last updated", "date-time")]
         qs.append(Queryable("geometry", "geometry", "Location", geometry_format="point"))
         return {q.name: q for q in qs}
@@ -135,8 +143,10 @@ class PlacesSource(Source):
     def extent(self, services: Services) -> Extent | None:
         return _stored_extent(services, self.id, services.store.places)
 
-    def item(self, services: Services, place: Place, distance_m: float | None = None) -> Item:
-        feature = place_feature(place, services.vocabulary, distance_m)
+    def item(
+        self, services: Services, place: Place, distance_m: float | None = None, at: datetime | None = None
+    ) -> Item:
+        feature = place_feature(place, services.vocabulary, distance_m, at)
         return Item(feature, _point(place.point.lon, place.point.lat))
 
     def get(self, services: Services, feature_id: str) -> Item:
@@ -148,9 +158,11 @@ class PlacesSource(Source):
         slugs = [s.strip() for v in req.equals.get("category", ()) for s in v.split(",") if s.strip()]
         flt = PlaceFilter(tuple(services.vocabulary.require(s).slug for s in slugs), req.text,
                           services.vocabulary.matching(req.text))  # fmt: skip
+        wheelchair = opening.wheelchair(list(req.equals.get("wheelchair", ())))
+        flt = replace(flt, wheelchair=wheelchair, open_at=req.open_at)
         query = StoreQuery(flt, **_spatial(req, hints), limit=limit, offset=offset)
         page = services.store.places.search(query)
-        return [self.item(services, h.record, h.distance_m) for h in page.hits], page.total
+        return [self.item(services, h.record, h.distance_m, req.open_at) for h in page.hits], page.total
 
 
 class MembershipsSource(Source):

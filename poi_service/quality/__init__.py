@@ -20,6 +20,7 @@ from poi_service.quality.checks import (
     place_findings,
     store_findings,
 )
+from poi_service.quality.hours import hours_findings
 from poi_service.quality.report import CountComparison, Finding, QualityReport, Severity, render_text
 from poi_service.store import Store
 
@@ -64,6 +65,8 @@ def check_data(
         findings += count_issues + documented_counts(data_dir, counts)
         if store is not None:
             findings += store_findings(store, members)
+    if store is not None:
+        findings += hours_findings(store)
     places = _rows(data_dir, PLACES_FILE, findings)
     if places is not None:
         rows[str(PLACES_FILE)] = len(places)

@@ -37,6 +37,8 @@ class PlaceFilter:
     categories: tuple[str, ...] = ()  # any of these slugs
     text: str | None = None  # every word must occur (prefix match) in name, address or description
     text_categories: tuple[str, ...] = ()  # ... or the place is of one of these (labels matching text)
+    wheelchair: tuple[str, ...] = ()  # any of these wheelchair values (yes, limited, no)
+    open_at: datetime | None = None  # aware: only places whose opening_hours say open then (hours.py)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Generic, Protocol
 
@@ -25,8 +26,9 @@ from poi_service.models import Point
 from poi_service.store.base import Extent, Hit, ImportPlan, Page, Query
 from poi_service.store.decode import row_decoder
 from poi_service.store.history import plan_rows
+from poi_service.store.hours_filter import nearest_open, open_rows
 from poi_service.store.index import Ball, IntArray
-from poi_service.store.records import D, F, R, RecordSpec, extent_of, extent_sql
+from poi_service.store.records import HAS_HOURS, D, F, R, RecordSpec, extent_of, extent_sql
 from poi_service.store.snapshot import Snapshot, build_snapshot
 from poi_service.store.text import fts_match
 
@@ -137,9 +139,11 @@ class SqliteReads(Generic[R, D, F]):
             conds, params = self._conditions(query)
             where = " AND ".join([LIVE, *conds])
             t = self.spec.table
-            if query.polygon is not None:
-                rows = self.store.query(f"SELECT fid, lon, lat FROM {t} WHERE {where} ORDER BY fid", params)  # noqa: S608
-                fids = self._in_polygon(rows, query.polygon)
+            at = self.spec.open_at(query.filter)
+            if query.polygon is not None or at is not None:
+                sql = f"SELECT {self._candidates(at)} FROM {t} WHERE {where} ORDER BY fid"  # noqa: S608
+                rows = open_rows(self.store.query(sql, params), at)
+                fids = self._in_polygon(rows, query.polygon) if query.polygon is not None else _fids(rows)
                 return self._page(fids[query.offset : query.offset + query.limit], None, len(fids), query)
             total = int(self.store.query(f"SELECT count(*) FROM {t} WHERE {where}", params)[0][0])  # noqa: S608
             records = self._records(
@@ -157,11 +161,15 @@ class SqliteReads(Generic[R, D, F]):
             codes = self._category_codes(filter, known)
             if codes is None:
                 return []
+            at = self.spec.open_at(filter)
+            if at is not None:  # rows without hours are never open: no need to restrict to them first
+                conds = [c for c in conds if c != HAS_HOURS]
             if conds:
-                allowed = self._fids_where(conds, params)
-                nb = index.restrict(allowed).nearest(point.lon, point.lat, k, codes)
-            else:
+                index = index.restrict(self._fids_where(conds, params))
+            if at is None:
                 nb = index.nearest(point.lon, point.lat, k, codes)
+            else:
+                nb = nearest_open(index, point.lon, point.lat, k, codes, at, self._hours_of)
             records = self._fetch(nb.fids)
         return [Hit(records[f], d) for f, d in zip(nb.fids.tolist(), nb.distances_m.tolist(), strict=True)]
 
@@ -223,10 +231,12 @@ class SqliteReads(Generic[R, D, F]):
         if conds or query.polygon is not None:
             fids = ball.fids
             conds = ["fid IN (SELECT value FROM json_each(?))", *conds]
+            at = self.spec.open_at(query.filter)
             rows = self.store.query(
-                f"SELECT fid, lon, lat FROM {self.spec.table} WHERE {' AND '.join(conds)}",  # noqa: S608
+                f"SELECT {self._candidates(at)} FROM {self.spec.table} WHERE {' AND '.join(conds)}",  # noqa: S608
                 [json.dumps(fids.tolist()), *params],
             )
+            rows = open_rows(rows, at)
             allowed = self._in_polygon(rows, query.polygon) if query.polygon is not None else _fids(rows)
             ball = ball.keep(np.isin(fids, allowed))
         page = ball.page(query.offset, query.limit)
@@ -292,6 +302,16 @@ class SqliteReads(Generic[R, D, F]):
     def _fids_where(self, conds: list[str], params: list[Any]) -> IntArray:
         rows = self.store.query(f"SELECT fid FROM {self.spec.table} WHERE {' AND '.join(conds)}", params)  # noqa: S608
         return _fids(rows)
+
+    def _hours_of(self, fids: IntArray) -> list[sqlite3.Row]:
+        """(fid, lon, lat, opening_hours) rows of these fids."""
+        sql = f"SELECT fid, lon, lat, opening_hours FROM {self.spec.table} WHERE fid IN (SELECT value FROM json_each(?))"  # noqa: S608
+        return self.store.query(sql, [json.dumps(fids.tolist())])
+
+    @staticmethod
+    def _candidates(at: datetime | None) -> str:
+        """Columns of candidate rows: the hours too when they must be open at a time."""
+        return "fid, lon, lat" if at is None else "fid, lon, lat, opening_hours"
 
     @staticmethod
     def _in_polygon(rows: list[sqlite3.Row], polygon: Any) -> IntArray:

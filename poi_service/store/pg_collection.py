@@ -25,6 +25,7 @@ from poi_service.geo import R_LOW_M, geodesic_m
 from poi_service.models import Point
 from poi_service.store.base import Extent, Hit, ImportPlan, Page, Query
 from poi_service.store.history import plan_rows
+from poi_service.store.hours_filter import open_mask
 from poi_service.store.pg_helpers import ags_range, covers, grown
 from poi_service.store.pg_text import tsquery
 from poi_service.store.records import D, F, R, RecordSpec, extent_of, extent_sql
@@ -140,7 +141,7 @@ class PgReads(Generic[R, D, F]):
         conds: list[str]
         params: list[Any]
         conds, params = self._conditions(query)
-        if query.near is not None or query.polygon is not None:
+        if query.near is not None or query.polygon is not None or self.spec.open_at(query.filter) is not None:
             return self._consistently(
                 lambda conn, final: self._spatial_page(conn, final, query, conds, params)
             )
@@ -182,6 +183,7 @@ class PgReads(Generic[R, D, F]):
             f"{self._select}, geog <-> {centre} AS s FROM {self.spec.table} WHERE {where} ORDER BY s LIMIT %s"
         )
         want = max(2 * k, k + 8)
+        at = self.spec.open_at(filter)
         with self.store.reading() as conn:
             while True:
                 rows = conn.execute(sql, [point.lon, point.lat, *params, want]).fetchall()
@@ -190,9 +192,12 @@ class PgReads(Generic[R, D, F]):
                 lats = np.fromiter((r["lat"] for r in rows), np.float64, len(rows))
                 dist = geodesic_m(point.lon, point.lat, lons, lats)
                 order = np.lexsort((fids, dist))
+                if at is not None:  # only the open ones count, in the same order
+                    hours = [(r["fid"], r["lon"], r["lat"], r["opening_hours"]) for r in rows]
+                    order = order[open_mask(hours, at)[order]]
                 if len(rows) < want:
                     break
-                if len(rows) >= k and float(rows[-1]["s"]) / SPHERE_PAD > dist[order[k - 1]]:
+                if len(order) >= k and float(rows[-1]["s"]) / SPHERE_PAD > dist[order[k - 1]]:
                     break
                 want *= 2
         return [Hit(self.spec.from_row(rows[i]), float(dist[i])) for i in order[:k].tolist()]
@@ -263,12 +268,14 @@ class PgReads(Generic[R, D, F]):
         if near is not None:
             conds.insert(0, f"ST_DWithin(geog, {POINT_SQL}::geography, %s, false)")
             params[:0] = [near.point.lon, near.point.lat, near.radius_m * SPHERE_PAD + 1.0]
-        sql = f"SELECT fid, lon, lat, xmin::text FROM {self.spec.table} WHERE {' AND '.join(conds)}"  # noqa: S608
+        at = self.spec.open_at(query.filter)
+        hours = "" if at is None else ", opening_hours"
+        sql = f"SELECT fid, lon, lat, xmin::text{hours} FROM {self.spec.table} WHERE {' AND '.join(conds)}"  # noqa: S608
         rows = conn.cursor(row_factory=tuple_row).execute(sql, params).fetchall()
         fids = np.fromiter((r[0] for r in rows), np.int64, len(rows))
         lons = np.fromiter((r[1] for r in rows), np.float64, len(rows))
         lats = np.fromiter((r[2] for r in rows), np.float64, len(rows))
-        keep = np.ones(len(fids), dtype=bool)
+        keep = np.ones(len(fids), dtype=bool) if at is None else open_mask(rows, at, hours=4)
         if query.polygon is not None:
             keep &= covers(query.polygon, lons, lats)
         dist = np.zeros(len(fids))

@@ -37,6 +37,7 @@ R = TypeVar("R", Place, Membership)
 D = TypeVar("D", PlaceData, MembershipData)
 F = TypeVar("F", PlaceFilter, MembershipFilter)
 
+HAS_HOURS = "opening_hours IS NOT NULL"  # the SQL part of PlaceFilter.open_at (the parser decides the rest)
 _ID_NAMESPACE = uuid.UUID("6f1c3d2e-8a57-4a8e-9d3b-5c1e2f7a9b10")
 
 
@@ -162,6 +163,10 @@ class RecordSpec(Generic[R, D, F]):
         """Category slugs the point index can filter on."""
         return ()
 
+    def open_at(self, flt: F) -> datetime | None:
+        """The time the records must be open at (places' opening hours), which SQL cannot decide."""
+        return None
+
     def text(self, flt: F) -> str | None:
         """Words that must occur in the record's text."""
         return flt.text
@@ -201,7 +206,19 @@ class PlaceSpec(RecordSpec[Place, PlaceData, PlaceFilter]):
         )  # fmt: skip
 
     def where(self, flt: PlaceFilter) -> tuple[list[str], list[Any]]:
-        return [], []  # categories are handled by the backends (the point index answers them)
+        # Categories are handled by the backends (the point index answers them); open_at narrows
+        # here to places with hours, and the backends keep those open then (store/hours_filter.py).
+        conds: list[str] = []
+        params: list[Any] = []
+        if flt.wheelchair:
+            conds.append(f"wheelchair IN ({', '.join('?' for _ in flt.wheelchair)})")
+            params.extend(flt.wheelchair)
+        if flt.open_at is not None:
+            conds.append(HAS_HOURS)
+        return conds, params
+
+    def open_at(self, flt: PlaceFilter) -> datetime | None:
+        return flt.open_at
 
     def categories(self, flt: PlaceFilter) -> tuple[str, ...]:
         return flt.categories

@@ -21,7 +21,7 @@ from poi_service.api.routes.places import HOT
 from poi_service.config import Settings
 from poi_service.store import Store, open_store
 from tests.conftest import DATA_DIR
-from tests.factories import random_places
+from tests.hours_data import with_hours
 from tests.server import serve
 
 # Requests on the hot paths: pages with next/prev links, filters, empty answers and bad input.
@@ -42,6 +42,13 @@ PATHS = [
     "/places?area=Atlantis",
     "/places?bbox=1,2,3",
     "/places?limit=1&offset=-1",
+    # opening hours and accessibility: open/next_change spliced into cached features, and bad values
+    "/places/nearby?lat=54.8&lon=9.4&radius_m=20000&open_at=2026-12-07T10:30:00%2B01:00&wheelchair=yes,limited&limit=4",
+    "/places/nearest?lat=54.8&lon=9.4&k=5&open_at=2026-12-06T00:30:00Z",
+    "/places?bbox=9.3,54.7,9.5,54.9&open_at=2026-07-04T21:00:00Z&limit=3&offset=1",
+    "/places?wheelchair=no&limit=2",
+    "/places?open_at=2026-12-07T10:30:00",
+    "/places/nearby?lat=54.8&lon=9.4&wheelchair=ramp&open_now=maybe",
 ]
 
 
@@ -62,7 +69,7 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
     path: Path = tmp_path_factory.mktemp("hot") / "hot.gpkg"
     settings = Settings(database_url=str(path), max_radius_m=20_000, max_page_size=200, max_k=50)
     store = open_store(settings.database_url, DATA_DIR)
-    store.places.add_many(random_places(200))
+    store.places.add_many(with_hours(200, seed=7))  # random_places(200) with hours and wheelchair values
     hot_app, routed_app = create_app(settings, store), _without_hot_routes(create_app(settings, store))
     with (
         serve(hot_app) as hot_url,

@@ -28,6 +28,7 @@ from poi_service.maps.cache import PayloadCache, Prepared, gunzip_chunks, prepar
 from poi_service.maps.data import members_payload, places_payload, select_places
 from poi_service.maps.html import frame_sources
 from poi_service.maps.i18n import Lang, texts
+from poi_service.maps.open_state import OpenStates
 from poi_service.maps.page import Page, render_plain
 from poi_service.maps.pages import (
     EMBED_HELP,
@@ -67,10 +68,10 @@ def _all_places(s: Services) -> object:
     return places_payload(select_places(s.store, PlaceFilter()), s.vocabulary)
 
 
-def _build_later(cache_: PayloadCache, s: Services, token: int) -> None:
-    """The places payload when none was kept (seconds at 100k places), then the basemap."""
+def _build_later(cache_: PayloadCache, s: Services, token: int, open_states: OpenStates) -> None:
+    """The places payload when none was kept (seconds at 100k places) and its opening state, then the basemap."""
     try:
-        cache_.get(PLACES_KEY, token, lambda: _all_places(s))
+        open_states.body(cache_.get(PLACES_KEY, token, lambda: _all_places(s)))
     except Exception:  # the first request builds it then
         log.warning("map payload warm-up failed", exc_info=True)
     basemap.warm(s.settings.data_dir, (Level.STATE,))
@@ -91,7 +92,7 @@ async def _warm_up(app: FastAPI) -> AsyncIterator[None]:
         except Exception:  # an unreadable kept payload is rebuilt below
             log.warning("could not read the kept map payload", exc_info=True)
         threading.Thread(
-            target=_build_later, args=(cache_, s, token), name="poi-maps-warm", daemon=True
+            target=_build_later, args=(cache_, s, token, _open_states(app)), name="poi-maps-warm", daemon=True
         ).start()
     yield
 
@@ -232,7 +233,43 @@ async def places_data(
     services: ServicesDep, request: Request, category: Category = None, q: Text = None,
     center: CenterQ = None, radius_m: RadiusQ = None,
 ) -> Response:  # fmt: skip
-    """Places as columns (lon, lat, cat, prec, name, addr + sparse phone/web/desc/src), sorted by name."""
+    """Places as columns (lon, lat, cat, prec, name, addr + sparse phone/web/desc/src/oh/wc), sorted by name."""
+    return _json(request, await _places_prepared(services, request, category, q, center, radius_m))
+
+
+@router.get(
+    "/maps/places/open.json",
+    summary="Opening state of the map's places now",
+    response_model=schemas.PlacesMapOpen,
+)
+async def places_open(
+    services: ServicesDep,
+    request: Request,
+    category: Category = None,
+    q: Text = None,
+    center: CenterQ = None,
+    radius_m: RadiusQ = None,
+) -> Response:
+    """For the rows of data.json (same parameters) with opening hours: open (1/0/null), the next change
+    as local HH:MM and its weekday (-1: today or a closing soon), at the current minute."""
+    prepared = await _places_prepared(services, request, category, q, center, radius_m)
+    body = await run_in_threadpool(_open_states(request.app).body, prepared)
+    return Response(body, media_type="application/json", headers={"Cache-Control": "no-cache"})
+
+
+def _open_states(app: Any) -> OpenStates:
+    services: Services = app.state.services
+    return services.maps_open
+
+
+async def _places_prepared(
+    services: Services,
+    request: Request,
+    category: list[str] | None,
+    q: str | None,
+    center: str | None,
+    radius_m: float | None,
+) -> Prepared:
     s = services
     flt = params.place_filter(category, q, s.vocabulary)
     point = _center(center)
@@ -248,7 +285,7 @@ async def places_data(
 
     cache_ = _cache(request.app)
     token = await run_in_threadpool(s.store.places.data_version)
-    return _json(request, await run_in_threadpool(cache_.get, key, token, build))
+    return await run_in_threadpool(cache_.get, key, token, build)
 
 
 @router.get("/maps/alliance", summary="Alliance membership map", response_class=HTMLResponse)

@@ -113,7 +113,7 @@ def items(request: Request, services: ServicesDep, collection_id: str) -> Respon
         query = _form_query(query)
         url = url.replace(query=urlencode(query.multi_items()))
     req = parse_items(query, services.settings, src.queryables(services), src.properties, src.repeatable,
-                      src.text_search)  # fmt: skip
+                      src.text_search, src.hours)  # fmt: skip
     found, matched = engine.run(src, services, req)
     features = [engine.render(i, req) for i in found]
     body = documents.items(_base(request), src, url, features, matched, req.limit, req.offset)

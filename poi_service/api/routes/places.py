@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from poi_service import params
+from poi_service import opening, params
 from poi_service.api import bodies, query, schemas
 from poi_service.api.calls import store_call
 from poi_service.api.contract import ETAG, answers, headers
@@ -46,10 +47,27 @@ CATEGORY = Param("category", "array", "Category slug(s), repeated or comma-separ
 TEXT = Param("q", "string", "Words that must occur in name, address or description.")
 LIMIT = Param("limit", "integer", "Page size, 1..POI_MAX_PAGE_SIZE (default POI_DEFAULT_PAGE_SIZE, 50).")
 OFFSET = Param("offset", "integer", "Records to skip.", default=0)
+WHEELCHAIR = Param("wheelchair", "array", "Wheelchair access, any of yes, limited, no (comma-separated).")
+OPEN_AT = Param(
+    "open_at",
+    "string",
+    "Only places whose opening hours say open at this RFC 3339 date-time (with offset); features then carry "
+    "open and next_change.",
+)
+OPEN_NOW = Param("open_now", "string", "true: as open_at with the current time.")
+HOURS = (WHEELCHAIR, OPEN_AT, OPEN_NOW)
+Wheelchair = Annotated[list[str] | None, Query(description=WHEELCHAIR.description)]
+OpenAt = Annotated[str | None, Query(description=OPEN_AT.description)]
+OpenNow = Annotated[str | None, Query(description=OPEN_NOW.description)]
 
 
 def _filter(r: Reader, services: Services) -> PlaceFilter:
-    return params.place_filter(r.texts(CATEGORY), r.text(TEXT), services.vocabulary)
+    flt = params.place_filter(r.texts(CATEGORY), r.text(TEXT), services.vocabulary)
+    wheelchair, at = (
+        opening.wheelchair(r.texts(WHEELCHAIR)),
+        opening.open_at(r.text(OPEN_AT), r.text(OPEN_NOW)),
+    )
+    return dataclasses.replace(flt, wheelchair=wheelchair, open_at=at)
 
 
 def _page(r: Reader, services: Services) -> tuple[int, int]:
@@ -67,7 +85,7 @@ WITHIN_BODY = {"requestBody": {"required": True, "content": {"application/json":
 # The GET routes read their query string with query.Reader (cheap; same 400 problems as declared
 # FastAPI parameters) and document it through openapi_extra.
 @router.get("/places/nearby", summary="Places within a radius, nearest first", **PAGE,
-            openapi_extra=query.openapi(LAT, LON, RADIUS, CATEGORY, TEXT, LIMIT, OFFSET))  # fmt: skip
+            openapi_extra=query.openapi(LAT, LON, RADIUS, CATEGORY, TEXT, *HOURS, LIMIT, OFFSET))  # fmt: skip
 async def nearby(request: Request) -> Response:
     """GeoJSON features sorted by geodesic distance, each with properties.distance_m."""
     services, r = services_of(request), Reader.of(request.scope["query_string"])
@@ -77,12 +95,13 @@ async def nearby(request: Request) -> Response:
     flt = _filter(r, services)
     places = services.store.places
     result = await store_call(places, places.search, StoreQuery(flt, near=near, limit=size, offset=offset))
-    body = collection_json(request, services.features.places(result.hits), result.total, size, offset)
+    features = services.features.places(result.hits, flt.open_at)
+    body = collection_json(request, features, result.total, size, offset)
     return RawGeoJSONResponse(body)
 
 
 @router.get("/places/nearest", summary="The k nearest places", **PAGE,
-            openapi_extra=query.openapi(LAT, LON, K, CATEGORY, TEXT))  # fmt: skip
+            openapi_extra=query.openapi(LAT, LON, K, CATEGORY, TEXT, *HOURS))  # fmt: skip
 async def nearest(request: Request) -> Response:
     """The k places closest to the point, nearest first, with distance_m."""
     services, r = services_of(request), Reader.of(request.scope["query_string"])
@@ -91,11 +110,11 @@ async def nearest(request: Request) -> Response:
     flt = _filter(r, services)
     places, point, k = services.store.places, params.point(lat, lon), params.k_nearest(k, services.settings)
     hits = await store_call(places, places.nearest, point, k, flt)
-    return RawGeoJSONResponse(unpaged_json(request, services.features.places(hits)))
+    return RawGeoJSONResponse(unpaged_json(request, services.features.places(hits, flt.open_at)))
 
 
 @router.get("/places", summary="Places in a bounding box and/or a named area", **PAGE,
-            openapi_extra=query.openapi(BBOX, AREA, CATEGORY, TEXT, LIMIT, OFFSET))  # fmt: skip
+            openapi_extra=query.openapi(BBOX, AREA, CATEGORY, TEXT, *HOURS, LIMIT, OFFSET))  # fmt: skip
 async def list_places(request: Request) -> Response:
     """Places matching every given condition, in storage order, with exact numberMatched."""
     services, r = services_of(request), Reader.of(request.scope["query_string"])
@@ -103,7 +122,8 @@ async def list_places(request: Request) -> Response:
     size, offset = _page(r, services)
     query_ = StoreQuery(_filter(r, services), bbox=params.bbox(bbox), area=area, limit=size, offset=offset)
     result = await run_in_threadpool(services.store.places.search, query_)
-    body = collection_json(request, services.features.places(result.hits), result.total, size, offset)
+    features = services.features.places(result.hits, query_.filter.open_at)
+    body = collection_json(request, features, result.total, size, offset)
     return RawGeoJSONResponse(body)
 
 
@@ -116,14 +136,19 @@ HOT = {"/places/nearby": nearby, "/places/nearest": nearest, "/places": list_pla
 async def within(
     services: ServicesDep, request: Request, geometry: bodies.JsonObject,
     category: Category = None, q: Text = None, limit: Limit = None, offset: Offset = 0,
+    wheelchair: Wheelchair = None, open_at: OpenAt = None, open_now: OpenNow = None,
 ) -> Response:  # fmt: skip
     """Places covered by the polygon (boundary included)."""
     s = services.settings
     size, offset = params.page(limit, offset, s)
     flt = params.place_filter(category, q, services.vocabulary)
+    at = opening.open_at(open_at, open_now)
+    flt = dataclasses.replace(flt, wheelchair=opening.wheelchair(wheelchair), open_at=at)
     query = StoreQuery(flt, polygon=params.polygon(geometry, s), limit=size, offset=offset)
     result = await run_in_threadpool(services.store.places.search, query)
-    body = collection_json(request, services.features.places(result.hits), result.total, size, offset)
+    body = collection_json(
+        request, services.features.places(result.hits, flt.open_at), result.total, size, offset
+    )
     return RawGeoJSONResponse(body)
 
 

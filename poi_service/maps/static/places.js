@@ -78,6 +78,7 @@
     into.appendChild(P.el('p', {className: 'poi-cat'}, [dot, catLabel(c)]));
     if (D.addr[i]) into.appendChild(P.el('p', {className: 'poi-addr', text: D.addr[i]}));
     if (isApprox(i)) into.appendChild(P.el('p', {className: 'poi-approx', text: precLabel(i)}));
+    if (P.hours) P.hours.details(i, into); /* opening hours, wheelchair access: hours.js */
     var ph = sparse.phone[i];
     if (ph) into.appendChild(P.el('p', {}, [t.phone + ': ', P.telLink(ph[0], ph[1])]));
     var web = sparse.web[i];
@@ -128,6 +129,7 @@
 
   function matches(i) {
     if (!catActive[D.cat[i]]) return false;
+    if (P.hours && !P.hours.matches(i)) return false;
     for (var k = 0; k < terms.length; k++) if (haystack[i].indexOf(terms[k]) < 0) return false;
     return true;
   }
@@ -356,6 +358,7 @@
       buildHaystack();
       terms = P.fold(searchInput.value).split(/\s+/).filter(Boolean);
     }
+    if (P.hours) P.hours.init(D, cfg, schedule);
     ready = true;
     refresh();
     var view = cfg.view || {};
