@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 # This is the CI run: tests that need PostGIS or Chromium fail, never skip, when either is missing.
 export CI="${CI:-true}"
 scripts/bootstrap.sh test
-for installer in scripts/pg-install.sh scripts/browser-install.sh scripts/tiles-install.sh; do
+for installer in scripts/pg-install.sh scripts/browser-install.sh scripts/tiles-install.sh scripts/gdal-install.sh; do
   if [ -x "$installer" ]; then "$installer"; fi
 done
 echo "== ruff"; .venv/bin/ruff check . && .venv/bin/ruff format --check .

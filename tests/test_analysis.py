@@ -213,7 +213,7 @@ def test_coordinator_network(members: gpd.GeoDataFrame) -> None:
     start, end = flensburg.geometry.coords
     assert flensburg["length_km"] == pytest.approx(geodesic(start[::-1], end[::-1]).km, rel=1e-9)
     spokes = pa.nearest_coordinator(members)
-    assert len(spokes) == 51
+    assert len(spokes) == int((members["alliance"] == "buendnis").sum()) > 0
     assert (spokes.loc[spokes["name"] == spokes["coordinator"], "distance_km"] == 0).all()
 
 

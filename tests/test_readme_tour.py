@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -94,3 +96,38 @@ def test_members_stats_reverse_geocode_and_bad_input(outputs: dict[str, list[Any
     assert not resolved["ambiguous"]
     [bad] = step(outputs, "Bad input")
     assert bad["status"] == 400 and "lat" in json.dumps(bad)
+
+
+def editing_recipe() -> str:
+    """The README's editing recipe (the bash block of the "Editing" section), as one script."""
+    section = (ROOT / "README.md").read_text(encoding="utf-8").split("## Editing", 1)[1]
+    return section.split("```bash", 1)[1].split("```", 1)[0].strip()
+
+
+def test_the_editing_recipe_runs_as_written(tmp_path: Path) -> None:
+    """Key, id, ETag, PATCH and a dry-run import, command by command, against a served copy of the data."""
+    path = tmp_path / "poi.gpkg"
+    store = pa.open_shipped_store(path, DATA_DIR)
+    workdir = tmp_path / "clone"  # a checkout's layout: .venv/bin/poi-service beside the files it writes
+    workdir.mkdir()
+    (workdir / ".venv").symlink_to(Path(sys.prefix))  # the venv running the tests
+    try:
+        places_before = store.places.count()
+        with serve(create_app(Settings(database_url=str(path)), store)) as url:
+            script = "set -euo pipefail\n" + editing_recipe().replace(README_URL, url)
+            env = {**os.environ, "POI_DATABASE_URL": str(path)}
+            run = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=120, cwd=workdir,
+                                 env=env)  # fmt: skip
+            assert run.returncode == 0, f"{script}\n{run.stderr}"
+        patched, report = json_documents(run.stdout)
+        assert patched["properties"]["phone"] == "+494611234", patched
+        hall = store.places.get(patched["id"])
+        assert "Rathaus" in hall.name and hall.phone == "+494611234"
+        [change] = [c for c in store.places.history(hall.id) if c.action == "update"]
+        assert change.actor == store.list_keys()[0].id  # the key the recipe created, never its secret
+        assert (report["rows"], report["new"], report["written"], report["dry_run"]) == (1, 1, 0, True), (
+            report
+        )
+        assert store.places.count() == places_before  # a dry run writes nothing
+    finally:
+        store.close()

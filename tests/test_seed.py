@@ -59,7 +59,9 @@ class Boom(RuntimeError):
 
 def test_every_shipped_row_is_loaded(seeded: Store) -> None:
     assert seeded.places.count() == len(_csv(PLACES_FILE)) == 22
-    assert seeded.memberships.count() == len(_csv(MEMBERS_FILE)) == 249
+    assert (
+        seeded.memberships.count() == len(_csv(MEMBERS_FILE)) > 0
+    )  # every shipped row, counted from the file
 
 
 def test_place_precision_is_honest(seeded: Store) -> None:
@@ -152,7 +154,8 @@ def test_replace_reloads_in_place(geocoder: MemoGeocoder, tmp_path: Path) -> Non
         first = load_shipped(store, DATA_DIR, geocoder)
         ids = sorted(m.id for m in store.memberships.iter_all())
         again = load_shipped(store, DATA_DIR, geocoder, replace=True)
-        assert (again.places, again.memberships, again.removed) == (22, 249, 22 + 249)
+        members = len(_csv(MEMBERS_FILE))
+        assert (again.places, again.memberships, again.removed) == (22, members, 22 + members)
         assert first.precision == again.precision
         assert sorted(m.id for m in store.memberships.iter_all()) == ids
         assert again.precision["places"] == {"exact": 3, "postcode": 14, "municipality": 5}

@@ -7,6 +7,7 @@ software stamp in the metadata, a fixed SVG id salt, glyphs drawn as paths.
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 from typing import Any, cast
 
@@ -62,9 +63,15 @@ def save_figure(fig: Figure, stem: str, out_dir: Path | None = None) -> list[Pat
     return [png, svg]
 
 
-def plot_timeline(cumulative: pd.DataFrame, official: tuple[OfficialCount, ...], title: str) -> Figure:
+def plot_timeline(
+    cumulative: pd.DataFrame,
+    official: tuple[OfficialCount, ...],
+    title: str,
+    unknown_until: date | None = None,
+) -> Figure:
     """The dataset's cumulative members (band between earliest and latest reading of partial dates)
-    against the official counts (points, the undated latest figure as a dashed line)."""
+    against the official counts (points; the undated figure as a mark on the axis). With unknown_until, the
+    time from the last dated official count to that day is drawn as unknown (hatched), not carried forward."""
     fig, ax = plt.subplots(figsize=(8, 4.5))
     idx = cumulative.index
     ax.fill_between(idx, cumulative["latest"], cumulative["earliest"], step="post", color="#9ecae1",
@@ -77,9 +84,19 @@ def plot_timeline(cumulative: pd.DataFrame, official: tuple[OfficialCount, ...],
     for when, c in dated:
         ax.annotate(f"{'~' if c.approximate else ''}{c.count}", (when, c.count),  # type: ignore[arg-type]
                     textcoords="offset points", xytext=(-6, 6), fontsize=8, color="#cb181d")  # fmt: skip
-    for c in (c for c in official if c.when is None):
-        ax.axhline(c.count, color="#cb181d", linestyle="--", linewidth=1)
-        ax.text(idx[0], c.count + 1.5, f"later: {c.count} (undated)", color="#cb181d", fontsize=8)
+    for c in (
+        c for c in official if c.when is None
+    ):  # a date-less figure: a mark at the axis, no line in time
+        ax.axhline(c.count, xmax=0.03, color="#cb181d", linestyle="-", linewidth=2)
+        ax.text(0.035, c.count, f"undated: {c.count}", color="#cb181d", fontsize=8, va="center",
+                transform=ax.get_yaxis_transform())  # fmt: skip
+    if unknown_until is not None and dated:
+        # matplotlib takes numpy dates on a date axis; its stubs only know floats
+        start: Any = dated[-1][0]
+        stop: Any = np.datetime64(unknown_until, "D")
+        ax.axvspan(start, stop, facecolor="#f0f0f0", edgecolor="#999999", hatch="//", linewidth=0,
+                   label=f"after {dated[-1][1].when:%Y-%m}: no official count (unknown)")  # fmt: skip
+        ax.set_xlim(right=stop)
     undated = int(cumulative["undated"].iloc[0]) if len(cumulative) else 0
     ax.set(title=title, ylabel="members (cumulative)", xlabel="joined (council decision)")
     ax.text(0.99, 0.02, f"{undated} dataset members without a join date (not shown)",

@@ -37,11 +37,23 @@ BUENDNIS_TIMELINE: tuple[OfficialCount, ...] = (
     OfficialCount(date(2019, 8, 1), _M, 19, False, "August 2019"),
     OfficialCount(date(2020, 2, 1), _M, 32, False, "February 2020: Dinslaken welcomed as 32nd"),
     OfficialCount(date(2020, 6, 14), _D, 57, False, "first anniversary"),
+    OfficialCount(date(2020, 12, 1), _M, 80, True, "December 2020: 'knapp 80' (dpa quoting Potsdam)"),
     OfficialCount(date(2021, 6, 14), _D, 100, False, "second anniversary"),
-    OfficialCount(date(2021, 8, 1), _M, 105, True, "August 2021: 'about 105'"),
+    OfficialCount(date(2021, 8, 1), _M, 105, False, "August 2021 (bergischgladbach.de, stadt-koeln.de)"),
     OfficialCount(date(2022, 2, 18), _D, 117, False, "meeting of the state coordinators"),
+    OfficialCount(
+        date(2023, 5, 10),
+        _D,
+        121,
+        False,
+        "position paper for the refugee summit of 10 May 2023 "
+        "('mit aktuell 121 Mitgliedern'; the count as of that day at the latest)",
+    ),
     OfficialCount(None, None, 120, False, "later figure on staedte-sicherer-haefen.de (undated)"),
 )
+# No dated official count after this day was found: plots show the time after it as unknown, never the
+# last count carried forward.
+LAST_OFFICIAL_COUNT = date(2023, 5, 10)
 
 # The latest size of each alliance (seebruecke_declared: 'about 319-321' in 2022).
 OFFICIAL_TOTALS: dict[Alliance, OfficialCount] = {

@@ -17,7 +17,7 @@ from typing import Any
 from starlette.responses import Response
 
 from poi_service.api.responses import GeoJSONResponse, JSONResponse
-from poi_service.errors import PreconditionFailed, PreconditionRequired
+from poi_service.errors import PreconditionFailed, PreconditionRequired, Unprocessable
 from poi_service.ingest.edit import Context, EditSpec, fields_of, patched, unpinned
 from poi_service.models import Membership, Place
 from poi_service.services import Services
@@ -65,27 +65,30 @@ def create(
     body: Mapping[str, object],
     services: Services,
     actor: str,
+    force: bool = False,
 ) -> Any:
     """A new record from a body (its external key derived like an import's; 409 if taken)."""
     data = spec.build(*fields_of(body, spec), context(services), None, None)
+    _confirm(spec, data, None, services, force)
     return collection.add(replace(data, external_key=spec.new_key(data)), actor=actor)
 
 
 def replace_record(
     spec: EditSpec[Any, Any], collection: AnyCollection, record_id: str, body: Mapping[str, object],
-    if_match: str | None, services: Services, actor: str,
+    if_match: str | None, services: Services, actor: str, force: bool = False,
 ) -> Any:  # fmt: skip
     """PUT: the body replaces every editable field; no coordinates means geocode."""
     current, version = _checked(collection, record_id, if_match)
     fields, unknown = fields_of(body, spec)
     data = spec.build(unpinned(fields, current), unknown, context(services), None, current.external_key)
     data = spec.carry(data, current)
+    _confirm(spec, data, current, services, force)
     return collection.update(record_id, data, expected_version=version, actor=actor)
 
 
 def patch_record(
     spec: EditSpec[Any, Any], collection: AnyCollection, record_id: str, patch: Mapping[str, object],
-    if_match: str | None, services: Services, actor: str,
+    if_match: str | None, services: Services, actor: str, force: bool = False,
 ) -> Any:  # fmt: skip
     """PATCH: an RFC 7396 merge patch over the editable fields."""
     current, version = _checked(collection, record_id, if_match)
@@ -95,7 +98,16 @@ def patch_record(
         merged, unknown, context(services), current if keep_point else None, current.external_key
     )
     data = spec.carry(data, current)
+    _confirm(spec, data, current, services, force)
     return collection.update(record_id, data, expected_version=version, actor=actor)
+
+
+def _confirm(spec: EditSpec[Any, Any], data: Any, before: Any, services: Services, force: bool) -> None:
+    """422 naming the doubtful fields (a postcode of another town, a pin far away) unless force=true."""
+    doubts = [] if force else spec.doubts(data, before, services.settings.data_dir)
+    if doubts:
+        detail = "; ".join(dict.fromkeys(d.reason for d in doubts))
+        raise Unprocessable(f"{detail}; check it, or send force=true to save it as it is", doubts)
 
 
 def delete_record(

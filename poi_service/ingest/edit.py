@@ -24,6 +24,7 @@ from poi_service.errors import InvalidInput, InvalidParam, Unprocessable
 from poi_service.geocode.base import GeocodeQuery, Geocoder
 from poi_service.ingest.build import RawRow, accept, lookup_ags, member_key, place_key
 from poi_service.ingest.members import locate_member
+from poi_service.ingest.plausible import place_doubts
 from poi_service.ingest.validate import check_member, check_place
 from poi_service.models import (
     Geocoding,
@@ -65,6 +66,8 @@ class EditSpec(Generic[R, D]):
     build: Callable[[Body, list[InvalidParam], Context, R | None, str | None], D]
     new_key: Callable[[D], str | None]  # external key of a record created through the API
     carry: Callable[[D, R], D] = lambda data, current: data  # what an edit keeps of the stored record
+    # doubts about a write (new data, the record before, data dir): 422 unless the editor sends force=true
+    doubts: Callable[[D, R | None, Path], list[InvalidParam]] = lambda *_: []
 
 
 def fields_of(body: Mapping[str, object], spec: EditSpec[Any, Any]) -> tuple[Body, list[InvalidParam]]:
@@ -204,6 +207,7 @@ PLACE_EDIT = EditSpec[Place, PlaceData](
     build=build_place,
     new_key=lambda d: place_key(d.name, d.address.street, d.address.housenumber, d.address.locality),
     carry=carried_place,
+    doubts=place_doubts,
 )  # fmt: skip
 
 

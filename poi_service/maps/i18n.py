@@ -101,6 +101,9 @@ TEXT: dict[Lang, dict[str, str]] = {
         "choropleth": "Mitglieder je Bundesland",
         "classes": "Farbstufen der Bundesländer (Mitglieder)",
         "year_label": "Beigetreten bis Ende",
+        "year_unknown": "{year}: unbekannt – keine datierten Beitritte nach {last} bekannt; die Karte zeigt den "
+        "Stand Ende {last} ({n})",
+        "unknown_short": "unbekannt",
         "year_all": "alle",
         "unknown_joined": "auch Mitglieder ohne bekanntes Beitrittsdatum",
         "members_shown": "{n} Mitgliedschaften",
@@ -171,6 +174,8 @@ TEXT: dict[Lang, dict[str, str]] = {
         "choropleth": "Members per state",
         "classes": "State colour classes (members)",
         "year_label": "Joined by the end of",
+        "year_unknown": "{year}: unknown – no dated joins known after {last}; the map shows the end of {last} ({n})",
+        "unknown_short": "unknown",
         "year_all": "all",
         "unknown_joined": "include members without a known join date",
         "members_shown": "{n} memberships",

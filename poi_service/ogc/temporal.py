@@ -11,6 +11,9 @@ from poi_service.errors import invalid
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # RFC 3339 date-time: a time offset (Z or ±hh:mm) is required; fractions of a second are allowed.
 _DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+# What GDAL's OAPIF driver (and so QGIS) sends for `-where "joined_date >= '2021-01-01'"`: a date with a
+# dangling T ('2021-01-01T'), read as that date.
+_GDAL_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})[Tt]$")
 OPEN = ("", "..")
 
 
@@ -54,6 +57,9 @@ def parse_timestamp(text: str, name: str) -> datetime:
 
 def _bound(text: str, end: bool) -> datetime:
     """A date-time, or a date standing for its whole UTC day (start or end of it)."""
+    gdal = _GDAL_DATE.match(text)
+    if gdal:
+        text = gdal.group(1)
     if _DATE.match(text):
         day = parse_date(text, "datetime")
         moment = datetime.combine(day, time(0, 0), tzinfo=UTC)

@@ -9,6 +9,7 @@ from poi_service.errors import ImportFailed
 from poi_service.geocode import OfflineGeocoder
 from poi_service.geocode.base import Geocoder
 from poi_service.ingest.build import RawRow
+from poi_service.ingest.plausible import stored_doubts
 from poi_service.ingest.readers import read_csv
 from poi_service.ingest.seed import MEMBERS_FILE, PLACES_FILE
 from poi_service.quality.checks import (
@@ -70,5 +71,18 @@ def check_data(
     if places is not None:
         rows[str(PLACES_FILE)] = len(places)
         findings += place_findings(places, geocoder, data_dir, vocabulary)
+    if store is not None:  # edits made through the API with force=true, or before the check existed
+        findings += [
+            Finding(
+                Severity.WARNING,
+                "implausible-location",
+                "store",
+                None,
+                f"{p.name} ({p.id})",
+                f"{field}: {why}",
+            )
+            for p in store.places.iter_all()
+            for field, why in stored_doubts(p, data_dir)
+        ]
     findings.sort(key=lambda f: (f.severity is not Severity.ERROR, f.code, f.file, f.line or 0))
     return QualityReport(str(data_dir), rows, findings, counts, store.url if store else None)

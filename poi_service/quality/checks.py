@@ -167,7 +167,7 @@ def count_comparisons(rows: list[RawRow]) -> tuple[list[CountComparison], list[F
 
 
 def documented_counts(data_dir: Path, counts: list[CountComparison]) -> list[Finding]:
-    """SOURCES.md states the partial counts ('51 of 120 Bündnis members, ...'): they must match the file."""
+    """SOURCES.md states the partial counts ('53 of 120 Bündnis members, ...'): they must match the file."""
     path = data_dir / SOURCES_FILE
     found = DOCUMENTED.search(path.read_text(encoding="utf-8")) if path.is_file() else None
     if found is None:

@@ -3,12 +3,14 @@ names (issue 14.9)."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
 
 from poi_service.categories import Vocabulary
 from tests.api.conftest import Api
+from tests.factories import random_places
 
 
 def _ids(body: dict[str, Any]) -> set[str]:
@@ -42,10 +44,11 @@ def test_q_matches_category_labels_in_both_languages(api: Api) -> None:
             near = api.client.get("/places/nearby", params={"q": word, "lat": 54.79, "lon": 9.4, "radius_m": 20000,
                                                             "limit": 200}).json()  # fmt: skip
             assert {p for p in want} & _ids(near) == {f["id"] for f in near["features"]} & want
-    swim = api.client.get(
-        "/places", params={"q": "schwimmbad"}
-    ).json()  # no swimming pool stored: nothing else
-    assert swim["numberMatched"] == 0
+    pool = dataclasses.replace(random_places(1, seed=99)[0], name="Campusbad", category="swimming_pool",
+                               external_key="test:campusbad")  # fmt: skip
+    added = api.store.places.add(pool)
+    for q in ("schwimmbad", "Schwimmhalle", "swimming pool", "SCHWIMM"):  # the label, not the name
+        assert _ids(api.client.get("/places", params={"q": q}).json()) == {added.id}, q
     ogc = api.client.get("/ogc/collections/places/items", params={"q": "Kirche", "limit": 1000}).json()
     assert _places(api, "church") <= _ids(ogc)
 

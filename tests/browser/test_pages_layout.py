@@ -183,3 +183,22 @@ def test_screenshot_every_page(chromium: Any, site: Site, name: str, lang: str) 
             screenshot(page, f"page-{name}-{label}-{lang}")
             assert rec.errors == [], rec.errors
             assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"] + 1, name
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_alliance_years_after_the_last_dated_join_are_unknown(chromium: Any, site: Site, lang: str) -> None:
+    last = max(m.joined.year for m in site.store.memberships.iter_all() if m.joined)
+    for page in _page(chromium, WIDE, lang):
+        _open(page, site.url + f"/maps/alliance?lang={lang}")
+        this_year = page.evaluate("new Date().getFullYear()")
+        assert page.evaluate("document.getElementById('al-year').max") == str(max(last, this_year))
+        assert page.evaluate("document.getElementById('al-year').value") == str(last)
+        assert not page.evaluate("window.poiMapState.unknownYear")
+        if this_year > last:
+            page.evaluate("const s = document.getElementById('al-year'); s.value = s.max;"
+                          "s.dispatchEvent(new Event('input'));")  # fmt: skip
+            status = page.locator("#poi-status").inner_text()
+            assert ("unbekannt" if lang == "de" else "unknown") in status and str(last) in status
+            assert page.evaluate("window.poiMapState.unknownYear")
+            assert "poi-year-unknown" in page.locator(".leaflet-container").get_attribute("class")
+            screenshot(page, f"page-alliance-unknown-years-{lang}")

@@ -30,6 +30,13 @@ IfMatch = Annotated[
 ]
 IfMatchOptional = Annotated[str | None, Header(description="The ETag of the deleted record (optional).")]
 Purge = Annotated[bool, Query(description="Remove for good instead of a soft delete (admin).")]
+Force = Annotated[
+    bool,
+    Query(
+        description="Save although the postcode is not the locality's or the pin lies far "
+        "from it (otherwise 422 naming the fields)."
+    ),
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,9 +74,11 @@ def write_router(res: WriteResource) -> APIRouter:
 
     @router.post(res.collection_path, status_code=201, summary=f"Create a {res.noun} (editor)", **feature,
                  openapi_extra=body, responses=answers(*WRITE_ERRORS, 409, 422, more=headers(201, ETag=ETAG, Location=LOCATION)))  # fmt: skip
-    def create(services: ServicesDep, request: Request, key: EditorKey, body: bodies.JsonObject) -> Response:
+    def create(
+        services: ServicesDep, request: Request, key: EditorKey, body: bodies.JsonObject, force: Force = False
+    ) -> Response:
         """201 with the new record, its ETag and Location; 409 if a record with its key exists."""
-        record = editing.create(res.spec, res.collection(services), body, services, key.id)
+        record = editing.create(res.spec, res.collection(services), body, services, key.id, force)
         location = str(request.url_for(res.read_route, **{res.id_param: record.id}))
         return answer(services, record, 201, location)
 
@@ -81,10 +90,11 @@ def write_router(res: WriteResource) -> APIRouter:
         record_id: RecordId,
         body: bodies.JsonObject,
         if_match: IfMatch = None,
+        force: Force = False,
     ) -> Response:
         """Every editable field from the body; fields left out become empty."""
         coll = res.collection(services)
-        record = editing.replace_record(res.spec, coll, record_id, body, if_match, services, key.id)
+        record = editing.replace_record(res.spec, coll, record_id, body, if_match, services, key.id, force)
         return answer(services, record)
 
     @router.patch(one, summary=f"Change some fields of a {res.noun} (editor, If-Match)", **feature,
@@ -95,10 +105,11 @@ def write_router(res: WriteResource) -> APIRouter:
         record_id: RecordId,
         body: bodies.JsonObject,
         if_match: IfMatch = None,
+        force: Force = False,
     ) -> Response:
         """Only the given fields change; lat/lon move the pin (null for both: geocode again)."""
         coll = res.collection(services)
-        record = editing.patch_record(res.spec, coll, record_id, body, if_match, services, key.id)
+        record = editing.patch_record(res.spec, coll, record_id, body, if_match, services, key.id, force)
         return answer(services, record)
 
     @router.delete(one, status_code=204, summary=f"Delete a {res.noun} (editor, If-Match)",

@@ -11,6 +11,7 @@
   var OFFSET = {buendnis: 0, international: 7, seebruecke_declared: -7};
 
   var D = null, rows = [], groups = {}, active = {}, markers = [], stateLayer = null, stateCounts = {};
+  var lastKnown = null;
   var yearInput = $('al-year'), yearOut = $('al-year-out'), unknownBox = $('al-unknown'), playBtn = $('al-play');
   var popup = L.popup({maxWidth: 320, className: 'poi-popup-wrap'}), returnFocus = null, playTimer = null;
   window.poiMapState = {ready: false};
@@ -79,11 +80,15 @@
       if (r.st) stateCounts[r.st] = (stateCounts[r.st] || 0) + 1;
     });
     if (stateLayer) stateLayer.setStyle(styleState);
-    yearOut.textContent = yearInput.value;
+    var year = Number(yearInput.value), unknown = lastKnown !== null && year > lastKnown;
+    yearOut.textContent = yearInput.value + (unknown ? ' (' + t.unknown_short + ')' : '');
+    map.getContainer().classList.toggle('poi-year-unknown', unknown);
     renderStates();
     renderTable(shown);
     window.poiMapState.visible = shown.length;
-    say(P.fmt(t.members_shown, {n: shown.length}) + ' (' + t.year_label + ' ' + yearInput.value + ')');
+    window.poiMapState.unknownYear = unknown;
+    say(unknown ? P.fmt(t.year_unknown, {year: year, last: lastKnown, n: shown.length})
+      : P.fmt(t.members_shown, {n: shown.length}) + ' (' + t.year_label + ' ' + yearInput.value + ')');
   }
 
   /* The choropleth classes as a legend: swatch and range ("1–4", "40+"). */
@@ -198,7 +203,11 @@
     });
     var minYear = years.length ? Math.min.apply(null, years) : new Date().getFullYear();
     var maxYear = years.length ? Math.max.apply(null, years) : minYear;
-    yearInput.min = String(minYear); yearInput.max = String(maxYear); yearInput.value = String(maxYear);
+    /* The slider runs to this year, but the years after the last dated join are unknown, not the last
+       state carried forward: refresh() says so and greys the map. */
+    lastKnown = maxYear;
+    yearInput.min = String(minYear); yearInput.max = String(Math.max(maxYear, new Date().getFullYear()));
+    yearInput.value = String(maxYear);
     Object.keys(groups).forEach(function (a) { groups[a].addTo(map); });
     P.layersControl(map, overlays, t.layers_title);
     var de = rows.filter(function (r) { return r.country === 'DE'; });
