@@ -69,6 +69,13 @@ class Settings(BaseSettings):
         default=DEFAULT_STATE_DIR,
         description="Per-host runtime state: the online geocoder's rate-limit file, shared by all workers.",
     )
+    export_dir: Path | None = Field(
+        default=None,
+        description="Where built downloads (/export/...) are cached, shared by all workers; default <state_dir>/exports.",
+    )
+    max_export_builds: int = Field(
+        default=2, ge=1, description="Downloads built at once per worker; 503 with Retry-After beyond."
+    )
     geocoder_retries: int = Field(
         default=2, ge=0, le=5, description="Retries of a failed online geocoder request."
     )

@@ -109,3 +109,11 @@ class GeocoderUnavailable(PoiError):
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail, 503, "geocoder-unavailable", "Geocoder unavailable")
+
+
+class Unavailable(PoiError):
+    """The service cannot do this right now (busy, or its store is locked, full or away); retry later."""
+
+    def __init__(self, detail: str, retry_after_s: int = 5, code: str = "unavailable") -> None:
+        headers = {"Retry-After": str(retry_after_s)}
+        super().__init__(detail, 503, code, "Service unavailable", [], headers)

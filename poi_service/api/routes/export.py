@@ -2,22 +2,20 @@
 
 The files are written by poi_service.ingest.export (the same code as `poi-service export`): GeoJSON as
 the API serves it, CSV with id, lat, lon and WKT columns guarded against spreadsheet formula injection,
-and a GeoPackage with one EPSG:4326 point layer named after the kind (QGIS and geopandas open it)."""
+and a GeoPackage with one EPSG:4326 point layer named after the kind (QGIS and geopandas open it).
+Each file is built once per data version and shared (poi_service.api.exports)."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter
-from starlette.background import BackgroundTask
-from starlette.responses import FileResponse
+from fastapi import APIRouter, Request
+from starlette.responses import StreamingResponse
 
-from poi_service.api.deps import ServicesDep
+from poi_service.api.deps import Services, ServicesDep
+from poi_service.api.exports import ExportCache, stream
 from poi_service.errors import NotFound
-from poi_service.ingest.export import FORMATS, export_records
+from poi_service.ingest.export import FORMATS
 from poi_service.ingest.importer import KINDS
 
 router = APIRouter(prefix="/export", tags=["export"])
@@ -29,24 +27,31 @@ MEDIA_TYPES = {
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {m.split(";")[0]: {} for m in MEDIA_TYPES.values()}, "description": "The file"},
     404: {"description": "Unknown kind or format (problem+json)"},
+    503: {"description": "Too many downloads being prepared; retry after Retry-After seconds (problem+json)"},
 }
 
 
+def export_cache(request: Request, services: Services) -> ExportCache:
+    """The app's download cache, made on first use."""
+    cache: ExportCache | None = getattr(request.app.state, "exports", None)
+    if cache is None:
+        s = services.settings
+        directory = s.export_dir or s.state_dir / "exports"
+        cache = ExportCache(services.store, services.vocabulary, directory, s.max_export_builds)
+        request.app.state.exports = cache
+    return cache
+
+
 @router.get("/{kind}.{fmt}", summary="Download every place or membership", responses=_RESPONSES)
-def export(services: ServicesDep, kind: str, fmt: str) -> FileResponse:
+async def export(request: Request, services: ServicesDep, kind: str, fmt: str) -> StreamingResponse:
     """`kind` is places or memberships, `fmt` geojson, csv or gpkg. CSV cells starting with =, +, -, @,
     tab or CR get a leading apostrophe so that spreadsheets show them as text."""
     if kind not in KINDS or fmt not in FORMATS:
         raise NotFound(f"no export {kind}.{fmt}; use /export/{{places|memberships}}.{{geojson|csv|gpkg}}")
-    workdir = Path(tempfile.mkdtemp(prefix="poi-export-"))
-    target = workdir / f"{kind}.{fmt}"
-    try:
-        export_records(services.store, kind, fmt, target, services.vocabulary)  # type: ignore[arg-type]
-    except BaseException:
-        shutil.rmtree(workdir, ignore_errors=True)
-        raise
-    return FileResponse(
-        target, media_type=MEDIA_TYPES[fmt], filename=target.name,
-        background=BackgroundTask(shutil.rmtree, workdir, ignore_errors=True),
-        headers={"Cache-Control": "no-store"},
-    )  # fmt: skip
+    handle, size = await export_cache(request, services).open(kind, fmt)  # type: ignore[arg-type]
+    headers = {
+        "Content-Length": str(size),
+        "Content-Disposition": f'attachment; filename="{kind}.{fmt}"',
+        "Cache-Control": "no-store",
+    }
+    return StreamingResponse(stream(handle), media_type=MEDIA_TYPES[fmt], headers=headers)
