@@ -9,6 +9,7 @@ from fastapi_offline import FastAPIOffline
 from poi_service import __version__
 from poi_service.api.deps import Services
 from poi_service.api.hot import HotRoutes
+from poi_service.api.load import HeavyLimiter
 from poi_service.api.middleware import BodyLimit, SecurityHeaders
 from poi_service.api.problems import install_problem_handlers
 from poi_service.api.responses import JSONResponse
@@ -66,6 +67,12 @@ def create_app(settings: Settings, store: Store, geocoder: Geocoder | None = Non
     ):
         app.include_router(router)
     app.add_middleware(HotRoutes, routes=places.HOT)  # innermost: CORS and headers still apply
+    app.add_middleware(
+        HeavyLimiter,
+        max_heavy=settings.max_heavy_requests,
+        max_queued=settings.max_queued_requests,
+        queue_timeout_s=settings.queue_timeout_s,
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
