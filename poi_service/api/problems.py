@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from poi_service.errors import InvalidParam, PoiError
+from poi_service.errors import InvalidParam, PoiError, store_fault_types, unavailable_for
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("poi_service.api")
@@ -67,6 +67,10 @@ def problem_for(request: Request, exc: Exception) -> Response:
         title = str(exc.detail) if exc.status_code != 404 else "Not found"
         detail = str(exc.detail) if exc.status_code != 404 else f"no resource at {request.url.path}"
         return problem_response(exc.status_code, title, detail, code, request)
+    fault = unavailable_for(exc)  # a locked, full or read-only store, a database restarting: 503
+    if fault is not None:
+        log.warning("store fault on %s: %s", request.url.path, exc)
+        return problem_for(request, fault)
     # Never leak a stack trace; the log keeps it for the operator.
     log.error("unhandled error on %s", request.url.path, exc_info=exc)
     return problem_response(500, "Internal error", "the server failed; see its log", "internal", request)
@@ -78,5 +82,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def handler(request: Request, exc: Exception) -> Response:
         return problem_for(request, exc)
 
-    for kind in (PoiError, RequestValidationError, StarletteHTTPException, Exception):
+    for kind in (PoiError, RequestValidationError, StarletteHTTPException, *store_fault_types(), Exception):
         app.add_exception_handler(kind, handler)
