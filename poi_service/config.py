@@ -87,6 +87,14 @@ class Settings(BaseSettings):
     queue_timeout_s: float = Field(
         default=10.0, gt=0, description="Longest wait of a queued large page before it gets 503."
     )
+    header_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="Time a client has to send a request's headers; the connection is closed after.",
+    )
+    body_timeout_s: float = Field(
+        default=60.0, gt=0, description="Time a client has to send a request's body; 408 after."
+    )
     geocoder_retries: int = Field(
         default=2, ge=0, le=5, description="Retries of a failed online geocoder request."
     )

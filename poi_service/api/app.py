@@ -25,6 +25,7 @@ from poi_service.api.routes import (
     places,
     places_write,
 )
+from poi_service.api.slow import BodyTimeout
 from poi_service.categories import Vocabulary
 from poi_service.config import Settings
 from poi_service.geocode import make_geocoder
@@ -81,6 +82,7 @@ def create_app(settings: Settings, store: Store, geocoder: Geocoder | None = Non
             allow_headers=["Authorization", "Content-Type", "If-Match"],
             expose_headers=["ETag", "Location"],
         )
+    app.add_middleware(BodyTimeout, timeout_s=settings.body_timeout_s)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(
         BodyLimit,

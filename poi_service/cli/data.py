@@ -126,6 +126,17 @@ def serve(state: CliState, host: str, port: int, workers: int, reload: bool, acc
             _say_seeded(seed(settings, store, force=False), store.url)
     import uvicorn
 
+    from poi_service.api.slow import HEADER_TIMEOUT_ENV, KEEP_ALIVE_S, HeaderTimeoutProtocol
+
+    os.environ[HEADER_TIMEOUT_ENV] = str(settings.header_timeout_s)  # read by each worker's protocol
     uvicorn.run(
-        APP_FACTORY, factory=True, host=host, port=port, workers=workers, reload=reload, access_log=access_log
+        APP_FACTORY,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        access_log=access_log,
+        http=HeaderTimeoutProtocol,
+        timeout_keep_alive=KEEP_ALIVE_S,
     )
