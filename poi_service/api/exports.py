@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import errno
 import fcntl
 import gc
 import hashlib
@@ -90,10 +91,15 @@ class ExportCache:
                 )
             task = asyncio.get_running_loop().create_task(self._build(name, kind, fmt))
             self._tasks[name] = task
-            task.add_done_callback(lambda _t: self._tasks.pop(name, None))
+            task.add_done_callback(lambda t: self._done(name, t))
         # shield: a client leaving cancels its wait, not the one shared build.
         path = await asyncio.shield(task)
         return await anyio.to_thread.run_sync(_open, path)
+
+    def _done(self, name: str, task: asyncio.Task[Path]) -> None:
+        self._tasks.pop(name, None)
+        if not task.cancelled() and task.exception() is not None:  # retrieved: the waiters report it
+            log.warning("export %s failed: %s", name, task.exception())
 
     async def _build(self, name: str, kind: Kind, fmt: Format) -> Path:
         return await anyio.to_thread.run_sync(self._build_sync, name, kind, fmt)
@@ -114,6 +120,10 @@ class ExportCache:
             try:
                 export_records(self.store, kind, fmt, Path(tmp), self.vocabulary)
                 os.replace(tmp, target)
+            except OSError as exc:
+                if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
+                    raise Unavailable("no room to prepare the download right now", RETRY_AFTER_S) from exc
+                raise
             finally:
                 Path(tmp).unlink(missing_ok=True)
                 _trim_heap()
