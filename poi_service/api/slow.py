@@ -1,29 +1,16 @@
-"""Slow clients: request headers and bodies must arrive within a deadline, or the connection is cut.
-
-uvicorn bounds only the idle time between requests (timeout_keep_alive); a client that sends its
-headers a byte a second would hold a connection forever. HeaderTimeoutProtocol (uvicorn's httptools
-protocol plus a timer from the connection's start, or the end of the previous response, to the end
-of the headers) closes such connections; BodyTimeout answers 408 when a request body has not fully
-arrived within its deadline.
-"""
+"""Slow request bodies: BodyTimeout answers 408 when a body has not fully arrived within its deadline
+(slow headers are cut by poi_service.api.protocol)."""
 
 from __future__ import annotations
 
 import asyncio
-import os
 import time
-from functools import cache
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from poi_service.api.problems import problem_for
 from poi_service.errors import PoiError
-
-HEADER_TIMEOUT_ENV = "POI_HEADER_TIMEOUT_S"
-DEFAULT_HEADER_TIMEOUT_S = 10.0
-KEEP_ALIVE_S = 5
 
 
 class RequestTimeout(PoiError):
@@ -31,49 +18,6 @@ class RequestTimeout(PoiError):
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail, 408, "request-timeout", "Request timeout", [], {"Connection": "close"})
-
-
-@cache
-def header_timeout_s() -> float:
-    """POI_HEADER_TIMEOUT_S as the serve command passed it to this worker (read on first connection)."""
-    return float(os.environ.get(HEADER_TIMEOUT_ENV) or DEFAULT_HEADER_TIMEOUT_S)
-
-
-class HeaderTimeoutProtocol(HttpToolsProtocol):
-    """uvicorn's HTTP protocol, closing connections whose request headers take too long."""
-
-    _header_timer: asyncio.TimerHandle | None = None
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._arm()
-
-    def _arm(self) -> None:
-        self._disarm()
-        self._header_timer = self.loop.call_later(header_timeout_s(), self._too_slow)
-
-    def _disarm(self) -> None:
-        if self._header_timer is not None:
-            self._header_timer.cancel()
-            self._header_timer = None
-
-    def _too_slow(self) -> None:
-        self._header_timer = None
-        if not self.transport.is_closing():
-            self.transport.close()
-
-    def on_headers_complete(self) -> None:
-        self._disarm()
-        super().on_headers_complete()
-
-    def on_response_complete(self) -> None:
-        super().on_response_complete()
-        if not self.transport.is_closing() and not self.pipeline:
-            self._arm()  # the next request's headers get the same deadline
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
-        super().connection_lost(exc)
 
 
 class BodyTimeout:

@@ -126,7 +126,7 @@ def serve(state: CliState, host: str, port: int, workers: int, reload: bool, acc
             _say_seeded(seed(settings, store, force=False), store.url)
     import uvicorn
 
-    from poi_service.api.slow import HEADER_TIMEOUT_ENV, KEEP_ALIVE_S, HeaderTimeoutProtocol
+    from poi_service.api.protocol import HEADER_TIMEOUT_ENV, KEEP_ALIVE_S, HeaderTimeoutProtocol
 
     os.environ[HEADER_TIMEOUT_ENV] = str(settings.header_timeout_s)  # read by each worker's protocol
     uvicorn.run(
