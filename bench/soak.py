@@ -200,11 +200,17 @@ def main() -> None:
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
-    report(args, rec, rss_start, rss_end, elapsed)
+    restarts = (tmp / "serve.log").read_text(errors="replace").count("died")
+    report(args, rec, rss_start, rss_end, elapsed, restarts)
 
 
 def report(
-    args: argparse.Namespace, rec: Recorder, start: dict[int, float], end: dict[int, float], elapsed: float
+    args: argparse.Namespace,
+    rec: Recorder,
+    start: dict[int, float],
+    end: dict[int, float],
+    elapsed: float,
+    restarts: int,
 ) -> None:
     total_errors = sum(len(v) for v in rec.errors.values())
     lines = [
@@ -215,7 +221,8 @@ def report(
         f"against `poi-service serve --workers 2` over {args.places:,} synthetic places (bench/generate.py), "
         f"on {os.cpu_count()} cores shared with other work (load average {os.getloadavg()[0]:.1f} at the end).",
         "",
-        f"**Errors: {total_errors}** (any 5xx, 4xx other than expected, or transport error).",
+        f"**Errors: {total_errors}** (any 5xx, 4xx other than expected, or transport error); "
+        f"workers restarted by uvicorn's supervisor: {restarts}.",
         "",
         "| route | requests | errors | p50 ms | p99 ms | max ms |",
         "|---|---:|---:|---:|---:|---:|",
