@@ -17,19 +17,23 @@ import fcntl
 import gc
 import hashlib
 import logging
+import multiprocessing
 import os
 import tempfile
 from collections.abc import AsyncIterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
+from urllib.parse import urlsplit
 
 import anyio
 
 from poi_service.categories import Vocabulary
+from poi_service.config import Settings
 from poi_service.errors import Unavailable
 from poi_service.ingest.export import Format, export_records, store_file
 from poi_service.ingest.importer import Kind
-from poi_service.store import Store
+from poi_service.store import Store, open_store
 
 log = logging.getLogger(__name__)
 CHUNK = 256 * 1024
@@ -59,8 +63,16 @@ def store_identity(store: Store) -> str:
 class ExportCache:
     """Built downloads of one store, shared by every request (and worker) asking for the same version."""
 
-    def __init__(self, store: Store, vocabulary: Vocabulary, directory: Path, max_builds: int) -> None:
+    def __init__(
+        self,
+        store: Store,
+        vocabulary: Vocabulary,
+        directory: Path,
+        max_builds: int,
+        settings: Settings | None = None,
+    ) -> None:
         self.store = store
+        self.settings = settings
         self.vocabulary = vocabulary
         self.directory = directory
         self.max_builds = max_builds
@@ -118,7 +130,7 @@ class ExportCache:
             os.close(fd)
             os.unlink(tmp)  # the GeoPackage writer wants to create the file itself
             try:
-                export_records(self.store, kind, fmt, Path(tmp), self.vocabulary)
+                self._export(kind, fmt, Path(tmp))
                 os.replace(tmp, target)
             except OSError as exc:
                 if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
@@ -132,6 +144,35 @@ class ExportCache:
             self._drop_older(name)
         return target
 
+    def _export(self, kind: Kind, fmt: Format, path: Path) -> None:
+        """Writes the file in a child process when the store can be reopened there: its memory goes
+        back to the system when it exits, and GDAL's long GIL-holding writes stall no worker (uvicorn
+        kills a worker that misses its 5 s health pings). Otherwise in this thread."""
+        url = self._child_url()
+        if url is None or self.settings is None:
+            export_records(self.store, kind, fmt, path, self.vocabulary)
+            return
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as child:
+            child.submit(_export_child, url, self.settings, kind, fmt, path).result()
+
+    def _child_url(self) -> str | None:
+        """The URL a child process opens this store by (the settings' one only if it is this store)."""
+        if self.settings is None:
+            return None
+        path = store_file(self.store.url)
+        if path is not None:
+            return str(path)
+        mine, theirs = urlsplit(self.store.url), urlsplit(self.settings.database_url)
+        same = (mine.scheme, mine.hostname, mine.port, mine.username, mine.path) == (
+            theirs.scheme,
+            theirs.hostname,
+            theirs.port,
+            theirs.username,
+            theirs.path,
+        )  # the store's URL has its password redacted
+        return self.settings.database_url if same else None
+
     def _drop_older(self, name: str) -> None:
         """Removes superseded versions of the same download (open handles keep streaming them)."""
         prefix, _, rest = name.rpartition("-v")
@@ -140,6 +181,15 @@ class ExportCache:
             if old.name != name:
                 old.unlink(missing_ok=True)
                 Path(self.directory / f".{old.name}.lock").unlink(missing_ok=True)
+
+
+def _export_child(url: str, settings: Settings, kind: Kind, fmt: Format, path: Path) -> None:
+    """The export in a child process, over its own connection to the store."""
+    store = open_store(url, settings.data_dir)
+    try:
+        export_records(store, kind, fmt, path, Vocabulary.from_settings(settings))
+    finally:
+        store.close()
 
 
 def _open(path: Path) -> tuple[BinaryIO, int]:

@@ -37,7 +37,7 @@ def export_cache(request: Request, services: Services) -> ExportCache:
     if cache is None:
         s = services.settings
         directory = s.export_dir or s.state_dir / "exports"
-        cache = ExportCache(services.store, services.vocabulary, directory, s.max_export_builds)
+        cache = ExportCache(services.store, services.vocabulary, directory, s.max_export_builds, s)
         request.app.state.exports = cache
     return cache
 
