@@ -150,6 +150,7 @@ def main() -> None:
     ap.add_argument("--warmup-s", type=float, default=30.0)
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the server too (the finally below)
     tmp = Path(tempfile.mkdtemp(prefix="poi-soak-"))
     db = tmp / "soak.gpkg"
     store = open_store(str(db), DATA_DIR)
