@@ -79,6 +79,9 @@ def test_64_concurrent_downloads_share_one_build(served: Served) -> None:
     assert {r.status_code for r in answers} == {200}
     assert len({r.content for r in answers}) == 1 and answers[0].content.startswith(b"SQLite format 3")
     assert served.builds() == before + 1
+    assert served.app.state.exports._child_url() == str(
+        (served.export_dir.parent.parent / "s.gpkg").resolve()
+    )
     # Every probe answered; the slowest 5 % may reflect a busy shared test machine (2 cores), not us.
     worst.sort()
     assert worst[int(len(worst) * 0.95)] < 1.0 and worst[-1] < 3.0, worst[-10:]
@@ -133,3 +136,23 @@ def test_waits_for_another_workers_build_and_sheds_load(served: Served) -> None:
     waiter.join()
     assert results[0].status_code == 200 and results[0].json()["features"] == []
     assert served.builds() == before  # the other worker's file was served, nothing rebuilt
+
+
+def test_export_over_postgis(tmp_path: Path) -> None:
+    from tests import pg
+
+    pg.require()
+    settings = Settings(database_url=pg.fresh_database_url(), state_dir=tmp_path / "state")
+    store = open_store(settings.database_url, DATA_DIR)
+    try:
+        store.places.add_many(random_places(50, seed=9))
+        app = create_app(settings, store)
+        with serve(app) as url:
+            r = httpx.get(url + "/export/places.csv", timeout=120)
+            assert r.status_code == 200, r.text
+        export_records(store, "places", "csv", tmp_path / "direct.csv")
+        assert r.content == (tmp_path / "direct.csv").read_bytes()
+        assert app.state.exports.builds == 1
+        assert app.state.exports._child_url() == settings.database_url  # built in a child process
+    finally:
+        store.close()
