@@ -77,8 +77,7 @@ def _check(conn: sqlite3.Connection, path: Path) -> None:
         if columns > MAX_COLUMNS:
             raise _refuse(path, f"layer {layer!r} has {columns} columns; at most {MAX_COLUMNS} are read")
         quoted = '"' + layer.replace('"', '""') + '"'
-        rows = conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM {quoted} LIMIT {MAX_ROWS + 1})").fetchone()[
-            0
-        ]  # noqa: S608
+        sql = f"SELECT count(*) FROM (SELECT 1 FROM {quoted} LIMIT {MAX_ROWS + 1})"  # noqa: S608
+        rows = conn.execute(sql).fetchone()[0]
         if rows > MAX_ROWS:
             raise _refuse(path, f"layer {layer!r} has over {MAX_ROWS} rows; split the file")
