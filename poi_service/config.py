@@ -77,6 +77,32 @@ class Settings(BaseSettings):
         default=DEFAULT_STATE_DIR,
         description="Per-host runtime state: the online geocoder's rate-limit file, shared by all workers.",
     )
+    export_dir: Path | None = Field(
+        default=None,
+        description="Where built downloads (/export/...) are cached, shared by all workers; default <state_dir>/exports.",
+    )
+    max_export_builds: int = Field(
+        default=2, ge=1, description="Downloads built at once per worker; 503 with Retry-After beyond."
+    )
+    max_heavy_requests: int = Field(
+        default=2,
+        ge=1,
+        description="Full 10,000-feature OGC pages answered at once per worker (smaller pages weigh their limit).",
+    )
+    max_queued_requests: int = Field(
+        default=32, ge=0, description="Large pages waiting per worker; 503 with Retry-After beyond."
+    )
+    queue_timeout_s: float = Field(
+        default=10.0, gt=0, description="Longest wait of a queued large page before it gets 503."
+    )
+    header_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="Time a client has to send a request's headers; the connection is closed after.",
+    )
+    body_timeout_s: float = Field(
+        default=60.0, gt=0, description="Time a client has to send a request's body; 408 after."
+    )
     geocoder_retries: int = Field(
         default=2, ge=0, le=5, description="Retries of a failed online geocoder request."
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass, field
 
 
@@ -109,3 +110,57 @@ class GeocoderUnavailable(PoiError):
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail, 503, "geocoder-unavailable", "Geocoder unavailable")
+
+
+class Unavailable(PoiError):
+    """The service cannot do this right now (busy, or its store is locked, full or away); retry later."""
+
+    def __init__(self, detail: str, retry_after_s: int = 5, code: str = "unavailable") -> None:
+        headers = {"Retry-After": str(retry_after_s)}
+        super().__init__(detail, 503, code, "Service unavailable", [], headers)
+
+
+# sqlite3.OperationalError messages of faults that pass: another process's lock, a full, failing or
+# read-only disk. Anything else (a malformed file, a bug) stays a 500.
+_SQLITE_FAULTS = (
+    ("locked", "the store is locked by another process"),
+    ("busy", "the store is locked by another process"),
+    ("full", "the store's disk is full"),
+    ("readonly", "the store is read-only"),
+    ("read-only", "the store is read-only"),
+    ("disk i/o", "the store's disk failed to read or write"),
+    ("unable to open", "the store cannot be opened"),
+)
+
+
+def unavailable_for(exc: BaseException) -> Unavailable | None:
+    """A 503 (with Retry-After) for a store fault that may pass, else None."""
+    if isinstance(exc, sqlite3.OperationalError):
+        text = str(exc).lower()
+        for needle, why in _SQLITE_FAULTS:
+            if needle in text:
+                return Unavailable(f"{why}; nothing was changed, try again later", 5, "store-unavailable")
+        return None
+    try:
+        import psycopg
+        from psycopg_pool import PoolTimeout
+    except ImportError:  # the PostGIS extra is not installed
+        return None
+    if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError | PoolTimeout):
+        return Unavailable(
+            "the database server cannot be reached; nothing was changed, try again later",
+            5,
+            "store-unavailable",
+        )
+    return None
+
+
+def store_fault_types() -> tuple[type[BaseException], ...]:
+    """The exception types unavailable_for may turn into a 503 (the API handles them itself)."""
+    types: list[type[BaseException]] = [sqlite3.OperationalError]
+    try:
+        import psycopg
+        from psycopg_pool import PoolTimeout
+    except ImportError:
+        return tuple(types)
+    return (*types, psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout)

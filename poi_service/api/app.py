@@ -10,6 +10,7 @@ from poi_service import __version__
 from poi_service.api import contract
 from poi_service.api.hosts import PublicHost, public_origin
 from poi_service.api.hot import HotRoutes
+from poi_service.api.load import HeavyLimiter
 from poi_service.api.middleware import BodyLimit, HeadAsGet, SecurityHeaders
 from poi_service.api.problems import install_problem_handlers
 from poi_service.api.responses import JSONResponse
@@ -26,6 +27,7 @@ from poi_service.api.routes import (
     places_write,
     tiles,
 )
+from poi_service.api.slow import BodyTimeout
 from poi_service.categories import Vocabulary
 from poi_service.config import Settings
 from poi_service.geocode import make_geocoder
@@ -71,6 +73,12 @@ def create_app(settings: Settings, store: Store, geocoder: Geocoder | None = Non
     ):
         app.include_router(router)
     app.add_middleware(HotRoutes, routes=places.HOT)  # innermost: CORS and headers still apply
+    app.add_middleware(
+        HeavyLimiter,
+        max_heavy=settings.max_heavy_requests,
+        max_queued=settings.max_queued_requests,
+        queue_timeout_s=settings.queue_timeout_s,
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -79,6 +87,7 @@ def create_app(settings: Settings, store: Store, geocoder: Geocoder | None = Non
             allow_headers=["Authorization", "Content-Type", "If-Match"],
             expose_headers=["ETag", "Location"],
         )
+    app.add_middleware(BodyTimeout, timeout_s=settings.body_timeout_s)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(
         BodyLimit,

@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import Match
 
-from poi_service.errors import InvalidParam, PoiError
+from poi_service.errors import InvalidParam, PoiError, store_fault_types, unavailable_for
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("poi_service.api")
@@ -85,6 +85,10 @@ def problem_for(request: Request, exc: Exception) -> Response:
         if status == 405:
             headers["Allow"] = allowed_methods(request)
         return problem_response(status, title, detail, code, request, headers=headers)
+    fault = unavailable_for(exc)  # a locked, full or read-only store, a database restarting: 503
+    if fault is not None:
+        log.warning("store fault on %s: %s", request.url.path, exc)
+        return problem_for(request, fault)
     # Never leak a stack trace; the log keeps it for the operator.
     log.error("unhandled error on %s", request.url.path, exc_info=exc)
     return problem_response(500, "Internal error", "the server failed; see its log", "internal", request)
@@ -96,5 +100,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def handler(request: Request, exc: Exception) -> Response:
         return problem_for(request, exc)
 
-    for kind in (PoiError, RequestValidationError, StarletteHTTPException, Exception):
+    for kind in (PoiError, RequestValidationError, StarletteHTTPException, *store_fault_types(), Exception):
         app.add_exception_handler(kind, handler)

@@ -126,6 +126,25 @@ def serve(state: CliState, host: str, port: int, workers: int, reload: bool, acc
             _say_seeded(seed(settings, store, force=False), store.url)
     import uvicorn
 
+    from poi_service.api.protocol import (
+        HEADER_TIMEOUT_ENV,
+        KEEP_ALIVE_S,
+        WORKER_HEALTHCHECK_S,
+        HeaderTimeoutProtocol,
+    )
+
+    os.environ[HEADER_TIMEOUT_ENV] = str(settings.header_timeout_s)  # read by each worker's protocol
     uvicorn.run(
-        APP_FACTORY, factory=True, host=host, port=port, workers=workers, reload=reload, access_log=access_log
+        APP_FACTORY,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        access_log=access_log,
+        http=HeaderTimeoutProtocol,
+        # uvicorn kills a worker that misses a health ping for this long; its default of 5 s killed
+        # busy (not hung) workers, and new ones during start-up, on a loaded 2-core machine.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
+        timeout_keep_alive=KEEP_ALIVE_S,
     )

@@ -6,6 +6,7 @@ import csv
 import io
 import math
 import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,9 +16,11 @@ import orjson
 
 from poi_service.errors import ImportFailed, InvalidParam
 from poi_service.ingest.build import RawRow
+from poi_service.ingest.gpkg_guard import check_geopackage
 
 FORMATS = {".csv": "csv", ".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg"}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+MAX_COLUMNS = 200  # of a CSV header or a GeoPackage layer (README, Limits and errors)
 COORDINATES = frozenset({"lat", "lon"})
 NUMBERS = frozenset({"lat", "lon", "geocode_confidence"})
 DECIMAL_COMMA = re.compile(r"-?[0-9]+,[0-9]+")
@@ -158,10 +161,11 @@ def read_gpkg(path: Path, layer: str | None = None, prefer: str | None = None) -
     """One layer of a GeoPackage (named, else `prefer` if present, else the only one), in EPSG:4326."""
     import pyogrio
 
+    check_geopackage(path)
     try:
         layers = [str(name) for name, _ in pyogrio.list_layers(path)]
     except Exception as exc:  # GDAL raises its own error types for unreadable files
-        raise ImportFailed(f"{path.name}: not a readable GeoPackage ({exc})") from exc
+        raise ImportFailed(f"{path.name}: not a readable GeoPackage ({_scrub(exc, path)})") from exc
     if layer is None and prefer in layers:
         layer = prefer
     if layer is None:
@@ -172,7 +176,10 @@ def read_gpkg(path: Path, layer: str | None = None, prefer: str | None = None) -
         layer = layers[0]
     elif layer not in layers:
         raise ImportFailed(f"{path.name} has no layer {layer!r} (layers: {', '.join(layers)})")
-    frame = pyogrio.read_dataframe(path, layer=layer)
+    try:
+        frame = pyogrio.read_dataframe(path, layer=layer)
+    except Exception as exc:  # GDAL's own error types; the server's paths stay out of the answer
+        raise ImportFailed(f"{path.name}: layer {layer!r} is not readable ({_scrub(exc, path)})") from exc
     geometries: list[Any] = [None] * len(frame)
     if "geometry" in frame.columns:
         if frame.crs is not None and frame.crs.to_epsg() != 4326:
@@ -194,8 +201,17 @@ def read_gpkg(path: Path, layer: str | None = None, prefer: str | None = None) -
     return Table(rows, frozenset([*names, "geometry"] if any(g is not None for g in geometries) else names))
 
 
+def _scrub(exc: Exception, path: Path) -> str:
+    """An error message without the directory the file was read from (a server's temporary path)."""
+    return str(exc).replace(str(path.resolve()), path.name).replace(str(path), path.name)
+
+
 def _no_duplicates(path: Path, names: list[str]) -> None:
-    seen = {n for n in names if n and names.count(n) > 1}
+    if len(names) > MAX_COLUMNS:
+        reason = f"has {len(names)} columns; at most {MAX_COLUMNS} are read"
+        raise ImportFailed(f"{path.name}: the header {reason}", [InvalidParam("line 1", reason)])
+    counts = Counter(n for n in names if n)
+    seen = {n for n, c in counts.items() if c > 1}
     if seen:
         raise ImportFailed(f"{path.name}: column(s) {', '.join(sorted(seen))} appear twice in the header")
 

@@ -4,7 +4,6 @@ evaluates it on items with SQL's three-valued logic (a comparison with a missing
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from functools import lru_cache
@@ -32,6 +31,7 @@ from poi_service.ogc.cql2_ast import (
     Prop,
     Spatial,
 )
+from poi_service.ogc.like import like_pattern
 from poi_service.ogc.model import Item, Queryable, SortKey
 from poi_service.ogc.temporal import parse_date, parse_timestamp
 
@@ -147,20 +147,6 @@ def _value(op: Operand, item: Item, qs: Queryables) -> Any:
     return item.value(qs[op.name]) if isinstance(op, Prop) else op.value
 
 
-@lru_cache(maxsize=64)
-def _like_regex(pattern: str) -> re.Pattern[str]:
-    out, escaped = [], False
-    for ch in pattern:
-        if escaped:
-            out.append(re.escape(ch))
-            escaped = False
-        elif ch == "\\":
-            escaped = True
-        else:
-            out.append({"%": ".*", "_": "."}.get(ch, re.escape(ch)))
-    return re.compile("".join(out), re.DOTALL)
-
-
 def _negate(result: bool | None, negate: bool) -> bool | None:
     return None if result is None else (not result if negate else result)
 
@@ -172,7 +158,7 @@ def evaluate(expr: Expr, item: Item, qs: Queryables) -> bool | None:
         return None if a is None or b is None else bool(_ORDER[expr.op](a, b))
     if isinstance(expr, Like):
         v = _value(expr.operand, item, qs)
-        return None if v is None else _negate(bool(_like_regex(expr.pattern).fullmatch(str(v))), expr.negate)
+        return None if v is None else _negate(like_pattern(expr.pattern).matches(str(v)), expr.negate)
     if isinstance(expr, Between):
         v, lo, hi = (_value(o, item, qs) for o in (expr.operand, expr.low, expr.high))
         return None if v is None or lo is None or hi is None else _negate(lo <= v <= hi, expr.negate)

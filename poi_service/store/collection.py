@@ -146,11 +146,13 @@ class SqliteReads(Generic[R, D, F]):
                 fids = self._in_polygon(rows, query.polygon) if query.polygon is not None else _fids(rows)
                 return self._page(fids[query.offset : query.offset + query.limit], None, len(fids), query)
             total = int(self.store.query(f"SELECT count(*) FROM {t} WHERE {where}", params)[0][0])  # noqa: S608
-            records = self._records(
+            values = self._rows(
                 f"{self._select} WHERE {where} ORDER BY fid LIMIT ? OFFSET ?",
                 [*params, query.limit, query.offset],
             )
-        return Page([Hit(record) for _, record in records], total, query.limit, query.offset)
+        # Decoded after the read lock is released: a large page must not hold up other readers.
+        decode = self._decode
+        return Page([Hit(decode(v)) for v in values], total, query.limit, query.offset)
 
     def nearest(self, point: Point, k: int, filter: F) -> list[Hit[R]]:
         """The k nearest live records, exact geodesic order."""
@@ -290,12 +292,16 @@ class SqliteReads(Generic[R, D, F]):
                 cache.popitem(last=False)
         return found
 
-    def _records(self, sql: str, params: tuple[Any, ...] | list[Any]) -> list[tuple[int, R]]:
-        """(fid, record) pairs; rows are read as tuples and decoded positionally."""
+    def _rows(self, sql: str, params: tuple[Any, ...] | list[Any]) -> list[Any]:
+        """Raw row tuples of a read, for decoding positionally."""
         with self.store.reading() as conn:
             cursor = conn.cursor()
             cursor.row_factory = None
-            values = cursor.execute(sql, params).fetchall()
+            return cursor.execute(sql, params).fetchall()
+
+    def _records(self, sql: str, params: tuple[Any, ...] | list[Any]) -> list[tuple[int, R]]:
+        """(fid, record) pairs; rows are read as tuples and decoded positionally."""
+        values = self._rows(sql, params)
         decode = self._decode
         return [(v[0], decode(v)) for v in values]
 

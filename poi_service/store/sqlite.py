@@ -16,7 +16,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -116,10 +116,19 @@ class SqliteStore:
             try:
                 yield
             except BaseException:
-                self.conn.execute("ROLLBACK")
+                with suppress(sqlite3.Error):  # a failing disk must not hide the first error
+                    self.conn.execute("ROLLBACK")
                 raise
             else:
-                self.conn.execute("COMMIT")
+                try:
+                    self.conn.execute("COMMIT")
+                except sqlite3.Error:
+                    # A full or read-only disk fails the COMMIT and may leave the transaction
+                    # open: roll it back, or every later write would fail until a restart.
+                    if self.conn.in_transaction:
+                        with suppress(sqlite3.Error):
+                            self.conn.execute("ROLLBACK")
+                    raise
                 self.commits += 1
             finally:
                 self._depth = 0

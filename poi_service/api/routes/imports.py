@@ -23,7 +23,7 @@ from poi_service.api.auth import EditorKey
 from poi_service.api.contract import WRITE_ERRORS, answers
 from poi_service.api.deps import ServicesDep
 from poi_service.api.responses import JSONResponse
-from poi_service.errors import invalid
+from poi_service.errors import PoiError, invalid
 from poi_service.ingest.importer import ImportReport, Kind, import_file
 from poi_service.ingest.readers import FORMATS
 
@@ -85,7 +85,10 @@ async def import_upload(
                     data_dir=services.settings.data_dir, vocabulary=services.vocabulary, layer=layer, actor=key.id,
                 )  # fmt: skip
 
-            report = await run_in_threadpool(run)
+            try:
+                report = await run_in_threadpool(run)
+            except PoiError as exc:
+                raise _without_dir(exc, tmp) from None
     return JSONResponse({**report.as_dict(), "path": name})
 
 
@@ -99,3 +102,11 @@ def _copy(upload: UploadFile, path: Path) -> None:
     upload.file.seek(0)
     with path.open("wb") as out:
         shutil.copyfileobj(upload.file, out, 1 << 20)
+
+
+def _without_dir(exc: PoiError, directory: str) -> PoiError:
+    """The error with the server's temporary directory removed from every message."""
+    exc.detail = exc.detail.replace(directory + "/", "").replace(directory, "")
+    for p in exc.invalid_params:
+        p.reason = p.reason.replace(directory + "/", "").replace(directory, "")
+    return exc
