@@ -70,9 +70,15 @@ def gazetteer() -> Gazetteer:
             district.append(row["district_ags"])
     weight = np.asarray(pop, dtype=np.float64)
     return Gazetteer(
-        np.asarray(ags), name, postcode, np.asarray(lon), np.asarray(lat), np.asarray(radius),
-        weight / weight.sum(), np.asarray(district),
-    )  # fmt: skip
+        np.asarray(ags),
+        name,
+        postcode,
+        np.asarray(lon),
+        np.asarray(lat),
+        np.asarray(radius),
+        weight / weight.sum(),
+        np.asarray(district),
+    )
 
 
 @dataclass(frozen=True)

@@ -151,8 +151,10 @@ class Runner:
         row = Row(n, engine, query, run, server.cpu_s() - cpu0, busy)
         if run.errors:  # timeouts (wrk --timeout 5s) or non-2xx: in the table, not fatal to the other rows
             log(f"  WARNING {engine} {query}: wrk errors {run.stats}")
-        log(f"  {engine} {query}: {run.rps:,.0f} req/s, p50 {run.stats['p50_us'] / 1e3:.2f} ms, "
-            f"p99 {run.stats['p99_us'] / 1e3:.2f} ms, errors {run.errors}, load {busy}, {warm} warm-up runs")  # fmt: skip
+        log(
+            f"  {engine} {query}: {run.rps:,.0f} req/s, p50 {run.stats['p50_us'] / 1e3:.2f} ms, "
+            f"p99 {run.stats['p99_us'] / 1e3:.2f} ms, errors {run.errors}, load {busy}, {warm} warm-up runs"
+        )
         self.rows.append(row)
         return row
 
@@ -181,8 +183,14 @@ def run_size(n: int, runner: Runner, store_dir: Path) -> dict[str, object]:
             (tmp / f"profile_{n}.md").write_text(f"# N = {n:,}: in-process GET /places/nearby\n\n{prof}")
     finally:
         store.close()
-    notes: dict[str, object] = {"n": n, "import_s": import_s, "build_s": build_s, "store": store_cost, "app": app_cost,
-                                "app_bbox": bbox_store}  # fmt: skip
+    notes: dict[str, object] = {
+        "n": n,
+        "import_s": import_s,
+        "build_s": build_s,
+        "store": store_cost,
+        "app": app_cost,
+        "app_bbox": bbox_store,
+    }
     ours = start_ours(db, a.workers, tmp)
     try:
         notes["checked_ours"] = (
@@ -256,8 +264,14 @@ def main(argv: list[str] | None = None) -> None:
         profiles = [
             (tmp / f"profile_{n}.md").read_text() for n in sizes if (tmp / f"profile_{n}.md").exists()
         ]
-    report = http_report.render(args, sys.argv[1:] if argv is None else argv, runner.rows, notes,
-                                (load0, load()), time.time() - started)  # fmt: skip
+    report = http_report.render(
+        args,
+        sys.argv[1:] if argv is None else argv,
+        runner.rows,
+        notes,
+        (load0, load()),
+        time.time() - started,
+    )
     print(report)
     if not args.no_write:
         name = f"http_{time.strftime('%Y-%m-%d')}{'_quick' if args.quick else ''}.md"

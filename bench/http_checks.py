@@ -28,8 +28,14 @@ def _features(body: dict[str, object]) -> list[dict[str, object]]:
     return features
 
 
-def check_nearby(base: str, paths: list[str], centres: list[tuple[float, float]], brute: BruteForce,
-                 radius_m: float, limit: int) -> int:  # fmt: skip
+def check_nearby(
+    base: str,
+    paths: list[str],
+    centres: list[tuple[float, float]],
+    brute: BruteForce,
+    radius_m: float,
+    limit: int,
+) -> int:
     """GET /places/nearby == brute force (numberMatched, rows in order, distance_m); returns hits seen."""
     seen = 0
     with httpx.Client(timeout=30) as client:
@@ -50,8 +56,9 @@ def check_nearby(base: str, paths: list[str], centres: list[tuple[float, float]]
     return seen
 
 
-def check_bbox(base: str, paths: list[str], boxes: list[Box], brute: BruteForce, limit: int,
-               exact: bool) -> int:  # fmt: skip
+def check_bbox(
+    base: str, paths: list[str], boxes: list[Box], brute: BruteForce, limit: int, exact: bool
+) -> int:
     """A bbox page: exact=True (ours) wants numberMatched and the first rows by id; exact=False
     (pygeoapi) wants min(limit, total) distinct features inside the box. Returns features seen."""
     seen = 0

@@ -32,11 +32,19 @@ async def asgi_get(app: Any, target: str) -> tuple[int, bytes]:
     """One GET through the ASGI app, as uvicorn would call it (no socket, no HTTP parsing)."""
     url = urlsplit(target)
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
-        "scheme": "http", "path": url.path, "raw_path": url.path.encode(), "root_path": "",
-        "query_string": url.query.encode(), "headers": [(b"host", b"127.0.0.1:8000")],
-        "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000),
-    }  # fmt: skip
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": url.path,
+        "raw_path": url.path.encode(),
+        "root_path": "",
+        "query_string": url.query.encode(),
+        "headers": [(b"host", b"127.0.0.1:8000")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
     status, chunks = 0, []
 
     async def receive() -> dict[str, Any]:
@@ -65,8 +73,9 @@ def _timed(call: Callable[[int], object], n: int, calls: int) -> Cost:
     return Cost(calls, cpu * 1e3 / calls, wall * 1e3 / calls)
 
 
-def store_nearby_cost(store: Store, centres: list[tuple[float, float]], radius_m: float, limit: int,
-                      calls: int) -> Cost:  # fmt: skip
+def store_nearby_cost(
+    store: Store, centres: list[tuple[float, float]], radius_m: float, limit: int, calls: int
+) -> Cost:
     """The store call of GET /places/nearby alone (what the route hands to the store)."""
     flt = PlaceFilter()
 

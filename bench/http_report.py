@@ -112,9 +112,22 @@ def targets(rows: Sequence[Any]) -> list[str]:
         if r.engine != "poi-service" or r.query != "nearby":
             continue
         pyg = [x.run.rps for x in rows if x.n == r.n and x.engine.startswith("pygeoapi")]
-        checks = [("nearby req/s, 2 workers", f"≥ {TARGET_RPS:,.0f}", r.run.rps, r.run.rps >= TARGET_RPS, f"{r.run.rps:,.0f}"),
-                  ("nearby p99", f"≤ {TARGET_P99_MS:g} ms", 0, r.run.stats["p99_us"] / 1e3 <= TARGET_P99_MS,
-                   f"{r.run.stats['p99_us'] / 1e3:.2f} ms")]  # fmt: skip
+        checks = [
+            (
+                "nearby req/s, 2 workers",
+                f"≥ {TARGET_RPS:,.0f}",
+                r.run.rps,
+                r.run.rps >= TARGET_RPS,
+                f"{r.run.rps:,.0f}",
+            ),
+            (
+                "nearby p99",
+                f"≤ {TARGET_P99_MS:g} ms",
+                0,
+                r.run.stats["p99_us"] / 1e3 <= TARGET_P99_MS,
+                f"{r.run.stats['p99_us'] / 1e3:.2f} ms",
+            ),
+        ]
         if pyg:
             ratio = r.run.rps / max(pyg)
             checks.append(
@@ -131,16 +144,23 @@ def targets(rows: Sequence[Any]) -> list[str]:
     return out
 
 
-def render(args: argparse.Namespace, argv: Sequence[str], rows: Sequence[Any], notes: Sequence[dict[str, Any]],
-           loads: tuple[str, str], took_s: float) -> str:  # fmt: skip
+def render(
+    args: argparse.Namespace,
+    argv: Sequence[str],
+    rows: Sequence[Any],
+    notes: Sequence[dict[str, Any]],
+    loads: tuple[str, str],
+    took_s: float,
+) -> str:
     """The whole report."""
     checked = "; ".join(
         f"N = {n['n']:,}: ours {args.check} nearby + {args.check} bbox queries equal to brute force"
         + "".join(f", pygeoapi {k} {args.check} boxes" for k in args.pygeoapi if f"checked_{k}" in n)
         for n in notes
     )
-    imports = ", ".join(f"{n['n']:,}: " + ("reused" if n["import_s"] is None else f"{n['import_s']:.0f} s")
-                        for n in notes)  # fmt: skip
+    imports = ", ".join(
+        f"{n['n']:,}: " + ("reused" if n["import_s"] is None else f"{n['import_s']:.0f} s") for n in notes
+    )
     lines = [
         f"# HTTP benchmark, {time.strftime('%Y-%m-%d %H:%M')}",
         "",

@@ -97,9 +97,25 @@ class Server:
 
 def uvicorn_cmd(python: str, app: str, port: int, workers: int, factory: bool) -> list[str]:
     """uvicorn with httptools + uvloop (explicit, so a missing extra fails instead of falling back)."""
-    cmd = [python, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
-           "--workers", str(workers), "--loop", "uvloop", "--http", "httptools",
-           "--no-access-log", "--log-level", "warning"]  # fmt: skip
+    cmd = [
+        python,
+        "-m",
+        "uvicorn",
+        app,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
     return [*cmd, "--factory"] if factory else cmd
 
 
@@ -141,35 +157,78 @@ def gpkg_copy(src: Path, dst: Path) -> Path:
 
 def pygeoapi_config(port: int, sources: dict[str, Path], limit: int) -> dict[str, object]:
     """pygeoapi's config (JSON is YAML): one collection per provider over the same places."""
-    contact = {k: "bench" for k in ("name", "position", "address", "city", "stateorprovince", "postalcode",
-                                    "country", "phone", "fax", "hours", "instructions")}  # fmt: skip
+    contact = {
+        k: "bench"
+        for k in (
+            "name",
+            "position",
+            "address",
+            "city",
+            "stateorprovince",
+            "postalcode",
+            "country",
+            "phone",
+            "fax",
+            "hours",
+            "instructions",
+        )
+    }
     url = "https://example.invalid"
     providers = {
-        "ogr": {"type": "feature", "name": "OGR", "data": {"source_type": "GPKG", "source": str(sources.get("ogr"))},
-                "id_field": "fid", "layer": "places"},
-        "sqlite": {"type": "feature", "name": "SQLiteGPKG", "data": str(sources.get("sqlite")),
-                   "id_field": "fid", "table": "places"},
-    }  # fmt: skip
+        "ogr": {
+            "type": "feature",
+            "name": "OGR",
+            "data": {"source_type": "GPKG", "source": str(sources.get("ogr"))},
+            "id_field": "fid",
+            "layer": "places",
+        },
+        "sqlite": {
+            "type": "feature",
+            "name": "SQLiteGPKG",
+            "data": str(sources.get("sqlite")),
+            "id_field": "fid",
+            "table": "places",
+        },
+    }
     resources = {
         f"places_{kind}": {
-            "type": "collection", "title": f"places ({kind})", "description": "bench places", "keywords": ["places"],
-            "links": [], "providers": [providers[kind]],
+            "type": "collection",
+            "title": f"places ({kind})",
+            "description": "bench places",
+            "keywords": ["places"],
+            "links": [],
+            "providers": [providers[kind]],
             "extents": {"spatial": {"bbox": EXTENT, "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84"}},
         }
         for kind in sources
-    }  # fmt: skip
+    }
     return {
-        "server": {"bind": {"host": "127.0.0.1", "port": port}, "url": f"http://127.0.0.1:{port}",
-                   "mimetype": "application/json; charset=UTF-8", "encoding": "utf-8", "languages": ["en-US"],
-                   "pretty_print": False, "limits": {"default_items": limit, "max_items": limit},
-                   "map": {"url": "https://tile.invalid/{z}/{x}/{y}.png", "attribution": "none"}},
+        "server": {
+            "bind": {"host": "127.0.0.1", "port": port},
+            "url": f"http://127.0.0.1:{port}",
+            "mimetype": "application/json; charset=UTF-8",
+            "encoding": "utf-8",
+            "languages": ["en-US"],
+            "pretty_print": False,
+            "limits": {"default_items": limit, "max_items": limit},
+            "map": {"url": "https://tile.invalid/{z}/{x}/{y}.png", "attribution": "none"},
+        },
         "logging": {"level": "ERROR"},
-        "metadata": {"identification": {"title": "bench", "description": "bench", "keywords": ["bench"],
-                                        "keywords_type": "theme", "terms_of_service": url, "url": url},
-                     "license": {"name": "CC-BY 4.0", "url": url}, "provider": {"name": "bench", "url": url},
-                     "contact": {**contact, "email": "bench@example.invalid", "url": url, "role": "pointOfContact"}},
+        "metadata": {
+            "identification": {
+                "title": "bench",
+                "description": "bench",
+                "keywords": ["bench"],
+                "keywords_type": "theme",
+                "terms_of_service": url,
+                "url": url,
+            },
+            "license": {"name": "CC-BY 4.0", "url": url},
+            "provider": {"name": "bench", "url": url},
+            "contact": {**contact, "email": "bench@example.invalid", "url": url, "role": "pointOfContact"},
+        },
         "resources": resources,
-    }  # fmt: skip
+    }
 
 
 def start_pygeoapi(sources: dict[str, Path], workers: int, tmp: Path, limit: int) -> Server:
@@ -180,8 +239,12 @@ def start_pygeoapi(sources: dict[str, Path], workers: int, tmp: Path, limit: int
     config.write_text(json.dumps(pygeoapi_config(port, sources, limit), indent=1))
     env = {**os.environ, "PYGEOAPI_CONFIG": str(config), "PYGEOAPI_OPENAPI": str(openapi)}
     cli = str(Path(python).parent / "pygeoapi")
-    subprocess.run([cli, "openapi", "generate", str(config), "--output-file", str(openapi)],
-                   env=env, check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [cli, "openapi", "generate", str(config), "--output-file", str(openapi)],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     cmd = uvicorn_cmd(python, "pygeoapi.starlette_app:APP", port, workers, factory=False)
     server = _spawn("pygeoapi", cmd, env, tmp / f"pygeoapi_{port}.log", port)
     server.wait_ready("/collections?f=json")
@@ -219,8 +282,19 @@ class WrkRun:
 def run_wrk(base_url: str, paths_file: Path, seconds: float, connections: int, threads: int) -> WrkRun:
     """wrk against base_url rotating through paths_file (whole seconds: wrk takes no fractions);
     CPU of wrk from the children's rusage."""
-    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, math.ceil(seconds))}s", "--timeout", "5s",
-           "-s", str(LUA), base_url, "--", str(paths_file)]  # fmt: skip
+    cmd = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{max(1, math.ceil(seconds))}s",
+        "--timeout",
+        "5s",
+        "-s",
+        str(LUA),
+        base_url,
+        "--",
+        str(paths_file),
+    ]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     busy0, _ = machine_cpu_s()
     t0 = time.monotonic()

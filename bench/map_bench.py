@@ -158,9 +158,11 @@ def spread(loads: list[Load], step: str = "ready") -> str:
 
 
 def table(rows: list[Row]) -> str:
-    head = ("| places | read s | build s | serialise+gzip s | data JSON MB (gzip) | page HTML KB "
-            "| page transferred MB | page decoded MB | first render: first start s | cold s | warm s "
-            "| requests | foreign | load 1-min start / end |")  # fmt: skip
+    head = (
+        "| places | read s | build s | serialise+gzip s | data JSON MB (gzip) | page HTML KB "
+        "| page transferred MB | page decoded MB | first render: first start s | cold s | warm s "
+        "| requests | foreign | load 1-min start / end |"
+    )
     lines = [head, "|" + "---|" * 14]
     for r in rows:
         w = r.warm[0]
@@ -174,8 +176,10 @@ def table(rows: list[Row]) -> str:
 
 
 def breakdown(row: Row) -> str:
-    lines = [f"| {row.n:,} places, median ms since navigation start | " + " | ".join(STEPS) + " |",
-             "|---|" + "---|" * len(STEPS)]  # fmt: skip
+    lines = [
+        f"| {row.n:,} places, median ms since navigation start | " + " | ".join(STEPS) + " |",
+        "|---|" + "---|" * len(STEPS),
+    ]
     for name, loads in (("first start", row.first), ("cold", row.cold), ("warm", row.warm)):
         cells = [f"{statistics.median(x.t[s] for x in loads):.0f}" for s in STEPS]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
@@ -186,8 +190,10 @@ def verdict(row: Row) -> str:
     cold = statistics.median(x.t["ready"] for x in row.cold) / 1000
     size = row.warm[0].transferred / MB
     ok = "MET" if cold <= 3 and size <= 5 else "MISSED"
-    return (f"Target at {row.n:,} places (first render <= 3 s after a restart, page <= 5 MB): **{ok}** "
-            f"(cold median {cold:.2f} s, page {size:.2f} MB transferred).")  # fmt: skip
+    return (
+        f"Target at {row.n:,} places (first render <= 3 s after a restart, page <= 5 MB): **{ok}** "
+        f"(cold median {cold:.2f} s, page {size:.2f} MB transferred)."
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -211,14 +217,18 @@ def main(argv: list[str] | None = None) -> int:
         version = browser.version
         browser.close()
     command = "python -m bench.map_bench " + " ".join(argv if argv is not None else sys.argv[1:])
-    text = "\n\n".join([
-        f"# Resident map benchmark, {date.today().isoformat()}",
-        f"Command: `{command.strip()}`. Machine: {machine['nproc']} CPUs ({machine['cpu']}), {machine['memory']}, "
-        f"Linux {machine['kernel']}, Python {machine['python']}, SQLite {machine['sqlite']}, Chromium "
-        f"{version}; commit {machine['commit']}; load average (1, 5, 15 min) at the end: "
-        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}.",
-        table(rows), breakdown(rows[-1]), verdict(rows[-1]),
-    ])  # fmt: skip
+    text = "\n\n".join(
+        [
+            f"# Resident map benchmark, {date.today().isoformat()}",
+            f"Command: `{command.strip()}`. Machine: {machine['nproc']} CPUs ({machine['cpu']}), {machine['memory']}, "
+            f"Linux {machine['kernel']}, Python {machine['python']}, SQLite {machine['sqlite']}, Chromium "
+            f"{version}; commit {machine['commit']}; load average (1, 5, 15 min) at the end: "
+            f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}.",
+            table(rows),
+            breakdown(rows[-1]),
+            verdict(rows[-1]),
+        ]
+    )
     print(text)
     if not args.no_write:
         out = args.out or RESULTS / f"maps_{date.today().isoformat()}.md"

@@ -279,9 +279,13 @@ def run_size(n: int, args: argparse.Namespace, server: pg.Server) -> dict[str, A
                     assert same(got, want), f"{op} query {i}: store {got} != brute force {want}"
                 raw_agree = sum(same(raw_answer(op, r_out[i]), want) for i, want in enumerate(b_out))
                 res["ops"][op] = {
-                    "store": s_stats, "raw": r_stats, "numpy": b_stats, "checked": len(b_out),
-                    "raw_agree": raw_agree, "mean_total": float(np.mean([a.total for a in b_out])),
-                }  # fmt: skip
+                    "store": s_stats,
+                    "raw": r_stats,
+                    "numpy": b_stats,
+                    "checked": len(b_out),
+                    "raw_agree": raw_agree,
+                    "mean_total": float(np.mean([a.total for a in b_out])),
+                }
         gc.collect()
         res["client_rss_mb"] = rss_mb()
         res["server_pss_mb"] = server_pss_mb(server.cluster)

@@ -226,11 +226,22 @@ def verify(
         checked[op] = len(base_out[op])
     lons, lats = wl.lons.tolist(), wl.lats.tolist()
     for i in range(min(full, len(lons))):
-        check_same("nearby", i, base_out["nearby"][i] if i < len(base_out["nearby"]) else
-                   brute.within(lons[i], lats[i], RADIUS_M, LIMIT),
-                   brute.within_full_geodesic(lons[i], lats[i], RADIUS_M, LIMIT), "baseline vs full geodesic")  # fmt: skip
-        check_same("knn", i, store_out["knn"][i],
-                   brute.nearest_full_geodesic(lons[i], lats[i], K), "store vs full geodesic")  # fmt: skip
+        check_same(
+            "nearby",
+            i,
+            base_out["nearby"][i]
+            if i < len(base_out["nearby"])
+            else brute.within(lons[i], lats[i], RADIUS_M, LIMIT),
+            brute.within_full_geodesic(lons[i], lats[i], RADIUS_M, LIMIT),
+            "baseline vs full geodesic",
+        )
+        check_same(
+            "knn",
+            i,
+            store_out["knn"][i],
+            brute.nearest_full_geodesic(lons[i], lats[i], K),
+            "store vs full geodesic",
+        )
     return checked
 
 
@@ -283,8 +294,9 @@ def what_if(store: Any, arrays: PlaceArrays, wl: Workload, m: int) -> list[str]:
 
     def fetch_section() -> None:
         cache = getattr(places, "_cache", {})
-        timed("_fetch as is, record cache emptied first",
-              lambda i: (cache.clear(), places._fetch(page_fids[i])))  # fmt: skip
+        timed(
+            "_fetch as is, record cache emptied first", lambda i: (cache.clear(), places._fetch(page_fids[i]))
+        )
         for i in range(m):  # fill the record cache with these pages
             places._fetch(page_fids[i])
         timed("_fetch as is, records cached", lambda i: places._fetch(page_fids[i]))
@@ -303,40 +315,71 @@ def what_if(store: Any, arrays: PlaceArrays, wl: Workload, m: int) -> list[str]:
             cols = [d[0] for d in cur.description]
         timed("  its SQL only (same SELECT, tuple rows)", raw)
         tuples_by_q = [raw(i) for i in range(m)]
-        timed("  its decoding only: spec.from_row(dict(zip(columns, row))) x10",
-              lambda i: [spec.from_row(dict(zip(cols, v, strict=True))) for v in tuples_by_q[i]])  # fmt: skip
+        timed(
+            "  its decoding only: spec.from_row(dict(zip(columns, row))) x10",
+            lambda i: [spec.from_row(dict(zip(cols, v, strict=True))) for v in tuples_by_q[i]],
+        )
         P = {c: j for j, c in enumerate(cols)}
         precisions = {p.value: p for p in Precision}
 
         def from_tuple(r: tuple) -> Place:
             # A positional decoder: no dict per row, Precision via a dict lookup; timestamps still parsed.
             return Place(
-                id=r[P["id"]], name=r[P["name"]], category=r[P["category"]],
-                address=Address(r[P["street"]], r[P["housenumber"]], r[P["postcode"]], r[P["locality"]], r[P["ags"]]),
+                id=r[P["id"]],
+                name=r[P["name"]],
+                category=r[P["category"]],
+                address=Address(
+                    r[P["street"]], r[P["housenumber"]], r[P["postcode"]], r[P["locality"]], r[P["ags"]]
+                ),
                 point=Point(r[P["lon"]], r[P["lat"]]),
-                geocoding=Geocoding(r[P["geocode_source"]], precisions[r[P["geocode_precision"]]],
-                                    r[P["geocode_confidence"]], dt.fromisoformat(r[P["geocoded_at"]])),
-                phone=r[P["phone"]], website=r[P["website"]], description=r[P["description"]], source=r[P["source"]],
-                external_key=r[P["external_key"]], created_at=dt.fromisoformat(r[P["created_at"]]),
+                geocoding=Geocoding(
+                    r[P["geocode_source"]],
+                    precisions[r[P["geocode_precision"]]],
+                    r[P["geocode_confidence"]],
+                    dt.fromisoformat(r[P["geocoded_at"]]),
+                ),
+                phone=r[P["phone"]],
+                website=r[P["website"]],
+                description=r[P["description"]],
+                source=r[P["source"]],
+                external_key=r[P["external_key"]],
+                created_at=dt.fromisoformat(r[P["created_at"]]),
                 updated_at=dt.fromisoformat(r[P["updated_at"]]),
-            )  # fmt: skip
+            )
 
-        timed("    positional decoder x10 (no dict per row, Precision via dict)",
-              lambda i: [from_tuple(r) for r in tuples_by_q[i]])  # fmt: skip
+        timed(
+            "    positional decoder x10 (no dict per row, Precision via dict)",
+            lambda i: [from_tuple(r) for r in tuples_by_q[i]],
+        )
         parsed = [from_tuple(r) for r in tuples_by_q[0]]
 
         def construct_only(i: int) -> list[Place]:
             return [
-                Place(id=p.id, name=p.name, category=p.category,
-                      address=Address(p.address.street, p.address.housenumber, p.address.postcode,
-                                      p.address.locality, p.address.ags),
-                      point=Point(p.point.lon, p.point.lat),
-                      geocoding=Geocoding(p.geocoding.source, p.geocoding.precision, p.geocoding.confidence,
-                                          p.geocoding.at),
-                      phone=p.phone, website=p.website, description=p.description, source=p.source,
-                      external_key=p.external_key, created_at=p.created_at, updated_at=p.updated_at)
+                Place(
+                    id=p.id,
+                    name=p.name,
+                    category=p.category,
+                    address=Address(
+                        p.address.street,
+                        p.address.housenumber,
+                        p.address.postcode,
+                        p.address.locality,
+                        p.address.ags,
+                    ),
+                    point=Point(p.point.lon, p.point.lat),
+                    geocoding=Geocoding(
+                        p.geocoding.source, p.geocoding.precision, p.geocoding.confidence, p.geocoding.at
+                    ),
+                    phone=p.phone,
+                    website=p.website,
+                    description=p.description,
+                    source=p.source,
+                    external_key=p.external_key,
+                    created_at=p.created_at,
+                    updated_at=p.updated_at,
+                )
                 for p in parsed
-            ]  # fmt: skip
+            ]
 
         timed(
             "    of which Place/Address/Point/Geocoding construction x10 (frozen dataclasses)", construct_only
@@ -347,8 +390,10 @@ def what_if(store: Any, arrays: PlaceArrays, wl: Workload, m: int) -> list[str]:
             "    of which 3 x datetime.fromisoformat x10",
             lambda i: [dt.fromisoformat(iso) for _ in range(30)],
         )
-        timed("    dict(zip(columns, row)) x10 (what from_row is fed)",
-              lambda i: [dict(zip(cols, v, strict=True)) for v in tuples_by_q[i]])  # fmt: skip
+        timed(
+            "    dict(zip(columns, row)) x10 (what from_row is fed)",
+            lambda i: [dict(zip(cols, v, strict=True)) for v in tuples_by_q[i]],
+        )
         timed(
             "    Precision(value) enum call x10",
             lambda i: [Precision(row0[P["geocode_precision"]]) for _ in range(10)],
@@ -371,8 +416,10 @@ def what_if(store: Any, arrays: PlaceArrays, wl: Workload, m: int) -> list[str]:
             "_fresh_index as is (own read snapshot; PRAGMA data_version check)",
             lambda i: places._fresh_index(),
         )
-        timed("_fresh_index + _fetch as is (two autocommit statements)",
-              lambda i: (places._fresh_index(), places._fetch(page_fids[i])))  # fmt: skip
+        timed(
+            "_fresh_index + _fetch as is (two autocommit statements)",
+            lambda i: (places._fresh_index(), places._fetch(page_fids[i])),
+        )
 
         def one_txn(i: int) -> None:
             with store.lock:
@@ -384,10 +431,14 @@ def what_if(store: Any, arrays: PlaceArrays, wl: Workload, m: int) -> list[str]:
                     conn.execute("COMMIT")
 
         timed("  same two inside one BEGIN..COMMIT read transaction (one lock round)", one_txn)
-        timed("  PRAGMA data_version alone (on the write connection)",
-              lambda i: conn.execute("PRAGMA data_version").fetchone())  # fmt: skip
-        timed("to_xyz of the query point as is (numpy on 1-element arrays)",
-              lambda i: to_xyz(np.array([lons[i]]), np.array([lats[i]]))[0])  # fmt: skip
+        timed(
+            "  PRAGMA data_version alone (on the write connection)",
+            lambda i: conn.execute("PRAGMA data_version").fetchone(),
+        )
+        timed(
+            "to_xyz of the query point as is (numpy on 1-element arrays)",
+            lambda i: to_xyz(np.array([lons[i]]), np.array([lats[i]]))[0],
+        )
 
         def xyz_math(i: int) -> tuple[float, float, float]:
             lo, la = math.radians(lons[i]), math.radians(lats[i])
@@ -405,8 +456,10 @@ def what_if(store: Any, arrays: PlaceArrays, wl: Workload, m: int) -> list[str]:
             lambda i: tree.query_ball_point(centres[i], r_chord),
         )
         timed("cKDTree.query(k=20) alone", lambda i: tree.query(centres[i], k=20))
-        timed("PointIndex.within + Ball.page(0, 10) as is",
-              lambda i: index.within(lons[i], lats[i], RADIUS_M).page(0, LIMIT))  # fmt: skip
+        timed(
+            "PointIndex.within + Ball.page(0, 10) as is",
+            lambda i: index.within(lons[i], lats[i], RADIUS_M).page(0, LIMIT),
+        )
         timed("PointIndex.nearest as is", lambda i: index.nearest(lons[i], lats[i], K))
 
     def district_section() -> None:
@@ -426,10 +479,14 @@ def what_if(store: Any, arrays: PlaceArrays, wl: Workload, m: int) -> list[str]:
             "page as is: SELECT ... WHERE ags range ORDER BY fid LIMIT 10 (+ decode)",
             lambda i: places._records(f"{select} WHERE {sql_of(i)[0]} ORDER BY fid LIMIT 10", sql_of(i)[1]),
         )
-        timed("  two-step: fid IN (SELECT fid ... ORDER BY fid LIMIT 10) (index-only, then 10 rows)",
-              lambda i: places._records(
-                  f"{select} WHERE fid IN (SELECT fid FROM places WHERE {sql_of(i)[0]} "  # noqa: S608
-                  "ORDER BY fid LIMIT 10) ORDER BY fid", sql_of(i)[1]))  # fmt: skip
+        timed(
+            "  two-step: fid IN (SELECT fid ... ORDER BY fid LIMIT 10) (index-only, then 10 rows)",
+            lambda i: places._records(
+                f"{select} WHERE fid IN (SELECT fid FROM places WHERE {sql_of(i)[0]} "  # noqa: S608
+                "ORDER BY fid LIMIT 10) ORDER BY fid",
+                sql_of(i)[1],
+            ),
+        )
         dist_codes = arrays.district.astype(np.int64)
         fids = np.arange(1, len(arrays) + 1, dtype=np.int64)
         order = np.lexsort((fids, dist_codes))
@@ -441,10 +498,14 @@ def what_if(store: Any, arrays: PlaceArrays, wl: Workload, m: int) -> list[str]:
             hi = int(np.searchsorted(sorted_codes, targets[i], "right"))
             return hi - lo, fids[order[lo : min(hi, lo + LIMIT)]]
 
-        timed("  in-memory: district code array sorted by (code, fid): searchsorted -> total + 10 fids",
-              sorted_lookup)  # fmt: skip
-        timed("  in-memory: numpy mask over all N district codes (the baseline)",
-              lambda i: np.flatnonzero(dist_codes == targets[i])[:LIMIT])  # fmt: skip
+        timed(
+            "  in-memory: district code array sorted by (code, fid): searchsorted -> total + 10 fids",
+            sorted_lookup,
+        )
+        timed(
+            "  in-memory: numpy mask over all N district codes (the baseline)",
+            lambda i: np.flatnonzero(dist_codes == targets[i])[:LIMIT],
+        )
 
     def build_section() -> None:
         gc.collect()
@@ -455,8 +516,10 @@ def what_if(store: Any, arrays: PlaceArrays, wl: Workload, m: int) -> list[str]:
         took = time.perf_counter() - t0
         peak = proc_status()["VmHWM"] - before
         del built
-        lines.append(f"    {'_build_index as is (fetchall, fromiter x4, cKDTree)':78s} "
-                     f"{took:6.2f} s, peak +{peak:.0f} MB")  # fmt: skip
+        lines.append(
+            f"    {'_build_index as is (fetchall, fromiter x4, cKDTree)':78s} "
+            f"{took:6.2f} s, peak +{peak:.0f} MB"
+        )
         gc.collect()
         reset_peak_rss()
         before = proc_status()["VmRSS"]
@@ -482,8 +545,10 @@ def what_if(store: Any, arrays: PlaceArrays, wl: Workload, m: int) -> list[str]:
         took = time.perf_counter() - t0
         peak = proc_status()["VmHWM"] - before
         del built
-        lines.append(f"    {'  chunked: tuple cursor, fetchmany(65536) into preallocated arrays':78s} "
-                     f"{took:6.2f} s, peak +{peak:.0f} MB")  # fmt: skip
+        lines.append(
+            f"    {'  chunked: tuple cursor, fetchmany(65536) into preallocated arrays':78s} "
+            f"{took:6.2f} s, peak +{peak:.0f} MB"
+        )
 
     for title, section in (
         ("  Fetching the 10 records of a k-nearest page (fids from the index):", fetch_section),
@@ -602,8 +667,10 @@ def profile_report(store: Any, arrays: PlaceArrays, wl: Workload, m: int, tmp: P
     out += _guarded(
         "## Breakdown of store steps (no profiler; same query inputs)\n", lambda: breakdown(store, wl, m)
     )
-    out += _guarded("\n## What-if measurements (alternatives timed on the same store and inputs)\n",
-                    lambda: what_if(store, arrays, wl, m))  # fmt: skip
+    out += _guarded(
+        "\n## What-if measurements (alternatives timed on the same store and inputs)\n",
+        lambda: what_if(store, arrays, wl, m),
+    )
 
     for op in OPS:
         prof = cProfile.Profile()
@@ -644,11 +711,14 @@ def profile_report(store: Any, arrays: PlaceArrays, wl: Workload, m: int, tmp: P
             s2.close()
         return [f"({elapsed:.2f} s under the profiler)", _top(prof, "tottime", 25)]
 
-    out += _guarded(f"\n## cProfile: add_many of the first {n_imp:,} rows into a fresh store, by internal time\n",
-                    imp)  # fmt: skip
+    out += _guarded(
+        f"\n## cProfile: add_many of the first {n_imp:,} rows into a fresh store, by internal time\n", imp
+    )
     n_var = min(len(arrays), IMPORT_SAMPLE)
-    out += _guarded(f"\n## What-if: import of the first {n_var:,} rows into throwaway stores\n",
-                    lambda: import_variants(_head(arrays, n_var), tmp))  # fmt: skip
+    out += _guarded(
+        f"\n## What-if: import of the first {n_var:,} rows into throwaway stores\n",
+        lambda: import_variants(_head(arrays, n_var), tmp),
+    )
     return "\n".join(out)
 
 
@@ -890,10 +960,21 @@ def run_size(args: argparse.Namespace) -> dict[str, Any]:
         res["gpkg_mb"] = sum(p.stat().st_size for p in tmp.iterdir()) / 2**20
         log(f"N={n:,}: RSS probe (a fresh process that only opens the store and queries it)")
         probe = subprocess.run(
-            [sys.executable, str(Path(__file__).resolve()), "--rss-probe", str(path), "--seed", str(args.seed),
-             "--queries", str(min(q, 200))],
-            check=True, capture_output=True, text=True, cwd=ROOT,
-        )  # fmt: skip
+            [
+                sys.executable,
+                str(Path(__file__).resolve()),
+                "--rss-probe",
+                str(path),
+                "--seed",
+                str(args.seed),
+                "--queries",
+                str(min(q, 200)),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
         res["probe"] = json.loads(probe.stdout.strip().splitlines()[-1])
         if args.profile:
             log(f"N={n:,}: profiling")
@@ -1017,8 +1098,10 @@ def render_index_only(results: Sequence[dict[str, Any]]) -> str:
     ]
     for r in results:
         for op, s in r.get("index_only", {}).items():
-            lines.append(f"| {r['n']:,} | {OP_LABEL[op]} | {s['queries']} | {_ms(s['p50_ms'])} | {_ms(s['p99_ms'])} "
-                         f"| {_ms(s['cpu_ms'])} |")  # fmt: skip
+            lines.append(
+                f"| {r['n']:,} | {OP_LABEL[op]} | {s['queries']} | {_ms(s['p50_ms'])} | {_ms(s['p99_ms'])} "
+                f"| {_ms(s['cpu_ms'])} |"
+            )
     return "\n".join(lines)
 
 
@@ -1051,9 +1134,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=DEFAULT_SEED)
     p.add_argument("--quick", action="store_true", help="smoke run: N = 5000, 200 queries")
     p.add_argument(
-        "--baseline-budget", type=float, default=2e8,
+        "--baseline-budget",
+        type=float,
+        default=2e8,
         help="brute-force point visits per kind: baseline queries = min(queries, max(50, budget / N))",
-    )  # fmt: skip
+    )
     p.add_argument("--min-baseline-queries", type=int, default=50)
     p.add_argument("--verify", type=int, default=5, help="queries checked against full geodesics per N")
     p.add_argument("--profile", action="store_true", help="also profile the largest N (report file)")
@@ -1087,9 +1172,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
     stamp = datetime.now().strftime("%Y-%m-%d")
-    suffix = "" if args.size_list == list(DEFAULT_SIZES) and not args.quick else (
-        "_quick" if args.quick else "_n" + "-".join(str(s) for s in args.size_list)
-    )  # fmt: skip
+    suffix = (
+        ""
+        if args.size_list == list(DEFAULT_SIZES) and not args.quick
+        else ("_quick" if args.quick else "_n" + "-".join(str(s) for s in args.size_list))
+    )
     out = Path(args.out) if args.out else RESULTS / f"store_{stamp}{suffix}.md"
     machine = machine_info()
     command = ".venv/bin/python bench/store_bench.py " + " ".join(
@@ -1102,11 +1189,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         for n in args.size_list:
             rj = Path(jd) / f"{n}.json"
             child = [
-                sys.executable, str(Path(__file__).resolve()), "--worker", "--size", str(n),
-                "--queries", str(args.queries), "--seed", str(args.seed), "--verify", str(args.verify),
-                "--baseline-budget", str(args.baseline_budget),
-                "--min-baseline-queries", str(args.min_baseline_queries), "--result-json", str(rj),
-            ]  # fmt: skip
+                sys.executable,
+                str(Path(__file__).resolve()),
+                "--worker",
+                "--size",
+                str(n),
+                "--queries",
+                str(args.queries),
+                "--seed",
+                str(args.seed),
+                "--verify",
+                str(args.verify),
+                "--baseline-budget",
+                str(args.baseline_budget),
+                "--min-baseline-queries",
+                str(args.min_baseline_queries),
+                "--result-json",
+                str(rj),
+            ]
             if args.tmp_dir:
                 child += ["--tmp-dir", args.tmp_dir]
             if args.profile and n == max(args.size_list):
@@ -1127,36 +1227,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     targets, misses = render_targets(results)
     notes = render_notes(results)
     profiles = [r["profile"] for r in results if r.get("profile")]
-    report = "\n".join([
-        f"# Store benchmark, {stamp}",
-        "",
-        f"Command: `{command}` (seed {args.seed}, {elapsed / 60:.1f} min wall)",
-        "",
-        f"Machine: {machine['nproc']} CPUs ({machine['cpu']}), {machine['memory']} RAM, Linux {machine['kernel']}, "
-        f"Python {machine['python']}, SQLite {machine['sqlite']}, {machine['libs']}; commit {machine['commit']} "
-        f"(plus uncommitted work in the tree); load average {machine['load']} at start, {machine['load_end']} "
-        "at end (the machine is shared).",
-        "",
-        table,
-        "",
-        targets,
-        "",
-        render_index_only(results),
-        "",
-        "Notes:",
-        "",
-        notes,
-        "- ops/s = queries / wall time of the timed loop (one thread); p50/p99 from per-query perf_counter_ns; "
-        "CPU ms/q = process CPU time of the loop / queries (close to the mean wall latency when the machine "
-        "is otherwise idle); speedup = store ops/s / brute-force ops/s. Store answers are full Place records; brute-force answers are "
-        "row numbers and distances only.",
-        "- RSS peak / now in the table = VmHWM / VmRSS of the per-N bench process, peak reset after generating "
-        "the data, so it covers import, index build and queries plus the bench's own arrays and brute-force "
-        "baseline (the 'RSS before the store opened' above). The RSS target is checked against the probe: a "
-        "fresh process holding only the store (interpreter, libraries, boundaries, index, SQLite cache).",
-        *(f"- Profile: {p}" for p in profiles),
-        "",
-    ])  # fmt: skip
+    report = "\n".join(
+        [
+            f"# Store benchmark, {stamp}",
+            "",
+            f"Command: `{command}` (seed {args.seed}, {elapsed / 60:.1f} min wall)",
+            "",
+            f"Machine: {machine['nproc']} CPUs ({machine['cpu']}), {machine['memory']} RAM, Linux {machine['kernel']}, "
+            f"Python {machine['python']}, SQLite {machine['sqlite']}, {machine['libs']}; commit {machine['commit']} "
+            f"(plus uncommitted work in the tree); load average {machine['load']} at start, {machine['load_end']} "
+            "at end (the machine is shared).",
+            "",
+            table,
+            "",
+            targets,
+            "",
+            render_index_only(results),
+            "",
+            "Notes:",
+            "",
+            notes,
+            "- ops/s = queries / wall time of the timed loop (one thread); p50/p99 from per-query perf_counter_ns; "
+            "CPU ms/q = process CPU time of the loop / queries (close to the mean wall latency when the machine "
+            "is otherwise idle); speedup = store ops/s / brute-force ops/s. Store answers are full Place records; brute-force answers are "
+            "row numbers and distances only.",
+            "- RSS peak / now in the table = VmHWM / VmRSS of the per-N bench process, peak reset after generating "
+            "the data, so it covers import, index build and queries plus the bench's own arrays and brute-force "
+            "baseline (the 'RSS before the store opened' above). The RSS target is checked against the probe: a "
+            "fresh process holding only the store (interpreter, libraries, boundaries, index, SQLite cache).",
+            *(f"- Profile: {p}" for p in profiles),
+            "",
+        ]
+    )
     print(report)
     if not args.no_write:
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -68,8 +68,14 @@ def synthetic_grid(path: Path, nodes: int) -> int:
             for refs, name in ((row, f"Synthetic Street {i} (row)"), (col, f"Synthetic Street {i} (column)")):
                 # Ways of at most 200 nodes, as OSM streets are split in practice (tilemaker holds them whole).
                 for start in range(0, side - 1, 199):
-                    writer.add_way(osmium.osm.mutable.Way(id=way_id, nodes=refs[start : start + 200], version=1,
-                                                          tags={"highway": kind, "name": name}))  # fmt: skip
+                    writer.add_way(
+                        osmium.osm.mutable.Way(
+                            id=way_id,
+                            nodes=refs[start : start + 200],
+                            version=1,
+                            tags={"highway": kind, "name": name},
+                        )
+                    )
                     way_id += 1
     finally:
         writer.close()
@@ -92,8 +98,19 @@ def tile_paths(mbtiles: Path, out: Path) -> int:
 
 
 def wrk(base_url: str, paths: Path, seconds: int, connections: int) -> dict[str, float]:
-    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "-s", str(LUA), base_url, "--",
-           str(paths)]  # fmt: skip
+    cmd = [
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "5s",
+        "-s",
+        str(LUA),
+        base_url,
+        "--",
+        str(paths),
+    ]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(cmd, capture_output=True, text=True, check=True)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -122,8 +139,10 @@ def serve_and_measure(
                 s[k] for k in ("connect_errors", "read_errors", "write_errors", "non_2xx", "timeouts")
             )
             kb = s["bytes"] / max(1, s["requests"]) / 1024
-            rows.append(f"| {label} | {s['rps']:,.0f} | {s['p50_us'] / 1000:.1f} | {s['p99_us'] / 1000:.1f} | "
-                        f"{kb:.1f} | {cpu / max(1, s['requests']) * 1e6:,.0f} | {int(errors)} |")  # fmt: skip
+            rows.append(
+                f"| {label} | {s['rps']:,.0f} | {s['p50_us'] / 1000:.1f} | {s['p99_us'] / 1000:.1f} | "
+                f"{kb:.1f} | {cpu / max(1, s['requests']) * 1e6:,.0f} | {int(errors)} |"
+            )
             log(rows[-1])
     finally:
         server.proc.terminate()
@@ -154,9 +173,16 @@ def main(argv: list[str] | None = None) -> None:
             encoding="utf-8",
         )  # the current boundary basemap: municipality outlines by bbox (empty over Helsinki)
         (tmp / "health.paths").write_text("/health\n", encoding="utf-8")
-        rows = serve_and_measure(tmp, helsinki.out, [(f"Helsinki tiles ({n_h} distinct)", tmp / "helsinki.paths"),
-                                                     ("baseline: boundary basemap by bbox", tmp / "basemap.paths"),
-                                                     ("baseline: /health", tmp / "health.paths")], a)  # fmt: skip
+        rows = serve_and_measure(
+            tmp,
+            helsinki.out,
+            [
+                (f"Helsinki tiles ({n_h} distinct)", tmp / "helsinki.paths"),
+                ("baseline: boundary basemap by bbox", tmp / "basemap.paths"),
+                ("baseline: /health", tmp / "health.paths"),
+            ],
+            a,
+        )
         rows += serve_and_measure(
             tmp, grid.out, [(f"synthetic tiles ({n_g} distinct)", tmp / "grid.paths")], a
         )
@@ -173,21 +199,32 @@ def main(argv: list[str] | None = None) -> None:
             f"{r.phases['clean']:.1f} / {r.phases['sea']:.1f} / {r.phases['tilemaker']:.1f} | {r.tiles:,} | "
             f"{r.size_bytes / 1e6:.2f} |"
             for name, r in (("Helsinki", helsinki), ("synthetic", grid))
-        ]  # fmt: skip
+        ]
     load = os.getloadavg()
-    text = "\n".join([
-        f"# Street basemap tiles ({date.today()})", "",
-        f"`python -m bench.tiles_bench --nodes {a.nodes} --duration {a.duration} --connections {a.connections}`; "
-        f"tilemaker {tilemaker_version()}, {os.cpu_count()} CPUs, load average at the end {load[0]:.1f}. "
-        "The synthetic extract is generated (a street grid), see the script's docstring.", "",
-        "## Build (`poi-service osm tiles`: clean, sea, tilemaker; wall time)", "",
-        "| extract | nodes | ways kept | PBF MB | build s | clean / sea / tilemaker s | tiles | MBTiles MB |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
-        *builds, "", f"Generating the synthetic extract took {gen_s:.1f} s (not part of the build).", "",
-        "## Serving (uvicorn, 2 workers, wrk 1 thread, gzip accepted)", "",
-        "| requests | req/s | p50 ms | p99 ms | KB/response | server CPU µs/request | errors |",
-        "|---|---:|---:|---:|---:|---:|---:|", *rows, "",
-    ])  # fmt: skip
+    text = "\n".join(
+        [
+            f"# Street basemap tiles ({date.today()})",
+            "",
+            f"`python -m bench.tiles_bench --nodes {a.nodes} --duration {a.duration} --connections {a.connections}`; "
+            f"tilemaker {tilemaker_version()}, {os.cpu_count()} CPUs, load average at the end {load[0]:.1f}. "
+            "The synthetic extract is generated (a street grid), see the script's docstring.",
+            "",
+            "## Build (`poi-service osm tiles`: clean, sea, tilemaker; wall time)",
+            "",
+            "| extract | nodes | ways kept | PBF MB | build s | clean / sea / tilemaker s | tiles | MBTiles MB |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
+            *builds,
+            "",
+            f"Generating the synthetic extract took {gen_s:.1f} s (not part of the build).",
+            "",
+            "## Serving (uvicorn, 2 workers, wrk 1 thread, gzip accepted)",
+            "",
+            "| requests | req/s | p50 ms | p99 ms | KB/response | server CPU µs/request | errors |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+            *rows,
+            "",
+        ]
+    )
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(text, encoding="utf-8")
     print(text)

@@ -12,13 +12,26 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _ANALYSIS = (
-    "PoiClient", "members_per_state", "read_districts", "read_gazetteer", "read_memberships",
-    "read_municipalities", "read_places", "read_states",
-)  # fmt: skip
+    "PoiClient",
+    "members_per_state",
+    "read_districts",
+    "read_gazetteer",
+    "read_memberships",
+    "read_municipalities",
+    "read_places",
+    "read_states",
+)
 __all__ = [
-    "PoiClient", "__version__", "members_per_state", "read_districts", "read_gazetteer", "read_memberships",
-    "read_municipalities", "read_places", "read_states",
-]  # fmt: skip
+    "PoiClient",
+    "__version__",
+    "members_per_state",
+    "read_districts",
+    "read_gazetteer",
+    "read_memberships",
+    "read_municipalities",
+    "read_places",
+    "read_states",
+]
 
 if TYPE_CHECKING:
     from poi_service.analysis import (

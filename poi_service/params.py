@@ -18,9 +18,18 @@ from poi_service.models import BBox, Point
 from poi_service.store.base import PlaceFilter
 
 __all__ = [
-    "bbox", "categories", "checked_offset", "invalid", "k_nearest", "page", "point", "polygon", "radius", "state",
+    "bbox",
+    "categories",
+    "checked_offset",
+    "invalid",
+    "k_nearest",
+    "page",
+    "point",
+    "polygon",
+    "radius",
+    "state",
     "text",
-]  # fmt: skip
+]
 
 
 def point(lat: float, lon: float) -> Point:

@@ -146,9 +146,19 @@ class Cluster:
         for _attempt in range(5):
             self.port = _free_port()
             started = self._run(
-                str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.base / "server.log"),
-                "-o", f"-p {self.port}", "-w", "-t", "60", "start", check=False,
-            )  # fmt: skip
+                str(PG_BIN / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-l",
+                str(self.base / "server.log"),
+                "-o",
+                f"-p {self.port}",
+                "-w",
+                "-t",
+                "60",
+                "start",
+                check=False,
+            )
             if started.returncode == 0:
                 break
         else:
@@ -161,9 +171,17 @@ class Cluster:
         """A new cluster: initdb, then start."""
         self._prepare()
         self._run(
-            str(PG_BIN / "initdb"), "-D", str(self.data), "-U", self.user, "--auth=trust",
-            "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync", "--no-instructions",
-        )  # fmt: skip
+            str(PG_BIN / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            self.user,
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C.UTF-8",
+            "--no-sync",
+            "--no-instructions",
+        )
         return self._launch()
 
     def replica(self) -> Cluster:
@@ -172,9 +190,19 @@ class Cluster:
         rep = Cluster(settings=dict(self.settings))
         rep._prepare()
         rep._run(
-            str(PG_BIN / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user,
-            "-D", str(rep.data), "--write-recovery-conf", "--wal-method=stream", "--checkpoint=fast",
-        )  # fmt: skip
+            str(PG_BIN / "pg_basebackup"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            self.user,
+            "-D",
+            str(rep.data),
+            "--write-recovery-conf",
+            "--wal-method=stream",
+            "--checkpoint=fast",
+        )
         return rep._launch()
 
     def _start_watchdog(self) -> None:
@@ -187,17 +215,31 @@ class Cluster:
             f"{pg_ctl} >/dev/null 2>&1; rm -rf {self.base}"
         )
         self._watchdog = subprocess.Popen(
-            ["bash", "-c", script], start_new_session=True,
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+            ["bash", "-c", script],
+            start_new_session=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     def restart(self, down_s: float = 0.0) -> None:
         """Stops the server (fast: sessions are cut), waits down_s, and starts it on the same port."""
         pg_ctl = str(PG_BIN / "pg_ctl")
         self._run(pg_ctl, "-D", str(self.data), "-m", "fast", "-w", "stop")
         time.sleep(down_s)
-        self._run(pg_ctl, "-D", str(self.data), "-l", str(self.base / "server.log"), "-o", f"-p {self.port}",
-                  "-w", "-t", "60", "start")  # fmt: skip
+        self._run(
+            pg_ctl,
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.base / "server.log"),
+            "-o",
+            f"-p {self.port}",
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
 
     def stop(self) -> None:
         """Stops the server and removes its directory."""

@@ -55,8 +55,12 @@ def serve(database: Path, workers: int = 2, startup_s: float = 120.0) -> Iterato
     with log.open("wb") as out:
         process = subprocess.Popen(
             [str(CLI), "serve", "--port", str(port), "--workers", str(workers)],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     server = Server(process, f"http://127.0.0.1:{port}", log)
     try:
         deadline = time.monotonic() + startup_s

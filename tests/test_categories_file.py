@@ -105,8 +105,15 @@ def test_analysts_frames_label_the_extra_category(
     path = tmp_path / "store.gpkg"
     store = open_store(str(path), DATA_DIR)
     geocoding = Geocoding("test", Precision.EXACT, 1.0, datetime.now(UTC))
-    store.places.add(PlaceData(name="Repaircafé", category="repair_cafe", address=Address(locality="Harrislee"),
-                               point=Point(9.39, 54.79), geocoding=geocoding))  # fmt: skip
+    store.places.add(
+        PlaceData(
+            name="Repaircafé",
+            category="repair_cafe",
+            address=Address(locality="Harrislee"),
+            point=Point(9.39, 54.79),
+            geocoding=geocoding,
+        )
+    )
     store.close()
     assert read_places(path)["category_label"].tolist() == ["repair_cafe"]  # shipped vocabulary only
     monkeypatch.setenv("POI_CATEGORIES_FILE", str(categories_file))

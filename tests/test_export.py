@@ -49,10 +49,14 @@ def store(tmp_path: Path, geocoder: OfflineGeocoder) -> Iterator[Store]:
 
 
 def state(store: Store) -> list[tuple[object, ...]]:
-    places = [(p.id, p.name, p.point, p.geocoding.precision, p.geocoding.source, p.phone, p.description)
-              for p in store.places.iter_all()]  # fmt: skip
-    members = [(m.id, m.municipality, m.joined, m.joined_precision, m.point, m.geocoding.precision)
-               for m in store.memberships.iter_all()]  # fmt: skip
+    places = [
+        (p.id, p.name, p.point, p.geocoding.precision, p.geocoding.source, p.phone, p.description)
+        for p in store.places.iter_all()
+    ]
+    members = [
+        (m.id, m.municipality, m.joined, m.joined_precision, m.point, m.geocoding.precision)
+        for m in store.memberships.iter_all()
+    ]
     return sorted(places, key=str) + sorted(members, key=str)
 
 

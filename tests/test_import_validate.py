@@ -10,9 +10,17 @@ from poi_service.ingest.validate import check_member, check_place, parse_joined,
 from poi_service.models import Alliance, DatePrecision, Point, Role
 
 VOCABULARY = Vocabulary.load()
-GOOD = {"name": "  Fahrschule Simonsen ", "category": "Fahrschule", "street": "Süderstraße",
-        "housenumber": "66", "postcode": "24955", "locality": "Harrislee", "phone": "0461 - 50 90 00 99",
-        "website": "https://example.org/a?b=c", "description": "Zeile 1\nZeile 2"}  # fmt: skip
+GOOD = {
+    "name": "  Fahrschule Simonsen ",
+    "category": "Fahrschule",
+    "street": "Süderstraße",
+    "housenumber": "66",
+    "postcode": "24955",
+    "locality": "Harrislee",
+    "phone": "0461 - 50 90 00 99",
+    "website": "https://example.org/a?b=c",
+    "description": "Zeile 1\nZeile 2",
+}
 
 
 def errors(raw: dict[str, object]) -> dict[str, str]:
@@ -31,10 +39,15 @@ def test_good_place_is_normalised() -> None:
 
 @pytest.mark.parametrize(
     ("label", "slug"),
-    [("Stolperstein / Gedenkort", "stolperstein"), ("Handwerk (Tischlerei/Glaserei)", "craft_business"),
-     ("Kirche / Kulturdenkmal", "church"), ("historic site", "historic_site"), ("driving_school", "driving_school"),
-     ("SCHWIMMHALLE", "swimming_pool")],
-)  # fmt: skip
+    [
+        ("Stolperstein / Gedenkort", "stolperstein"),
+        ("Handwerk (Tischlerei/Glaserei)", "craft_business"),
+        ("Kirche / Kulturdenkmal", "church"),
+        ("historic site", "historic_site"),
+        ("driving_school", "driving_school"),
+        ("SCHWIMMHALLE", "swimming_pool"),
+    ],
+)
 def test_category_by_slug_label_or_alias(label: str, slug: str) -> None:
     assert validate_place({**GOOD, "category": label}, VOCABULARY).category == slug
 
@@ -88,13 +101,30 @@ def test_coordinates_both_numbers_or_text() -> None:
 
 
 def test_membership_rules() -> None:
-    fields, problems = check_member({"name": "Potsdam", "kind": "Stadt", "country": "de", "alliance": "buendnis",
-                                     "joined": "2019-06", "role": "", "source_url": "https://a.de/x;y ; https://b.de"})  # fmt: skip
+    fields, problems = check_member(
+        {
+            "name": "Potsdam",
+            "kind": "Stadt",
+            "country": "de",
+            "alliance": "buendnis",
+            "joined": "2019-06",
+            "role": "",
+            "source_url": "https://a.de/x;y ; https://b.de",
+        }
+    )
     assert not problems and fields is not None
     assert (fields.country, fields.alliance, fields.role) == ("DE", Alliance.BUENDNIS, Role.MEMBER)
     assert fields.joined_precision == DatePrecision.MONTH
-    _, problems = check_member({"name": "X", "alliance": "nato", "country": "Deutschland", "joined": "June",
-                                "role": "boss", "source_url": "see page 3"})  # fmt: skip
+    _, problems = check_member(
+        {
+            "name": "X",
+            "alliance": "nato",
+            "country": "Deutschland",
+            "joined": "June",
+            "role": "boss",
+            "source_url": "see page 3",
+        }
+    )
     assert {p.name for p in problems} == {"alliance", "country", "joined", "role", "source_url"}
 
 

@@ -30,7 +30,7 @@ from poi_service.maps.html import (
     linkify,
     script_json,
     tile_source,
-)  # fmt: skip
+)
 from poi_service.store import Store
 from tests.browser.data import QUOTES_NAME, XSS_ADDRESS_STREET, XSS_DESCRIPTION, XSS_NAME, map_store
 from tests.conftest import DATA_DIR
@@ -117,8 +117,18 @@ def test_script_json_cannot_close_the_script_block() -> None:
 def test_http_url_accepts_only_absolute_http_links() -> None:
     assert http_url("https://example.org/a?b=1") == "https://example.org/a?b=1"
     assert http_url(" http://example.org ") == "http://example.org"
-    for bad in ("javascript:alert(1)", "JAVASCRIPT:alert(1)", "data:text/html,x", "//example.org", "/local",
-                "ftp://example.org", "https://", "https://exa mple.org", "", None):  # fmt: skip
+    for bad in (
+        "javascript:alert(1)",
+        "JAVASCRIPT:alert(1)",
+        "data:text/html,x",
+        "//example.org",
+        "/local",
+        "ftp://example.org",
+        "https://",
+        "https://exa mple.org",
+        "",
+        None,
+    ):
         assert http_url(bad) is None
 
 
@@ -204,8 +214,16 @@ def test_payload_cache_rebuilds_when_the_token_changes() -> None:
 # -- served pages ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/maps/places", "/maps/places?lang=en", "/maps/alliance", "/maps/embed",
-                                  "/maps/embed?category=church&center=54.79,9.39&radius_m=2000&zoom=14&lang=en"])  # fmt: skip
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/maps/places",
+        "/maps/places?lang=en",
+        "/maps/alliance",
+        "/maps/embed",
+        "/maps/embed?category=church&center=54.79,9.39&radius_m=2000&zoom=14&lang=en",
+    ],
+)
 def test_pages_are_offline_credited_and_hashed(served: Served, path: str) -> None:
     r = served.client.get(path)
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
@@ -316,8 +334,11 @@ def test_tile_server_needs_consent_and_is_allowed_by_csp(tmp_path: Path) -> None
     from poi_service.maps.assets import asset_urls
     from poi_service.maps.pages import Target, places_page
 
-    settings = Settings(database_url=str(tmp_path / "t.gpkg"), tile_url="https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png",
-                        tile_attribution="© OpenStreetMap contributors https://www.openstreetmap.org/copyright")  # fmt: skip
+    settings = Settings(
+        database_url=str(tmp_path / "t.gpkg"),
+        tile_url="https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png",
+        tile_attribution="© OpenStreetMap contributors https://www.openstreetmap.org/copyright",
+    )
     page = places_page(
         settings, Target(asset_urls("/static")), lang="de", nav=[], data_url="/maps/places/data.json"
     )
@@ -333,8 +354,15 @@ def test_tile_server_needs_consent_and_is_allowed_by_csp(tmp_path: Path) -> None
 
 def test_static_maps_are_self_contained(static_dir: Path) -> None:
     pages = sorted(p.name for p in static_dir.glob("*.html"))
-    assert pages == ["alliance.en.html", "alliance.html", "embed.en.html", "embed.html", "index.html",
-                     "places.en.html", "places.html"]  # fmt: skip
+    assert pages == [
+        "alliance.en.html",
+        "alliance.html",
+        "embed.en.html",
+        "embed.html",
+        "index.html",
+        "places.en.html",
+        "places.html",
+    ]
     for page in static_dir.glob("*.html"):
         html = page.read_text(encoding="utf-8")
         assert foreign_urls(html, ATTRIBUTION_HOSTS | {"example.org", "www.harrislee.de"}) == [], page.name

@@ -50,8 +50,16 @@ def append_rows(path: Path, rows: list[dict[str, str]]) -> None:
 
 
 def member(name: str, alliance: str = "buendnis", **extra: str) -> dict[str, str]:
-    row = {"name": name, "kind": "Stadt", "state": "", "country": "DE", "alliance": alliance, "joined": "2020",
-           "role": "member", "source_url": "https://example.org/source"}  # fmt: skip
+    row = {
+        "name": name,
+        "kind": "Stadt",
+        "state": "",
+        "country": "DE",
+        "alliance": alliance,
+        "joined": "2020",
+        "role": "member",
+        "source_url": "https://example.org/source",
+    }
     return {**row, **extra}
 
 
@@ -77,16 +85,27 @@ def test_text_report(shipped_report: QualityReport) -> None:
 
 def test_each_broken_row_is_an_error(tmp_path: Path) -> None:
     data = copy_data(tmp_path)
-    append_rows(data / MEMBERS, [
-        member("Xyzzyhausen", state="Bayern"),  # unmatched-name (the first line after the shipped rows)
-        member("Kiel", state="Schleswig-Holstein", joined="2019-06-14"),  # duplicate of Kiel's shipped row
-        member("Rostock", alliance="international", state="Mecklenburg-Vorpommern", joined="2021-13"),  # bad-date
-        member("Bonn", alliance="international", state="Nordrhein-Westfalen", source_url=""),  # missing-source... and duplicate
-        member("Rotenburg am Neckar", state="Baden-Württemberg"),  # known-trap
-        member("Celle", state="Niedersachsen"),  # known-non-member
-    ])  # fmt: skip
-    append_rows(data / PLACES, [{"name": "Ohne Quelle", "category": "Kirche", "postcode": "24955",
-                                 "locality": "Harrislee"}])  # fmt: skip
+    append_rows(
+        data / MEMBERS,
+        [
+            member("Xyzzyhausen", state="Bayern"),  # unmatched-name (the first line after the shipped rows)
+            member(
+                "Kiel", state="Schleswig-Holstein", joined="2019-06-14"
+            ),  # duplicate of Kiel's shipped row
+            member(
+                "Rostock", alliance="international", state="Mecklenburg-Vorpommern", joined="2021-13"
+            ),  # bad-date
+            member(
+                "Bonn", alliance="international", state="Nordrhein-Westfalen", source_url=""
+            ),  # missing-source... and duplicate
+            member("Rotenburg am Neckar", state="Baden-Württemberg"),  # known-trap
+            member("Celle", state="Niedersachsen"),  # known-non-member
+        ],
+    )
+    append_rows(
+        data / PLACES,
+        [{"name": "Ohne Quelle", "category": "Kirche", "postcode": "24955", "locality": "Harrislee"}],
+    )
     report = check_data(data)
     errors = {(f.code, f.subject) for f in report.errors}
     assert ("unmatched-name", "Xyzzyhausen") in errors

@@ -116,8 +116,9 @@ def test_the_editing_recipe_runs_as_written(tmp_path: Path) -> None:
         with serve(create_app(Settings(database_url=str(path)), store)) as url:
             script = "set -euo pipefail\n" + editing_recipe().replace(README_URL, url)
             env = {**os.environ, "POI_DATABASE_URL": str(path)}
-            run = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=120, cwd=workdir,
-                                 env=env)  # fmt: skip
+            run = subprocess.run(
+                ["bash", "-c", script], capture_output=True, text=True, timeout=120, cwd=workdir, env=env
+            )
             assert run.returncode == 0, f"{script}\n{run.stderr}"
         patched, report = json_documents(run.stdout)
         assert patched["properties"]["phone"] == "+494611234", patched

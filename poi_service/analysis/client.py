@@ -111,50 +111,90 @@ class PoiClient:
             raise PoiClientError(f"{path}: numberMatched is {matched} but {seen} features were returned")
 
     def members(
-        self, *, alliance: str | None = None, state: str | None = None, country: str | None = None,
-        role: str | None = None, joined_after: date | None = None, joined_before: date | None = None,
-        bbox: tuple[float, float, float, float] | None = None, area: str | None = None, q: str | None = None,
-    ) -> gpd.GeoDataFrame:  # fmt: skip
+        self,
+        *,
+        alliance: str | None = None,
+        state: str | None = None,
+        country: str | None = None,
+        role: str | None = None,
+        joined_after: date | None = None,
+        joined_before: date | None = None,
+        bbox: tuple[float, float, float, float] | None = None,
+        area: str | None = None,
+        q: str | None = None,
+    ) -> gpd.GeoDataFrame:
         """All memberships matching the filters (GET /alliance/members, every page)."""
         params: Params = {
-            "alliance": alliance, "state": state, "country": country, "role": role,
+            "alliance": alliance,
+            "state": state,
+            "country": country,
+            "role": role,
             "joined_after": joined_after.isoformat() if joined_after else None,
             "joined_before": joined_before.isoformat() if joined_before else None,
-            "bbox": ",".join(map(str, bbox)) if bbox else None, "area": area, "q": q, "limit": self.page_size,
-        }  # fmt: skip
+            "bbox": ",".join(map(str, bbox)) if bbox else None,
+            "area": area,
+            "q": q,
+            "limit": self.page_size,
+        }
         return memberships_frame(
             membership_feature_row(f) for f in self.features("/alliance/members", params)
         )
 
-    def members_nearest(self, lat: float, lon: float, k: int = 10, *, alliance: str | None = None,
-                        role: str | None = None) -> gpd.GeoDataFrame:  # fmt: skip
+    def members_nearest(
+        self, lat: float, lon: float, k: int = 10, *, alliance: str | None = None, role: str | None = None
+    ) -> gpd.GeoDataFrame:
         """The k nearest memberships with distance_m (GET /alliance/members/nearest)."""
         params: Params = {"lat": lat, "lon": lon, "k": k, "alliance": alliance, "role": role}
         feats = self.get_json("/alliance/members/nearest", params)["features"]
         return memberships_frame(membership_feature_row(f) for f in feats)
 
     def places(
-        self, *, bbox: tuple[float, float, float, float] | None = None, area: str | None = None,
-        category: Sequence[str] | str | None = None, q: str | None = None,
-    ) -> gpd.GeoDataFrame:  # fmt: skip
+        self,
+        *,
+        bbox: tuple[float, float, float, float] | None = None,
+        area: str | None = None,
+        category: Sequence[str] | str | None = None,
+        q: str | None = None,
+    ) -> gpd.GeoDataFrame:
         """All places in a bbox and/or named area (GET /places, every page)."""
-        params: Params = {"bbox": ",".join(map(str, bbox)) if bbox else None, "area": area,
-                          "category": _categories(category), "q": q, "limit": self.page_size}  # fmt: skip
+        params: Params = {
+            "bbox": ",".join(map(str, bbox)) if bbox else None,
+            "area": area,
+            "category": _categories(category),
+            "q": q,
+            "limit": self.page_size,
+        }
         return places_frame(place_feature_row(f) for f in self.features("/places", params))
 
     def nearby(
-        self, lat: float, lon: float, radius_m: float, *, category: Sequence[str] | str | None = None,
+        self,
+        lat: float,
+        lon: float,
+        radius_m: float,
+        *,
+        category: Sequence[str] | str | None = None,
         q: str | None = None,
-    ) -> gpd.GeoDataFrame:  # fmt: skip
+    ) -> gpd.GeoDataFrame:
         """Every place within radius_m metres, nearest first, with distance_m (GET /places/nearby)."""
-        params: Params = {"lat": lat, "lon": lon, "radius_m": radius_m, "category": _categories(category),
-                          "q": q, "limit": self.page_size}  # fmt: skip
+        params: Params = {
+            "lat": lat,
+            "lon": lon,
+            "radius_m": radius_m,
+            "category": _categories(category),
+            "q": q,
+            "limit": self.page_size,
+        }
         return places_frame(place_feature_row(f) for f in self.features("/places/nearby", params))
 
     def nearest(
-        self, lat: float, lon: float, k: int = 10, *, category: Sequence[str] | str | None = None,
+        self,
+        lat: float,
+        lon: float,
+        k: int = 10,
+        *,
+        category: Sequence[str] | str | None = None,
         q: str | None = None,
-    ) -> gpd.GeoDataFrame:  # fmt: skip
+    ) -> gpd.GeoDataFrame:
         """The k nearest places with distance_m (GET /places/nearest)."""
         params: Params = {"lat": lat, "lon": lon, "k": k, "category": _categories(category), "q": q}
         return places_frame(

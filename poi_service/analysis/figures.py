@@ -74,33 +74,77 @@ def plot_timeline(
     time from the last dated official count to that day is drawn as unknown (hatched), not carried forward."""
     fig, ax = plt.subplots(figsize=(8, 4.5))
     idx = cumulative.index
-    ax.fill_between(idx, cumulative["latest"], cumulative["earliest"], step="post", color="#9ecae1",
-                    alpha=0.6, label="dataset: range from month/year-only join dates")  # fmt: skip
-    ax.step(idx, cumulative["latest"], where="post", color="#08519c",
-            label="dataset: surely joined (end of the known period)")  # fmt: skip
+    ax.fill_between(
+        idx,
+        cumulative["latest"],
+        cumulative["earliest"],
+        step="post",
+        color="#9ecae1",
+        alpha=0.6,
+        label="dataset: range from month/year-only join dates",
+    )
+    ax.step(
+        idx,
+        cumulative["latest"],
+        where="post",
+        color="#08519c",
+        label="dataset: surely joined (end of the known period)",
+    )
     dated = [(np.datetime64(c.when, "D"), c) for c in dated_timeline(official) if c.when is not None]
-    ax.plot(np.array([d for d, _ in dated]), [c.count for _, c in dated], "o-", color="#cb181d",
-            label="official Bündnis count")  # fmt: skip
+    ax.plot(
+        np.array([d for d, _ in dated]),
+        [c.count for _, c in dated],
+        "o-",
+        color="#cb181d",
+        label="official Bündnis count",
+    )
     for when, c in dated:
-        ax.annotate(f"{'~' if c.approximate else ''}{c.count}", (when, c.count),  # type: ignore[arg-type]
-                    textcoords="offset points", xytext=(-6, 6), fontsize=8, color="#cb181d")  # fmt: skip
+        ax.annotate(
+            f"{'~' if c.approximate else ''}{c.count}",
+            (when, c.count),  # type: ignore[arg-type]
+            textcoords="offset points",
+            xytext=(-6, 6),
+            fontsize=8,
+            color="#cb181d",
+        )
     for c in (
         c for c in official if c.when is None
     ):  # a date-less figure: a mark at the axis, no line in time
         ax.axhline(c.count, xmax=0.03, color="#cb181d", linestyle="-", linewidth=2)
-        ax.text(0.035, c.count, f"undated: {c.count}", color="#cb181d", fontsize=8, va="center",
-                transform=ax.get_yaxis_transform())  # fmt: skip
+        ax.text(
+            0.035,
+            c.count,
+            f"undated: {c.count}",
+            color="#cb181d",
+            fontsize=8,
+            va="center",
+            transform=ax.get_yaxis_transform(),
+        )
     if unknown_until is not None and dated:
         # matplotlib takes numpy dates on a date axis; its stubs only know floats
         start: Any = dated[-1][0]
         stop: Any = np.datetime64(unknown_until, "D")
-        ax.axvspan(start, stop, facecolor="#f0f0f0", edgecolor="#999999", hatch="//", linewidth=0,
-                   label=f"after {dated[-1][1].when:%Y-%m}: no official count (unknown)")  # fmt: skip
+        ax.axvspan(
+            start,
+            stop,
+            facecolor="#f0f0f0",
+            edgecolor="#999999",
+            hatch="//",
+            linewidth=0,
+            label=f"after {dated[-1][1].when:%Y-%m}: no official count (unknown)",
+        )
         ax.set_xlim(right=stop)
     undated = int(cumulative["undated"].iloc[0]) if len(cumulative) else 0
     ax.set(title=title, ylabel="members (cumulative)", xlabel="joined (council decision)")
-    ax.text(0.99, 0.02, f"{undated} dataset members without a join date (not shown)",
-            transform=ax.transAxes, ha="right", fontsize=8, color="#444")  # fmt: skip
+    ax.text(
+        0.99,
+        0.02,
+        f"{undated} dataset members without a join date (not shown)",
+        transform=ax.transAxes,
+        ha="right",
+        fontsize=8,
+        color="#444",
+    )
     ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.92), fontsize=8, frameon=False)
     fig.tight_layout()
     return fig
@@ -112,8 +156,15 @@ def plot_choropleths(states: gpd.GeoDataFrame, columns: dict[str, str], title: s
     fig, axes = plt.subplots(1, len(columns), figsize=(5 * len(columns), 6.2))
     axes_list: list[Axes] = list(axes) if len(columns) > 1 else [axes]
     for ax, (column, label) in zip(axes_list, columns.items(), strict=True):
-        shown.plot(column=column, ax=ax, cmap="Blues", edgecolor="#555", linewidth=0.5, legend=True,
-                   legend_kwds={"shrink": 0.6, "label": label})  # fmt: skip
+        shown.plot(
+            column=column,
+            ax=ax,
+            cmap="Blues",
+            edgecolor="#555",
+            linewidth=0.5,
+            legend=True,
+            legend_kwds={"shrink": 0.6, "label": label},
+        )
         top = float(shown[column].max()) or 1.0
         for _, row in shown.iterrows():
             point = row.geometry.representative_point()
@@ -129,8 +180,13 @@ def plot_choropleths(states: gpd.GeoDataFrame, columns: dict[str, str], title: s
     return fig
 
 
-def plot_network(states: gpd.GeoDataFrame, network: gpd.GeoDataFrame, members: gpd.GeoDataFrame,
-                 spokes: gpd.GeoDataFrame, title: str) -> Figure:  # fmt: skip
+def plot_network(
+    states: gpd.GeoDataFrame,
+    network: gpd.GeoDataFrame,
+    members: gpd.GeoDataFrame,
+    spokes: gpd.GeoDataFrame,
+    title: str,
+) -> Figure:
     """State outlines, each member's line to its nearest coordinator (thin), the coordinator network
     (thick) and the member points."""
     fig, ax = plt.subplots(figsize=(6.5, 8))
@@ -142,8 +198,13 @@ def plot_network(states: gpd.GeoDataFrame, network: gpd.GeoDataFrame, members: g
     hubs = pts[pts["role"] != "member"]
     hubs.plot(ax=ax, color="#cb181d", markersize=40, marker="s")
     for _, row in hubs.iterrows():
-        ax.annotate(str(row["name"]), (row.geometry.x, row.geometry.y), xytext=(4, 4),
-                    textcoords="offset points", fontsize=7)  # fmt: skip
+        ax.annotate(
+            str(row["name"]),
+            (row.geometry.x, row.geometry.y),
+            xytext=(4, 4),
+            textcoords="offset points",
+            fontsize=7,
+        )
     ax.set_axis_off()
     fig.suptitle(title)
     fig.text(0.01, 0.01, CREDIT_DATA, fontsize=6, color="#666")

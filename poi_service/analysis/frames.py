@@ -32,11 +32,34 @@ MEMBERSHIP_TEXT = (
     "geocode_source",
 )
 MEMBERSHIP_COLUMNS = (
-    *MEMBERSHIP_TEXT[:7], "alliance", "role", "joined", "joined_end", "joined_precision", "source_url",
-    "geocode_source", "geocode_precision", "geocode_confidence", "geometry",
-)  # fmt: skip
-PLACE_TEXT = ("id", "name", "category", "category_label", "street", "housenumber", "postcode", "locality",
-              "ags", "phone", "website", "description", "source", "geocode_source")  # fmt: skip
+    *MEMBERSHIP_TEXT[:7],
+    "alliance",
+    "role",
+    "joined",
+    "joined_end",
+    "joined_precision",
+    "source_url",
+    "geocode_source",
+    "geocode_precision",
+    "geocode_confidence",
+    "geometry",
+)
+PLACE_TEXT = (
+    "id",
+    "name",
+    "category",
+    "category_label",
+    "street",
+    "housenumber",
+    "postcode",
+    "locality",
+    "ags",
+    "phone",
+    "website",
+    "description",
+    "source",
+    "geocode_source",
+)
 PLACE_COLUMNS = (*PLACE_TEXT, "geocode_precision", "geocode_confidence", "geometry")
 
 Row = dict[str, Any]
@@ -57,13 +80,26 @@ def membership_row(m: Membership, distance_m: float | None = None) -> Row:
     """The frame row of a stored membership."""
     mu, g = m.municipality, m.geocoding
     return {
-        "id": m.id, "name": mu.name, "kind": mu.kind, "country": mu.country, "ags": mu.ags, "state": mu.state,
-        "district": mu.district, "alliance": m.alliance.value, "role": m.role.value, "joined": m.joined,
+        "id": m.id,
+        "name": mu.name,
+        "kind": mu.kind,
+        "country": mu.country,
+        "ags": mu.ags,
+        "state": mu.state,
+        "district": mu.district,
+        "alliance": m.alliance.value,
+        "role": m.role.value,
+        "joined": m.joined,
         "joined_end": period_end(m.joined, m.joined_precision),
         "joined_precision": m.joined_precision.value if m.joined_precision else None,
-        "source_url": m.source_url, "geocode_source": g.source, "geocode_precision": g.precision.value,
-        "geocode_confidence": g.confidence, "lon": m.point.lon, "lat": m.point.lat, "distance_m": distance_m,
-    }  # fmt: skip
+        "source_url": m.source_url,
+        "geocode_source": g.source,
+        "geocode_precision": g.precision.value,
+        "geocode_confidence": g.confidence,
+        "lon": m.point.lon,
+        "lat": m.point.lat,
+        "distance_m": distance_m,
+    }
 
 
 def membership_feature_row(feature: Mapping[str, Any]) -> Row:
@@ -73,25 +109,47 @@ def membership_feature_row(feature: Mapping[str, Any]) -> Row:
     joined = date.fromisoformat(p["joined_date"]) if p.get("joined_date") else None
     precision = DatePrecision(p["joined_precision"]) if p.get("joined_precision") else None
     return {
-        "id": str(feature["id"]), **{k: p.get(k) for k in MEMBERSHIP_TEXT[1:7]}, "alliance": p["alliance"],
-        "role": p["role"], "joined": joined, "joined_end": period_end(joined, precision),
-        "joined_precision": precision.value if precision else None, "source_url": p.get("source_url"),
-        "geocode_source": g.get("source"), "geocode_precision": g.get("precision"),
-        "geocode_confidence": g.get("confidence"), "lon": lon, "lat": lat, "distance_m": p.get("distance_m"),
-    }  # fmt: skip
+        "id": str(feature["id"]),
+        **{k: p.get(k) for k in MEMBERSHIP_TEXT[1:7]},
+        "alliance": p["alliance"],
+        "role": p["role"],
+        "joined": joined,
+        "joined_end": period_end(joined, precision),
+        "joined_precision": precision.value if precision else None,
+        "source_url": p.get("source_url"),
+        "geocode_source": g.get("source"),
+        "geocode_precision": g.get("precision"),
+        "geocode_confidence": g.get("confidence"),
+        "lon": lon,
+        "lat": lat,
+        "distance_m": p.get("distance_m"),
+    }
 
 
 def place_row(p: Place, vocabulary: Vocabulary, distance_m: float | None = None) -> Row:
     """The frame row of a stored place."""
     a, g, category = p.address, p.geocoding, vocabulary.get(p.category)
     return {
-        "id": p.id, "name": p.name, "category": p.category,
-        "category_label": category.label_de if category else p.category, "street": a.street,
-        "housenumber": a.housenumber, "postcode": a.postcode, "locality": a.locality, "ags": a.ags,
-        "phone": p.phone, "website": p.website, "description": p.description, "source": p.source,
-        "geocode_source": g.source, "geocode_precision": g.precision.value, "geocode_confidence": g.confidence,
-        "lon": p.point.lon, "lat": p.point.lat, "distance_m": distance_m,
-    }  # fmt: skip
+        "id": p.id,
+        "name": p.name,
+        "category": p.category,
+        "category_label": category.label_de if category else p.category,
+        "street": a.street,
+        "housenumber": a.housenumber,
+        "postcode": a.postcode,
+        "locality": a.locality,
+        "ags": a.ags,
+        "phone": p.phone,
+        "website": p.website,
+        "description": p.description,
+        "source": p.source,
+        "geocode_source": g.source,
+        "geocode_precision": g.precision.value,
+        "geocode_confidence": g.confidence,
+        "lon": p.point.lon,
+        "lat": p.point.lat,
+        "distance_m": distance_m,
+    }
 
 
 def place_feature_row(feature: Mapping[str, Any]) -> Row:
@@ -99,8 +157,14 @@ def place_feature_row(feature: Mapping[str, Any]) -> Row:
     p, g = feature["properties"], feature["properties"].get("geocoding") or {}
     lon, lat = feature["geometry"]["coordinates"][:2]
     row: Row = {"id": str(feature["id"]), **{k: p.get(k) for k in PLACE_TEXT[1:-1]}}
-    row.update(geocode_source=g.get("source"), geocode_precision=g.get("precision"),
-               geocode_confidence=g.get("confidence"), lon=lon, lat=lat, distance_m=p.get("distance_m"))  # fmt: skip
+    row.update(
+        geocode_source=g.get("source"),
+        geocode_precision=g.get("precision"),
+        geocode_confidence=g.get("confidence"),
+        lon=lon,
+        lat=lat,
+        distance_m=p.get("distance_m"),
+    )
     return row
 
 

@@ -20,9 +20,23 @@ from poi_service.config import DEFAULT_DATA_DIR, Settings
 from poi_service.store import Store, open_store
 
 GAZETTEER_FILE = Path("gazetteer") / "gemeinden_destatis_2023-03-31.csv"
-GAZETTEER_TEXT = ("ags", "ars", "name", "name_short", "designation", "type_code", "type", "state_ags",
-                  "state_code", "state", "district_ags", "district", "municipal_association", "postcode",
-                  "urbanisation")  # fmt: skip
+GAZETTEER_TEXT = (
+    "ags",
+    "ars",
+    "name",
+    "name_short",
+    "designation",
+    "type_code",
+    "type",
+    "state_ags",
+    "state_code",
+    "state",
+    "district_ags",
+    "district",
+    "municipal_association",
+    "postcode",
+    "urbanisation",
+)
 
 Source = Store | PoiClient | str | os.PathLike[str]
 

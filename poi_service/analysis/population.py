@@ -19,12 +19,14 @@ PER = 1_000_000
 def state_population(gazetteer: pd.DataFrame) -> pd.DataFrame:
     """Population and municipality count per state, indexed by state_code (16 rows, Destatis order)."""
     g = gazetteer.groupby("state_code", sort=False, observed=True)
-    out = pd.DataFrame({
-        "state_ags": g["state_ags"].first(),
-        "state": g["state"].first(),
-        "population": g["population"].sum().astype("int64"),
-        "municipalities": g.size().astype("int64"),
-    })  # fmt: skip
+    out = pd.DataFrame(
+        {
+            "state_ags": g["state_ags"].first(),
+            "state": g["state"].first(),
+            "population": g["population"].sum().astype("int64"),
+            "municipalities": g.size().astype("int64"),
+        }
+    )
     return out.sort_values("state_ags")
 
 
@@ -89,8 +91,16 @@ def members_per_state(
         covered.groupby("state_code", observed=True)["population"].sum().reindex(out.index, fill_value=0)
     ).astype("int64")
     out["covered_share"] = out["covered_population"] / out["population"]
-    cols = ["state", "population", "members", "municipality_members", "district_members",
-            "members_per_million", "covered_population", "covered_share"]  # fmt: skip
+    cols = [
+        "state",
+        "population",
+        "members",
+        "municipality_members",
+        "district_members",
+        "members_per_million",
+        "covered_population",
+        "covered_share",
+    ]
     return out[cols]
 
 

@@ -87,18 +87,23 @@ def coordinator_network(members: gpd.GeoDataFrame, alliance: str = "buendnis") -
     m = members[members["alliance"] == alliance]
     hubs = m[m["role"] == "coordinator"]
     if hubs.empty:
-        return gpd.GeoDataFrame({"coordinator": [], "state_coordinator": [], "state": [], "length_km": []},
-                                geometry=[], crs=CRS)  # fmt: skip
+        return gpd.GeoDataFrame(
+            {"coordinator": [], "state_coordinator": [], "state": [], "length_km": []}, geometry=[], crs=CRS
+        )
     hub = hubs.iloc[0]
     spokes = m[m["role"] == "state_coordinator"].sort_values("name")
     hx, hy = hub.geometry.x, hub.geometry.y
     sx, sy = _xy(spokes)
-    return gpd.GeoDataFrame({
-        "coordinator": pd.array([hub["name"]] * len(spokes), dtype="string"),
-        "state_coordinator": spokes["name"].to_numpy(),
-        "state": spokes["state"].to_numpy(),
-        "length_km": geodesic_m(hx, hy, sx, sy) / 1000.0,
-    }, geometry=shapely.linestrings([[[hx, hy], [x, y]] for x, y in zip(sx, sy, strict=True)]), crs=CRS)  # fmt: skip
+    return gpd.GeoDataFrame(
+        {
+            "coordinator": pd.array([hub["name"]] * len(spokes), dtype="string"),
+            "state_coordinator": spokes["name"].to_numpy(),
+            "state": spokes["state"].to_numpy(),
+            "length_km": geodesic_m(hx, hy, sx, sy) / 1000.0,
+        },
+        geometry=shapely.linestrings([[[hx, hy], [x, y]] for x, y in zip(sx, sy, strict=True)]),
+        crs=CRS,
+    )
 
 
 def nearest_coordinator(members: gpd.GeoDataFrame, alliance: str = "buendnis") -> gpd.GeoDataFrame:

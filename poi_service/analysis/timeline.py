@@ -61,11 +61,18 @@ def dataset_vs_official(
             surely = int((m["joined_end"] <= when).sum())
             possibly = int((m["joined"] <= when).sum())
             label = entry.when.isoformat() if entry.precision != "month" else entry.when.strftime("%Y-%m")
-        rows.append({
-            "as_of": label, "date": pd.Timestamp(entry.when) if entry.when else pd.NaT,
-            "official": entry.count, "approximate": entry.approximate, "dataset_surely": surely,
-            "dataset_possibly": possibly, "coverage": surely / entry.count, "note": entry.note,
-        })  # fmt: skip
+        rows.append(
+            {
+                "as_of": label,
+                "date": pd.Timestamp(entry.when) if entry.when else pd.NaT,
+                "official": entry.count,
+                "approximate": entry.approximate,
+                "dataset_surely": surely,
+                "dataset_possibly": possibly,
+                "coverage": surely / entry.count,
+                "note": entry.note,
+            }
+        )
     out = pd.DataFrame(rows)
     out["undated_in_dataset"] = int(m["joined"].isna().sum())
     return out

@@ -43,9 +43,17 @@ def offline_map(center: tuple[float, float], zoom: int = 13, *, label: str = "Ka
     Leaflet files; the data credits go into the attribution control."""
     js = [("leaflet", _data_url("leaflet", "leaflet.js"))]
     css = [("leaflet_css", _data_url("leaflet", "leaflet.css"))]
-    m = OfflineMap(aria_label=label, js=js, css=css, location=list(center), zoom_start=zoom,
-                   control_scale=True, maxZoom=19, minZoom=5,
-                   attr=" | ".join(DATA_ATTRIBUTIONS))  # fmt: skip
+    m = OfflineMap(
+        aria_label=label,
+        js=js,
+        css=css,
+        location=list(center),
+        zoom_start=zoom,
+        control_scale=True,
+        maxZoom=19,
+        minZoom=5,
+        attr=" | ".join(DATA_ATTRIBUTIONS),
+    )
     style = f"<style>.poi-map {{ width: 100%; height: {HEIGHT_PX}px; background: #f4f1ea; }}</style>"
     root = m.get_root()
     assert isinstance(root, folium.Figure)
@@ -69,13 +77,21 @@ def _js(text: str) -> str:
 def add_boundaries(m: folium.Map, data_dir: Path, bbox: tuple[float, float, float, float]) -> None:
     """Municipality outlines (the shipped BKG boundaries, simplified) meeting bbox (minx, miny, maxx, maxy)."""
     box = shapely.box(*bbox)
-    areas = [a for a in Boundaries.load(data_dir).areas
-             if a.level == Level.MUNICIPALITY and a.geometry.intersects(box)]  # fmt: skip
+    areas = [
+        a
+        for a in Boundaries.load(data_dir).areas
+        if a.level == Level.MUNICIPALITY and a.geometry.intersects(box)
+    ]
     features = [
-        {"type": "Feature", "properties": {"ags": a.ags, "name": a.name},
-         "geometry": shapely.geometry.mapping(shapely.simplify(a.geometry, SIMPLIFY_DEG, preserve_topology=True))}
+        {
+            "type": "Feature",
+            "properties": {"ags": a.ags, "name": a.name},
+            "geometry": shapely.geometry.mapping(
+                shapely.simplify(a.geometry, SIMPLIFY_DEG, preserve_topology=True)
+            ),
+        }
         for a in areas
-    ]  # fmt: skip
+    ]
     folium.GeoJson(
         {"type": "FeatureCollection", "features": features},
         name="Gemeinden",
@@ -85,9 +101,14 @@ def add_boundaries(m: folium.Map, data_dir: Path, bbox: tuple[float, float, floa
 
 
 def add_points(
-    m: folium.Map, gdf: gpd.GeoDataFrame, *, label: str = "name", fields: Iterable[str] = (),
-    color: str = "#b03a2e", radius: int = 6,
-) -> None:  # fmt: skip
+    m: folium.Map,
+    gdf: gpd.GeoDataFrame,
+    *,
+    label: str = "name",
+    fields: Iterable[str] = (),
+    color: str = "#b03a2e",
+    radius: int = 6,
+) -> None:
     """One circle marker per point with a tooltip: the label in bold, then the given fields.
 
     Tooltips, not popups: folium's HTML popups need jQuery, which the offline map does not load.
@@ -96,9 +117,14 @@ def add_points(
         lines = [f"<b>{_escape(row[label])}</b>"]
         lines += [f"{_escape(f)}: {_escape(row[f])}" for f in fields if not pd.isna(row[f])]
         folium.CircleMarker(
-            location=[row.geometry.y, row.geometry.x], radius=radius, color=color, weight=2, fill=True,
-            fill_opacity=0.8, tooltip=folium.Tooltip("<br>".join(lines), sticky=True),
-        ).add_to(m)  # fmt: skip
+            location=[row.geometry.y, row.geometry.x],
+            radius=radius,
+            color=color,
+            weight=2,
+            fill=True,
+            fill_opacity=0.8,
+            tooltip=folium.Tooltip("<br>".join(lines), sticky=True),
+        ).add_to(m)
 
 
 def _escape(value: Any) -> str:

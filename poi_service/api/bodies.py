@@ -142,15 +142,26 @@ class PolygonFeature(BaseModel):
 def feature_of(fields: type[BaseModel]) -> dict[str, Any]:
     """The schema of a GeoJSON Feature whose properties are `fields` (as GET answers it)."""
     ref = f"#/components/schemas/{fields.__name__}"
-    return {"type": "object", "required": ["type", "properties"], "properties": {
-        "type": {"const": "Feature"}, "properties": {"$ref": ref},
-        "geometry": {"anyOf": [{"$ref": "#/components/schemas/PointIn"}, {"type": "null"}]},
-    }}  # fmt: skip
+    return {
+        "type": "object",
+        "required": ["type", "properties"],
+        "properties": {
+            "type": {"const": "Feature"},
+            "properties": {"$ref": ref},
+            "geometry": {"anyOf": [{"$ref": "#/components/schemas/PointIn"}, {"type": "null"}]},
+        },
+    }
 
 
 MODELS: tuple[type[BaseModel], ...] = (
-    PlaceInput, PlacePatch, MembershipInput, MembershipPatch, PointIn, GeometryIn, PolygonFeature,
-)  # fmt: skip
+    PlaceInput,
+    PlacePatch,
+    MembershipInput,
+    MembershipPatch,
+    PointIn,
+    GeometryIn,
+    PolygonFeature,
+)
 
 
 def request_body(

@@ -74,9 +74,15 @@ def create(
 
 
 def replace_record(
-    spec: EditSpec[Any, Any], collection: AnyCollection, record_id: str, body: Mapping[str, object],
-    if_match: str | None, services: Services, actor: str, force: bool = False,
-) -> Any:  # fmt: skip
+    spec: EditSpec[Any, Any],
+    collection: AnyCollection,
+    record_id: str,
+    body: Mapping[str, object],
+    if_match: str | None,
+    services: Services,
+    actor: str,
+    force: bool = False,
+) -> Any:
     """PUT: the body replaces every editable field; no coordinates means geocode."""
     current, version = _checked(collection, record_id, if_match)
     fields, unknown = fields_of(body, spec)
@@ -87,9 +93,15 @@ def replace_record(
 
 
 def patch_record(
-    spec: EditSpec[Any, Any], collection: AnyCollection, record_id: str, patch: Mapping[str, object],
-    if_match: str | None, services: Services, actor: str, force: bool = False,
-) -> Any:  # fmt: skip
+    spec: EditSpec[Any, Any],
+    collection: AnyCollection,
+    record_id: str,
+    patch: Mapping[str, object],
+    if_match: str | None,
+    services: Services,
+    actor: str,
+    force: bool = False,
+) -> Any:
     """PATCH: an RFC 7396 merge patch over the editable fields."""
     current, version = _checked(collection, record_id, if_match)
     fields, unknown = fields_of(patch, spec)
@@ -170,6 +182,11 @@ def history_response(record_id: str, changes: list[Change]) -> JSONResponse:
 def change_json(c: Change) -> dict[str, Any]:
     """One history entry as JSON."""
     return {
-        "seq": c.seq, "action": c.action, "version": c.version, "actor": c.actor, "at": c.at.isoformat(),
-        "before": c.before, "after": c.after,
-    }  # fmt: skip
+        "seq": c.seq,
+        "action": c.action,
+        "version": c.version,
+        "actor": c.actor,
+        "at": c.at.isoformat(),
+        "before": c.before,
+        "after": c.after,
+    }

@@ -59,12 +59,25 @@ async def _refuse(scope: Scope, send: Send, host: str) -> None:
     detail = (
         f"Host: unknown host {host[:100]!r}; this service answers only for the hosts in POI_ALLOWED_HOSTS"
     )
-    body = orjson.dumps({
-        "type": "https://poi-service.invalid/problems/invalid-host", "title": "Invalid host", "status": 400,
-        "detail": detail, "instance": scope["path"], "code": "invalid-host",
-        "invalid_params": [{"name": "Host", "reason": "not an allowed host"}],
-    })  # fmt: skip
-    await send({"type": "http.response.start", "status": 400,
-                "headers": [(b"content-type", b"application/problem+json"),
-                            (b"content-length", str(len(body)).encode())]})  # fmt: skip
+    body = orjson.dumps(
+        {
+            "type": "https://poi-service.invalid/problems/invalid-host",
+            "title": "Invalid host",
+            "status": 400,
+            "detail": detail,
+            "instance": scope["path"],
+            "code": "invalid-host",
+            "invalid_params": [{"name": "Host", "reason": "not an allowed host"}],
+        }
+    )
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 400,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

@@ -57,14 +57,26 @@ class BodyLimit:
     async def _refuse(self, scope: Scope, send: Send, limit: int) -> None:
         import orjson
 
-        body = orjson.dumps({
-            "type": "https://poi-service.invalid/problems/payload-too-large", "title": "Payload too large",
-            "status": 413, "detail": f"request body is over {limit} bytes", "instance": scope["path"],
-            "code": "payload-too-large",
-        })  # fmt: skip
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/problem+json"),
-                                (b"content-length", str(len(body)).encode())]})  # fmt: skip
+        body = orjson.dumps(
+            {
+                "type": "https://poi-service.invalid/problems/payload-too-large",
+                "title": "Payload too large",
+                "status": 413,
+                "detail": f"request body is over {limit} bytes",
+                "instance": scope["path"],
+                "code": "payload-too-large",
+            }
+        )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/problem+json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 

@@ -77,8 +77,13 @@ def problem_for(request: Request, exc: Exception) -> Response:
         return problem_response(400, "Invalid parameter", detail, "invalid-parameter", request, params)
     if isinstance(exc, StarletteHTTPException):
         status = exc.status_code
-        code = {404: "not-found", 405: "method-not-allowed", 401: "unauthorized", 403: "forbidden",
-                413: "payload-too-large"}.get(status, "http-error")  # fmt: skip
+        code = {
+            404: "not-found",
+            405: "method-not-allowed",
+            401: "unauthorized",
+            403: "forbidden",
+            413: "payload-too-large",
+        }.get(status, "http-error")
         title = {404: "Not found", 413: "Payload too large"}.get(status, str(exc.detail))
         detail = str(exc.detail) if status != 404 else f"no resource at {request.url.path}"
         headers = dict(exc.headers or {})

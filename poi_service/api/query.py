@@ -18,8 +18,12 @@ MISSING = "Field required"
 NOT_NUMBER = "Input should be a valid number, unable to parse string as a number"
 NOT_FINITE = "Input should be a finite number"
 NOT_INTEGER = "Input should be a valid integer, unable to parse string as an integer"
-_SCHEMA: dict[str, dict[str, Any]] = {"number": {"type": "number"}, "integer": {"type": "integer"}, "string": {"type": "string"},
-           "array": {"type": "array", "items": {"type": "string"}}}  # fmt: skip
+_SCHEMA: dict[str, dict[str, Any]] = {
+    "number": {"type": "number"},
+    "integer": {"type": "integer"},
+    "string": {"type": "string"},
+    "array": {"type": "array", "items": {"type": "string"}},
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +40,13 @@ class Param:
         schema: dict[str, Any] = dict(_SCHEMA[self.kind])
         if self.default is not None:
             schema["default"] = self.default
-        return {"name": self.name, "in": "query", "required": self.required,
-                "description": self.description, "schema": schema}  # fmt: skip
+        return {
+            "name": self.name,
+            "in": "query",
+            "required": self.required,
+            "description": self.description,
+            "schema": schema,
+        }
 
 
 def openapi(*params: Param) -> dict[str, Any]:

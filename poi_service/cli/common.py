@@ -108,9 +108,11 @@ class CoordinateCommand(click.Command):
         if "--" in args:
             return super().parse_args(ctx, args)
         with_value = {
-            name for p in self.params if isinstance(p, click.Option) and not p.is_flag and not p.count
+            name
+            for p in self.params
+            if isinstance(p, click.Option) and not p.is_flag and not p.count
             for name in p.opts
-        }  # fmt: skip
+        }
         options: list[str] = []
         positional: list[str] = []
         tokens = iter(args)
@@ -138,6 +140,12 @@ def guard_point(lat: float, lon: float) -> tuple[float, float]:
 
 
 __all__ = [
-    "CliState", "CoordinateCommand", "TqdmProgress", "counts", "echo_json",
-    "geocoder_for", "guard_point", "report_error",
-]  # fmt: skip
+    "CliState",
+    "CoordinateCommand",
+    "TqdmProgress",
+    "counts",
+    "echo_json",
+    "geocoder_for",
+    "guard_point",
+    "report_error",
+]

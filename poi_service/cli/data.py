@@ -56,8 +56,9 @@ def init(state: CliState, force: bool) -> None:
 
 @click.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--kind", type=click.Choice(KINDS), default="places", show_default=True,
-              help="What the file holds.")  # fmt: skip
+@click.option(
+    "--kind", type=click.Choice(KINDS), default="places", show_default=True, help="What the file holds."
+)
 @click.option("--dry-run", is_flag=True, help="Check and geocode every row, report, write nothing.")
 @click.option("--layer", help="GeoPackage layer (default: the one named like --kind, or the only one).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
@@ -71,10 +72,17 @@ def import_file_cmd(
         progress = TqdmProgress()
         try:
             report = import_file(
-                store, file, geocoder_for(settings, store), dry_run=dry_run, kind=kind, progress=progress,
-                data_dir=settings.data_dir, vocabulary=Vocabulary.from_settings(settings), layer=layer,
+                store,
+                file,
+                geocoder_for(settings, store),
+                dry_run=dry_run,
+                kind=kind,
+                progress=progress,
+                data_dir=settings.data_dir,
+                vocabulary=Vocabulary.from_settings(settings),
+                layer=layer,
                 actor="cli",
-            )  # fmt: skip
+            )
         finally:
             progress.close()
     if as_json:
@@ -92,10 +100,20 @@ def import_file_cmd(
 
 @click.command("export")
 @click.option("--kind", type=click.Choice(KINDS), default="places", show_default=True)
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
-              help="Output format (default: from the file suffix).")  # fmt: skip
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Output file (a GeoPackage gains or replaces the layer named after --kind).")  # fmt: skip
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="Output format (default: from the file suffix).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Output file (a GeoPackage gains or replaces the layer named after --kind).",
+)
 @click.pass_obj
 def export_cmd(state: CliState, kind: Kind, fmt: str | None, output: Path) -> None:
     """Export places or memberships as GeoJSON, CSV (with lat, lon, wkt) or GeoPackage (EPSG:4326)."""
@@ -112,8 +130,12 @@ def export_cmd(state: CliState, kind: Kind, fmt: str | None, output: Path) -> No
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1))
 @click.option("--reload/--no-reload", default=False, show_default=True, help="Restart on code changes.")
-@click.option("--access-log/--no-access-log", default=True, show_default=True,
-              help="Log every request (off behind a proxy that logs, or for benchmarks).")  # fmt: skip
+@click.option(
+    "--access-log/--no-access-log",
+    default=True,
+    show_default=True,
+    help="Log every request (off behind a proxy that logs, or for benchmarks).",
+)
 @click.pass_obj
 def serve(state: CliState, host: str, port: int, workers: int, reload: bool, access_log: bool) -> None:
     """Run the HTTP API (uvicorn); an empty or missing store is first loaded with the shipped data."""

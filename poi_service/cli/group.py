@@ -32,9 +32,11 @@ class PoiGroup(click.Group):
 
 @click.group(cls=PoiGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
-    "--database", metavar="URL", default=None,
+    "--database",
+    metavar="URL",
+    default=None,
     help="Store: a file path, sqlite:///path.gpkg or postgresql://... (overrides POI_DATABASE_URL).",
-)  # fmt: skip
+)
 @click.version_option(__version__, prog_name="poi-service")
 @click.pass_context
 def cli(ctx: click.Context, database: str | None) -> None:
@@ -42,8 +44,19 @@ def cli(ctx: click.Context, database: str | None) -> None:
     ctx.obj = CliState(database)
 
 
-for command in (data.init, data.import_file_cmd, data.export_cmd, data.serve, geocode_group,
-                lookup.reverse, lookup.nearby, data_group, maps.maps_group, keys.keys_group, osm_group):  # fmt: skip
+for command in (
+    data.init,
+    data.import_file_cmd,
+    data.export_cmd,
+    data.serve,
+    geocode_group,
+    lookup.reverse,
+    lookup.nearby,
+    data_group,
+    maps.maps_group,
+    keys.keys_group,
+    osm_group,
+):
     cli.add_command(command)
 
 

@@ -10,9 +10,12 @@ from poi_service.models import KeyInfo, KeyRole
 
 def _as_dict(info: KeyInfo) -> dict[str, object]:
     return {
-        "id": info.id, "name": info.name, "role": info.role.value, "created_at": info.created_at.isoformat(),
+        "id": info.id,
+        "name": info.name,
+        "role": info.role.value,
+        "created_at": info.created_at.isoformat(),
         "revoked_at": info.revoked_at.isoformat() if info.revoked_at else None,
-    }  # fmt: skip
+    }
 
 
 @click.group("keys")
@@ -22,8 +25,13 @@ def keys_group() -> None:
 
 @keys_group.command("create")
 @click.option("--name", required=True, help="Who or what uses the key, e.g. 'Redaktion Harrislee'.")
-@click.option("--role", type=click.Choice([r.value for r in KeyRole]), default=KeyRole.EDITOR.value,
-              show_default=True, help="editor: write records and import; admin: also purge.")  # fmt: skip
+@click.option(
+    "--role",
+    type=click.Choice([r.value for r in KeyRole]),
+    default=KeyRole.EDITOR.value,
+    show_default=True,
+    help="editor: write records and import; admin: also purge.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the key and its info as JSON.")
 @click.pass_obj
 def create(state: CliState, name: str, role: str, as_json: bool) -> None:
@@ -35,8 +43,10 @@ def create(state: CliState, name: str, role: str, as_json: bool) -> None:
         echo_json({**_as_dict(info), "key": secret})
         return
     click.echo(secret)
-    click.echo(f"created {info.role.value} key {info.id} ({info.name}); store the key now, it is not shown again",
-               err=True)  # fmt: skip
+    click.echo(
+        f"created {info.role.value} key {info.id} ({info.name}); store the key now, it is not shown again",
+        err=True,
+    )
 
 
 @keys_group.command("list")

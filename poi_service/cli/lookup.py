@@ -15,17 +15,37 @@ from poi_service.models import Point
 from poi_service.store import Near, PlaceFilter, Query
 
 MAX_TEXT = 200
-REVERSE_FIELDS = ("country", "municipality", "municipality_ags", "district", "district_ags", "state",
-                  "state_ags", "postcode", "source")  # fmt: skip
+REVERSE_FIELDS = (
+    "country",
+    "municipality",
+    "municipality_ags",
+    "district",
+    "district_ags",
+    "state",
+    "state_ags",
+    "postcode",
+    "source",
+)
 
 
 def result_feature(r: GeocodeResult) -> dict[str, Any]:
     """A geocoding result as a GeoJSON Feature (the same form as GET /geocode)."""
-    props = {"label": r.label, "precision": r.precision.value, "confidence": r.confidence, "source": r.source,
-             "country": r.country, "ags": r.ags, "state": r.state, "district": r.district,
-             "postcode": r.postcode}  # fmt: skip
-    return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [r.point.lon, r.point.lat]},
-            "properties": props}  # fmt: skip
+    props = {
+        "label": r.label,
+        "precision": r.precision.value,
+        "confidence": r.confidence,
+        "source": r.source,
+        "country": r.country,
+        "ags": r.ags,
+        "state": r.state,
+        "district": r.district,
+        "postcode": r.postcode,
+    }
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [r.point.lon, r.point.lat]},
+        "properties": props,
+    }
 
 
 def _describe(r: GeocodeResult) -> list[str]:
@@ -63,8 +83,12 @@ def geocode(
         raise invalid("text", f"at most {MAX_TEXT} characters, got {len(text)}")
     if country is not None and len(country.strip()) != 2:
         raise invalid("country", f"must be an ISO 3166-1 alpha-2 code such as DE, got {country!r}")
-    query = GeocodeQuery(text.strip() or None, postcode=postcode, state=state_name,
-                         country=country.strip().upper() if country else None)  # fmt: skip
+    query = GeocodeQuery(
+        text.strip() or None,
+        postcode=postcode,
+        state=state_name,
+        country=country.strip().upper() if country else None,
+    )
     if query.is_empty():
         raise invalid("text", "give a place name or address")
     settings = state.settings()
@@ -75,8 +99,14 @@ def geocode(
     if not results:
         raise NotFound(f"no place matches {text!r}")
     if as_json:
-        echo_json({"type": "FeatureCollection", "ambiguous": answer.ambiguous, "geocoder": geocoder.name,
-                   "features": [result_feature(r) for r in results]})  # fmt: skip
+        echo_json(
+            {
+                "type": "FeatureCollection",
+                "ambiguous": answer.ambiguous,
+                "geocoder": geocoder.name,
+                "features": [result_feature(r) for r in results],
+            }
+        )
         return
     if answer.ambiguous:
         click.echo(f"ambiguous: {len(results)} places fit; add --state, --postcode or --country")
@@ -103,16 +133,20 @@ def reverse(state: CliState, lat: float, lon: float, as_json: bool) -> None:
     if as_json:
         props = {k: getattr(found, k) for k in REVERSE_FIELDS}
         props["address"] = found.address.as_json() if found.address else None
-        echo_json({"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
-                   "properties": props})  # fmt: skip
+        echo_json(
+            {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]}, "properties": props}
+        )
         return
     for line in _reverse_lines(found):
         click.echo(line)
 
 
 def _reverse_lines(found: ReverseResult) -> list[str]:
-    levels = (("municipality", found.municipality, found.municipality_ags),
-              ("district", found.district, found.district_ags), ("state", found.state, found.state_ags))  # fmt: skip
+    levels = (
+        ("municipality", found.municipality, found.municipality_ags),
+        ("district", found.district, found.district_ags),
+        ("state", found.state, found.state_ags),
+    )
     lines = [f"{name} ({level}{', AGS ' + ags if ags else ''})" for level, name, ags in levels if name]
     if found.address is not None:
         a = found.address
@@ -126,17 +160,25 @@ def _reverse_lines(found: ReverseResult) -> list[str]:
 @click.command(cls=CoordinateCommand)
 @click.argument("lat", type=float)
 @click.argument("lon", type=float)
-@click.option("--radius-m", type=click.FloatRange(min=0, min_open=True), required=True,
-              help="Search radius in metres (geodesic).")  # fmt: skip
-@click.option("--category", "categories", multiple=True,
-              help="Category slug, label or alias (repeatable).")  # fmt: skip
+@click.option(
+    "--radius-m",
+    type=click.FloatRange(min=0, min_open=True),
+    required=True,
+    help="Search radius in metres (geodesic).",
+)
+@click.option("--category", "categories", multiple=True, help="Category slug, label or alias (repeatable).")
 @click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print a GeoJSON FeatureCollection with distance_m.")
 @click.pass_obj
 def nearby(
-    state: CliState, lat: float, lon: float, radius_m: float, categories: tuple[str, ...], limit: int,
+    state: CliState,
+    lat: float,
+    lon: float,
+    radius_m: float,
+    categories: tuple[str, ...],
+    limit: int,
     as_json: bool,
-) -> None:  # fmt: skip
+) -> None:
     """Places within --radius-m metres of LAT LON, nearest first."""
     lon, lat = guard_point(lat, lon)
     settings = state.settings()
@@ -153,13 +195,21 @@ def nearby(
         page = store.places.search(query)
     if as_json:
         feats = [place_feature(h.record, vocabulary, h.distance_m) for h in page.hits]
-        echo_json({"type": "FeatureCollection", "numberMatched": page.total, "numberReturned": len(feats),
-                   "features": feats})  # fmt: skip
+        echo_json(
+            {
+                "type": "FeatureCollection",
+                "numberMatched": page.total,
+                "numberReturned": len(feats),
+                "features": feats,
+            }
+        )
         return
     for hit in page.hits:
         p = hit.record
         where = p.address.one_line() or "no address"
-        click.echo(f"{hit.distance_m or 0.0:10.1f} m  {p.name}  [{p.category}]  {where}  "
-                   f"({p.geocoding.precision.value})")  # fmt: skip
+        click.echo(
+            f"{hit.distance_m or 0.0:10.1f} m  {p.name}  [{p.category}]  {where}  "
+            f"({p.geocoding.precision.value})"
+        )
     shown = f"{len(page.hits)} of {page.total}" if page.total > len(page.hits) else f"{page.total}"
     click.echo(f"{shown} places within {radius_m:g} m of {lat}, {lon}")

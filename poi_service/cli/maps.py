@@ -18,9 +18,12 @@ def maps_group() -> None:
 
 @maps_group.command("build")
 @click.option(
-    "--out", type=click.Path(file_okay=False, path_type=Path), default=PROJECT_ROOT / "maps", show_default=True,
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=PROJECT_ROOT / "maps",
+    show_default=True,
     help="Folder to write the HTML pages and their assets into.",
-)  # fmt: skip
+)
 @click.pass_obj
 def build(state: CliState, out: Path) -> None:
     """Write the resident map, the widget and the alliance map (German and English) with inline data."""

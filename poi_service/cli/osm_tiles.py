@@ -24,11 +24,19 @@ def _bbox(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tu
 
 @click.command("tiles")
 @click.argument("extract", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="MBTiles file to write, replaced only when the build succeeds [default: POI_TILES_FILE, else "
-                   "<POI_STATE_DIR>/tiles.mbtiles, i.e. var/tiles.mbtiles: where the service reads it].")  # fmt: skip
-@click.option("--bbox", callback=_bbox, metavar="MINLON,MINLAT,MAXLON,MAXLAT",
-              help="Area of the tiles; default: the extract's header box, else the extent of its nodes.")  # fmt: skip
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="MBTiles file to write, replaced only when the build succeeds [default: POI_TILES_FILE, else "
+    "<POI_STATE_DIR>/tiles.mbtiles, i.e. var/tiles.mbtiles: where the service reads it].",
+)
+@click.option(
+    "--bbox",
+    callback=_bbox,
+    metavar="MINLON,MINLAT,MAXLON,MAXLAT",
+    help="Area of the tiles; default: the extract's header box, else the extent of its nodes.",
+)
 @click.option("--threads", type=click.IntRange(0, 256), default=0, help="tilemaker threads (0: all cores).")
 @click.pass_obj
 def tiles(

@@ -17,11 +17,19 @@ def data_group() -> None:
 
 
 @data_group.command("check")
-@click.option("--data-dir", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
-              help="Data directory to check (default: POI_DATA_DIR).")  # fmt: skip
-@click.option("--store", "with_store", is_flag=True,
-              help="Also check the configured store (--database / POI_DATABASE_URL): it holds every row, and "
-                   "no place has a postcode of another town or a pin far from its locality.")  # fmt: skip
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Data directory to check (default: POI_DATA_DIR).",
+)
+@click.option(
+    "--store",
+    "with_store",
+    is_flag=True,
+    help="Also check the configured store (--database / POI_DATABASE_URL): it holds every row, and "
+    "no place has a postcode of another town or a pin far from its locality.",
+)
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
 @click.pass_context

@@ -45,16 +45,26 @@ def place_feature(
         "category": place.category,
         "category_label": category.label_de if category else place.category,
         "category_label_en": category.label_en if category else place.category,
-        "street": a.street, "housenumber": a.housenumber, "postcode": a.postcode, "locality": a.locality,
-        "ags": a.ags, "address": a.one_line(),
-        "phone": place.phone, "phone_display": _phone(place.phone) if place.phone else None,
-        "website": place.website, "description": place.description, "source": place.source,
-        "opening_hours": place.opening_hours, "wheelchair": place.wheelchair,
+        "street": a.street,
+        "housenumber": a.housenumber,
+        "postcode": a.postcode,
+        "locality": a.locality,
+        "ags": a.ags,
+        "address": a.one_line(),
+        "phone": place.phone,
+        "phone_display": _phone(place.phone) if place.phone else None,
+        "website": place.website,
+        "description": place.description,
+        "source": place.source,
+        "opening_hours": place.opening_hours,
+        "wheelchair": place.wheelchair,
         "names": dict(place.names) if place.names else None,
-        "osm_version": place.osm_version, "osm_timestamp": place.osm_timestamp,
+        "osm_version": place.osm_version,
+        "osm_timestamp": place.osm_timestamp,
         "geocoding": _geocoding(place.geocoding),
-        "created_at": iso_time(place.created_at), "updated_at": iso_time(place.updated_at),
-    }  # fmt: skip
+        "created_at": iso_time(place.created_at),
+        "updated_at": iso_time(place.updated_at),
+    }
     if at is not None:
         props.update(hours_properties(place, at))
     if distance_m is not None:
@@ -73,13 +83,20 @@ def membership_feature(member: Membership, distance_m: float | None = None) -> d
     """A membership as a GeoJSON Feature; `joined` shows only the precision the source gives."""
     m = member.municipality
     props: dict[str, Any] = {
-        "name": m.name, "kind": m.kind, "country": m.country, "ags": m.ags, "state": m.state,
-        "district": m.district, "alliance": member.alliance.value, "role": member.role.value,
+        "name": m.name,
+        "kind": m.kind,
+        "country": m.country,
+        "ags": m.ags,
+        "state": m.state,
+        "district": m.district,
+        "alliance": member.alliance.value,
+        "role": member.role.value,
         "joined": format_partial_date(member.joined, member.joined_precision),
         "joined_date": member.joined.isoformat() if member.joined else None,
         "joined_precision": member.joined_precision.value if member.joined_precision else None,
-        "source_url": member.source_url, "geocoding": _geocoding(member.geocoding),
-    }  # fmt: skip
+        "source_url": member.source_url,
+        "geocoding": _geocoding(member.geocoding),
+    }
     if distance_m is not None:
         props["distance_m"] = round(distance_m, 2)
     return {

@@ -142,9 +142,15 @@ class _Place:
 
 
 def build_places(
-    rows: Sequence[RawRow], geocoder: Geocoder, vocabulary: Vocabulary, data_dir: Path, *,
-    at: datetime, what: str, progress: Progress = no_progress,
-) -> list[PlaceData]:  # fmt: skip
+    rows: Sequence[RawRow],
+    geocoder: Geocoder,
+    vocabulary: Vocabulary,
+    data_dir: Path,
+    *,
+    at: datetime,
+    what: str,
+    progress: Progress = no_progress,
+) -> list[PlaceData]:
     """PlaceData for every row, or ImportFailed naming each bad row; nothing is written here."""
     errors: list[InvalidParam] = []
     built: list[_Place] = []

@@ -128,8 +128,10 @@ def patched(spec: EditSpec[R, Any], current: R, patch: Body) -> tuple[Body, bool
     patch = unpinned(patch, current)
     stored = spec.body_of(current)
     coords = ("lat", "lon")
-    merged = merge_patch({k: v for k, v in stored.items() if k not in coords},
-                         {k: v for k, v in patch.items() if k not in coords})  # fmt: skip
+    merged = merge_patch(
+        {k: v for k, v in stored.items() if k not in coords},
+        {k: v for k, v in patch.items() if k not in coords},
+    )
     assert isinstance(merged, dict)
     if any(c in patch for c in coords):
         merged.update({c: patch[c] for c in coords if patch.get(c) is not None})
@@ -153,11 +155,23 @@ def _pin(ctx: Context) -> Geocoding:
 def place_body(p: Place) -> Body:
     """The editable fields of a stored place."""
     a = p.address
-    values = {"name": p.name, "category": p.category, "street": a.street, "housenumber": a.housenumber,
-              "postcode": a.postcode, "locality": a.locality, "phone": p.phone, "website": p.website,
-              "description": p.description, "source": p.source, "lat": p.point.lat, "lon": p.point.lon,
-              "opening_hours": p.opening_hours, "wheelchair": p.wheelchair,
-              "names": dict(p.names) if p.names else None}  # fmt: skip
+    values = {
+        "name": p.name,
+        "category": p.category,
+        "street": a.street,
+        "housenumber": a.housenumber,
+        "postcode": a.postcode,
+        "locality": a.locality,
+        "phone": p.phone,
+        "website": p.website,
+        "description": p.description,
+        "source": p.source,
+        "lat": p.point.lat,
+        "lon": p.point.lon,
+        "opening_hours": p.opening_hours,
+        "wheelchair": p.wheelchair,
+        "names": dict(p.names) if p.names else None,
+    }
     return {k: v for k, v in values.items() if v is not None}
 
 
@@ -185,11 +199,20 @@ def build_place(
         point, geocoding = found.point, found.provenance(ctx.at)
         ags = found.ags if found.ags and len(found.ags) == 8 else lookup_ags(found, ctx.geocoder)
     return PlaceData(
-        name=fields.name, category=fields.category, address=replace(a, ags=ags), point=point,
-        geocoding=geocoding, phone=fields.phone, website=fields.website, description=fields.description,
-        source=fields.source, external_key=key, opening_hours=fields.opening_hours, wheelchair=fields.wheelchair,
+        name=fields.name,
+        category=fields.category,
+        address=replace(a, ags=ags),
+        point=point,
+        geocoding=geocoding,
+        phone=fields.phone,
+        website=fields.website,
+        description=fields.description,
+        source=fields.source,
+        external_key=key,
+        opening_hours=fields.opening_hours,
+        wheelchair=fields.wheelchair,
         names=fields.names,
-    )  # fmt: skip
+    )
 
 
 def carried_place(data: PlaceData, current: Place) -> PlaceData:
@@ -198,17 +221,45 @@ def carried_place(data: PlaceData, current: Place) -> PlaceData:
 
 
 PLACE_EDIT = EditSpec[Place, PlaceData](
-    editable=("name", "category", "street", "housenumber", "postcode", "locality", "phone", "website",
-              "description", "source", "lat", "lon", "opening_hours", "wheelchair", "names"),
-    derived=frozenset({"category_label", "category_label_en", "ags", "address", "phone_display", "geocoding",
-                       "created_at", "updated_at", "distance_m", "osm_version", "osm_timestamp"}),
+    editable=(
+        "name",
+        "category",
+        "street",
+        "housenumber",
+        "postcode",
+        "locality",
+        "phone",
+        "website",
+        "description",
+        "source",
+        "lat",
+        "lon",
+        "opening_hours",
+        "wheelchair",
+        "names",
+    ),
+    derived=frozenset(
+        {
+            "category_label",
+            "category_label_en",
+            "ags",
+            "address",
+            "phone_display",
+            "geocoding",
+            "created_at",
+            "updated_at",
+            "distance_m",
+            "osm_version",
+            "osm_timestamp",
+        }
+    ),
     location=("street", "housenumber", "postcode", "locality"),
     body_of=place_body,
     build=build_place,
     new_key=lambda d: place_key(d.name, d.address.street, d.address.housenumber, d.address.locality),
     carry=carried_place,
     doubts=place_doubts,
-)  # fmt: skip
+)
 
 
 # -- memberships -------------------------------------------------------------------------------
@@ -217,10 +268,18 @@ PLACE_EDIT = EditSpec[Place, PlaceData](
 def member_body(m: Membership) -> Body:
     """The editable fields of a stored membership."""
     u = m.municipality
-    values = {"name": u.name, "kind": u.kind, "country": u.country, "state": u.state,
-              "alliance": m.alliance.value, "role": m.role.value,
-              "joined": format_partial_date(m.joined, m.joined_precision), "source_url": m.source_url,
-              "lat": m.point.lat, "lon": m.point.lon}  # fmt: skip
+    values = {
+        "name": u.name,
+        "kind": u.kind,
+        "country": u.country,
+        "state": u.state,
+        "alliance": m.alliance.value,
+        "role": m.role.value,
+        "joined": format_partial_date(m.joined, m.joined_precision),
+        "source_url": m.source_url,
+        "lat": m.point.lat,
+        "lon": m.point.lon,
+    }
     return {k: v for k, v in values.items() if v is not None}
 
 
@@ -233,13 +292,20 @@ def build_member(
         raise refused([*prior, *errors])
     if fields.point is None and keep is not None:
         k = keep.municipality
-        municipality = Municipality(fields.name, fields.kind, fields.country, k.ags, fields.state or k.state,
-                                    k.district)  # fmt: skip
+        municipality = Municipality(
+            fields.name, fields.kind, fields.country, k.ags, fields.state or k.state, k.district
+        )
         return MembershipData(
-            municipality=municipality, alliance=fields.alliance, role=fields.role, point=keep.point,
-            geocoding=keep.geocoding, joined=fields.joined, joined_precision=fields.joined_precision,
-            source_url=fields.source_url, external_key=key,
-        )  # fmt: skip
+            municipality=municipality,
+            alliance=fields.alliance,
+            role=fields.role,
+            point=keep.point,
+            geocoding=keep.geocoding,
+            joined=fields.joined,
+            joined_precision=fields.joined_precision,
+            source_url=fields.source_url,
+            external_key=key,
+        )
     problems: list[InvalidParam] = []
     data = locate_member(RawRow(WHERE, raw), fields, ctx.geocoder, ctx.data_dir, ctx.at, problems)
     if data is None or problems:
@@ -252,10 +318,20 @@ def build_member(
 
 MEMBER_EDIT = EditSpec[Membership, MembershipData](
     editable=("name", "kind", "country", "state", "alliance", "role", "joined", "source_url", "lat", "lon"),
-    derived=frozenset({"ags", "district", "joined_date", "joined_precision", "geocoding", "created_at",
-                       "updated_at", "distance_m"}),
+    derived=frozenset(
+        {
+            "ags",
+            "district",
+            "joined_date",
+            "joined_precision",
+            "geocoding",
+            "created_at",
+            "updated_at",
+            "distance_m",
+        }
+    ),
     location=("name", "kind", "state", "country"),
     body_of=member_body,
     build=build_member,
     new_key=lambda d: member_key(d.alliance.value, d.municipality.country, d.municipality.name),
-)  # fmt: skip
+)

@@ -23,11 +23,39 @@ Format = Literal["geojson", "csv", "gpkg"]
 FORMATS: tuple[Format, ...] = ("geojson", "csv", "gpkg")
 SUFFIXES: dict[str, Format] = {".geojson": "geojson", ".json": "geojson", ".csv": "csv", ".gpkg": "gpkg"}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-PLACE_FIELDS = ("name", "category", "street", "housenumber", "postcode", "locality", "ags", "phone", "website",
-                "description", "source", "external_key", "opening_hours", "wheelchair", "names", "osm_version",
-                "osm_timestamp")  # fmt: skip
-MEMBER_FIELDS = ("name", "kind", "country", "ags", "state", "district", "alliance", "role", "joined",
-                 "joined_precision", "source_url", "external_key")  # fmt: skip
+PLACE_FIELDS = (
+    "name",
+    "category",
+    "street",
+    "housenumber",
+    "postcode",
+    "locality",
+    "ags",
+    "phone",
+    "website",
+    "description",
+    "source",
+    "external_key",
+    "opening_hours",
+    "wheelchair",
+    "names",
+    "osm_version",
+    "osm_timestamp",
+)
+MEMBER_FIELDS = (
+    "name",
+    "kind",
+    "country",
+    "ags",
+    "state",
+    "district",
+    "alliance",
+    "role",
+    "joined",
+    "joined_precision",
+    "source_url",
+    "external_key",
+)
 TAIL = (
     "geocode_source",
     "geocode_precision",
@@ -55,35 +83,69 @@ def guard(value: object) -> object:
 
 
 def _provenance(g: Geocoding) -> dict[str, Any]:
-    return {"geocode_source": g.source, "geocode_precision": g.precision.value,
-            "geocode_confidence": g.confidence, "geocoded_at": g.at.isoformat()}  # fmt: skip
+    return {
+        "geocode_source": g.source,
+        "geocode_precision": g.precision.value,
+        "geocode_confidence": g.confidence,
+        "geocoded_at": g.at.isoformat(),
+    }
 
 
 def place_row(p: Place) -> dict[str, Any]:
     """A place as flat columns (id, lat, lon, wkt, fields, provenance, timestamps)."""
     a = p.address
     return {
-        "id": p.id, "lat": p.point.lat, "lon": p.point.lon, "wkt": f"POINT ({p.point.lon} {p.point.lat})",
-        "name": p.name, "category": p.category, "street": a.street, "housenumber": a.housenumber,
-        "postcode": a.postcode, "locality": a.locality, "ags": a.ags, "phone": p.phone, "website": p.website,
-        "description": p.description, "source": p.source, "external_key": p.external_key,
-        "opening_hours": p.opening_hours, "wheelchair": p.wheelchair, "names": names_json(p.names),
-        "osm_version": p.osm_version, "osm_timestamp": p.osm_timestamp, **_provenance(p.geocoding), "created_at": p.created_at.isoformat(), "updated_at": p.updated_at.isoformat(),
-    }  # fmt: skip
+        "id": p.id,
+        "lat": p.point.lat,
+        "lon": p.point.lon,
+        "wkt": f"POINT ({p.point.lon} {p.point.lat})",
+        "name": p.name,
+        "category": p.category,
+        "street": a.street,
+        "housenumber": a.housenumber,
+        "postcode": a.postcode,
+        "locality": a.locality,
+        "ags": a.ags,
+        "phone": p.phone,
+        "website": p.website,
+        "description": p.description,
+        "source": p.source,
+        "external_key": p.external_key,
+        "opening_hours": p.opening_hours,
+        "wheelchair": p.wheelchair,
+        "names": names_json(p.names),
+        "osm_version": p.osm_version,
+        "osm_timestamp": p.osm_timestamp,
+        **_provenance(p.geocoding),
+        "created_at": p.created_at.isoformat(),
+        "updated_at": p.updated_at.isoformat(),
+    }
 
 
 def member_row(m: Membership) -> dict[str, Any]:
     """A membership as flat columns; `joined` keeps the source's precision ('2019', '2019-06')."""
     mu = m.municipality
     return {
-        "id": m.id, "lat": m.point.lat, "lon": m.point.lon, "wkt": f"POINT ({m.point.lon} {m.point.lat})",
-        "name": mu.name, "kind": mu.kind, "country": mu.country, "ags": mu.ags, "state": mu.state,
-        "district": mu.district, "alliance": m.alliance.value, "role": m.role.value,
+        "id": m.id,
+        "lat": m.point.lat,
+        "lon": m.point.lon,
+        "wkt": f"POINT ({m.point.lon} {m.point.lat})",
+        "name": mu.name,
+        "kind": mu.kind,
+        "country": mu.country,
+        "ags": mu.ags,
+        "state": mu.state,
+        "district": mu.district,
+        "alliance": m.alliance.value,
+        "role": m.role.value,
         "joined": format_partial_date(m.joined, m.joined_precision),
         "joined_precision": m.joined_precision.value if m.joined_precision else None,
-        "source_url": m.source_url, "external_key": m.external_key,
-        **_provenance(m.geocoding), "created_at": m.created_at.isoformat(), "updated_at": m.updated_at.isoformat(),
-    }  # fmt: skip
+        "source_url": m.source_url,
+        "external_key": m.external_key,
+        **_provenance(m.geocoding),
+        "created_at": m.created_at.isoformat(),
+        "updated_at": m.updated_at.isoformat(),
+    }
 
 
 def columns(kind: Kind) -> tuple[str, ...]:

@@ -23,15 +23,63 @@ Kind = Literal["places", "memberships"]
 KINDS: tuple[Kind, ...] = ("places", "memberships")
 PROVENANCE = ("coord_source", "geocode_source", "geocode_precision", "geocode_confidence", "geocoded_at")
 COLUMNS: dict[Kind, tuple[str, ...]] = {
-    "places": ("name", "category", "street", "housenumber", "postcode", "locality", "phone", "website",
-               "description", "lat", "lon", "geometry", "source", "source_url", "external_key", *PROVENANCE,
-               "opening_hours", "wheelchair", "names", "osm_version", "osm_timestamp"),
-    "memberships": ("name", "kind", "state", "country", "alliance", "joined", "role", "source_url", "lat",
-                    "lon", "geometry", "external_key", *PROVENANCE),
-}  # fmt: skip
+    "places": (
+        "name",
+        "category",
+        "street",
+        "housenumber",
+        "postcode",
+        "locality",
+        "phone",
+        "website",
+        "description",
+        "lat",
+        "lon",
+        "geometry",
+        "source",
+        "source_url",
+        "external_key",
+        *PROVENANCE,
+        "opening_hours",
+        "wheelchair",
+        "names",
+        "osm_version",
+        "osm_timestamp",
+    ),
+    "memberships": (
+        "name",
+        "kind",
+        "state",
+        "country",
+        "alliance",
+        "joined",
+        "role",
+        "source_url",
+        "lat",
+        "lon",
+        "geometry",
+        "external_key",
+        *PROVENANCE,
+    ),
+}
 # Columns of our own exports that an import recomputes (not reported as ignored).
-DERIVED = frozenset({"id", "wkt", "ags", "address", "district", "category_label", "category_label_en",
-                     "phone_display", "joined_date", "joined_precision", "distance_m", "created_at", "updated_at"})  # fmt: skip
+DERIVED = frozenset(
+    {
+        "id",
+        "wkt",
+        "ags",
+        "address",
+        "district",
+        "category_label",
+        "category_label_en",
+        "phone_display",
+        "joined_date",
+        "joined_precision",
+        "distance_m",
+        "created_at",
+        "updated_at",
+    }
+)
 REQUIRED: dict[Kind, tuple[str, ...]] = {"places": ("name", "category"), "memberships": ("name", "alliance")}
 T = TypeVar("T", PlaceData, MembershipData)
 
@@ -54,10 +102,17 @@ class ImportReport:
     def as_dict(self) -> dict[str, object]:
         """JSON-ready form (for --json)."""
         return {
-            "path": self.path, "kind": self.kind, "rows": self.rows, "new": self.new, "updated": self.updated,
-            "unchanged": self.unchanged, "written": self.written, "dry_run": self.dry_run, "precision": self.precision,
+            "path": self.path,
+            "kind": self.kind,
+            "rows": self.rows,
+            "new": self.new,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "written": self.written,
+            "dry_run": self.dry_run,
+            "precision": self.precision,
             "ignored_columns": list(self.ignored_columns),
-        }  # fmt: skip
+        }
 
 
 def precision_counts(geocodings: Sequence[Geocoding]) -> dict[str, int]:
@@ -86,10 +141,18 @@ def source_alias(rows: list[RawRow]) -> list[RawRow]:
 
 
 def import_file(
-    store: Store, path: Path, geocoder: Geocoder, *, dry_run: bool = False, kind: Kind = "places",
-    progress: Progress = no_progress, data_dir: Path = DEFAULT_DATA_DIR, vocabulary: Vocabulary | None = None,
-    layer: str | None = None, actor: str | None = None,
-) -> ImportReport:  # fmt: skip
+    store: Store,
+    path: Path,
+    geocoder: Geocoder,
+    *,
+    dry_run: bool = False,
+    kind: Kind = "places",
+    progress: Progress = no_progress,
+    data_dir: Path = DEFAULT_DATA_DIR,
+    vocabulary: Vocabulary | None = None,
+    layer: str | None = None,
+    actor: str | None = None,
+) -> ImportReport:
     """Checks and geocodes every row, then writes all of them in one transaction (or nothing).
 
     actor (an API key id, 'cli') goes to the history: one 'import' change per changed record.
@@ -104,8 +167,9 @@ def import_file(
     what = f"import of {path.name}"
     if kind == "places":
         rows = source_alias(table.rows)
-        places = build_places(rows, geocoder, vocabulary or Vocabulary.load(), data_dir, at=at, what=what,
-                              progress=progress)  # fmt: skip
+        places = build_places(
+            rows, geocoder, vocabulary or Vocabulary.load(), data_dir, at=at, what=what, progress=progress
+        )
         report = _report(path, kind, places, store.places.plan(places), dry_run, ignored)
         if not dry_run:
             write_places(store, places, progress, actor)

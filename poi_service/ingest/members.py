@@ -30,9 +30,14 @@ MUNICIPAL_KINDS = frozenset({"stadt", "gemeinde"})
 
 
 def build_memberships(
-    rows: Sequence[RawRow], geocoder: Geocoder, data_dir: Path, *,
-    at: datetime, what: str, progress: Progress = no_progress,
-) -> list[MembershipData]:  # fmt: skip
+    rows: Sequence[RawRow],
+    geocoder: Geocoder,
+    data_dir: Path,
+    *,
+    at: datetime,
+    what: str,
+    progress: Progress = no_progress,
+) -> list[MembershipData]:
     """MembershipData for every row, or ImportFailed naming each bad row; nothing is written here."""
     errors: list[InvalidParam] = []
     out: list[tuple[str, MembershipData]] = []
@@ -82,6 +87,12 @@ def locate_member(
         state_name, district_name = found.state or f.state, found.district
     municipality = Municipality(f.name, f.kind, f.country, ags, state_name, district_name)
     return MembershipData(
-        municipality=municipality, alliance=f.alliance, role=f.role, point=point, geocoding=geocoding,
-        joined=f.joined, joined_precision=f.joined_precision, source_url=f.source_url,
-    )  # fmt: skip
+        municipality=municipality,
+        alliance=f.alliance,
+        role=f.role,
+        point=point,
+        geocoding=geocoding,
+        joined=f.joined,
+        joined_precision=f.joined_precision,
+        source_url=f.source_url,
+    )

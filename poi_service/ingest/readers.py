@@ -24,8 +24,12 @@ MAX_COLUMNS = 200  # of a CSV header or a GeoPackage layer (README, Limits and e
 COORDINATES = frozenset({"lat", "lon"})
 NUMBERS = frozenset({"lat", "lon", "geocode_confidence"})
 DECIMAL_COMMA = re.compile(r"-?[0-9]+,[0-9]+")
-GEOCODING_PROPS = {"source": "geocode_source", "precision": "geocode_precision",
-                   "confidence": "geocode_confidence", "at": "geocoded_at"}  # fmt: skip
+GEOCODING_PROPS = {
+    "source": "geocode_source",
+    "precision": "geocode_precision",
+    "confidence": "geocode_confidence",
+    "at": "geocoded_at",
+}
 
 
 @dataclass(frozen=True, slots=True)

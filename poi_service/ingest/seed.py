@@ -50,9 +50,14 @@ def shipped_places(
     """PlaceData for data/places/...csv; ImportFailed naming the line of any row that fails."""
     rows = source_alias(_rows_of(data_dir, PLACES_FILE))
     return build_places(
-        rows, geocoder, Vocabulary.load(), data_dir, at=at or datetime.now(UTC), what=str(PLACES_FILE),
+        rows,
+        geocoder,
+        Vocabulary.load(),
+        data_dir,
+        at=at or datetime.now(UTC),
+        what=str(PLACES_FILE),
         progress=_stage(progress, "places"),
-    )  # fmt: skip
+    )
 
 
 def shipped_memberships(
@@ -60,9 +65,13 @@ def shipped_memberships(
 ) -> list[MembershipData]:
     """MembershipData for data/alliance/members_sourced.csv; ImportFailed naming any failing line."""
     return build_memberships(
-        _rows_of(data_dir, MEMBERS_FILE), geocoder, data_dir, at=at or datetime.now(UTC),
-        what=str(MEMBERS_FILE), progress=_stage(progress, "memberships"),
-    )  # fmt: skip
+        _rows_of(data_dir, MEMBERS_FILE),
+        geocoder,
+        data_dir,
+        at=at or datetime.now(UTC),
+        what=str(MEMBERS_FILE),
+        progress=_stage(progress, "memberships"),
+    )
 
 
 def load_shipped(

@@ -25,12 +25,19 @@ MEDIA_TYPES = {
 }
 # Files the pages use; the rest of the XStatic data (source maps, ESM builds) is not served.
 PACKAGE_FILES: dict[str, tuple[str, ...]] = {
-    "leaflet": ("leaflet.js", "leaflet.css", "images/layers.png", "images/layers-2x.png",
-                "images/marker-icon.png", "images/marker-icon-2x.png", "images/marker-shadow.png"),
+    "leaflet": (
+        "leaflet.js",
+        "leaflet.css",
+        "images/layers.png",
+        "images/layers-2x.png",
+        "images/marker-icon.png",
+        "images/marker-icon-2x.png",
+        "images/marker-shadow.png",
+    ),
     "leaflet-markercluster": ("leaflet.markercluster.js", "MarkerCluster.css"),
     "poi-maps": ("common.js", "places.js", "hours.js", "alliance.js", "maps.css", "streets.js"),
     "protomaps-leaflet": ("protomaps-leaflet.js",),
-}  # fmt: skip
+}
 PROTOMAPS_VERSION = "5.1.0"  # vendored from npm, see static/vendor/VENDORED.md
 
 

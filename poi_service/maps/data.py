@@ -19,11 +19,29 @@ from poi_service.phone import din5008
 from poi_service.store import Near, PlaceFilter, Query, Store
 
 # Darker tones of a qualitative palette: each keeps 3:1 contrast against the light basemap (WCAG 1.4.11).
-PALETTE = ("#0b5fa5", "#c0392b", "#1e7b34", "#7b3fa0", "#8a5a00", "#b0306f", "#00707a", "#4d4d4d",
-           "#a34700", "#3949ab", "#6b7d00", "#8e1b1b", "#006e4f", "#5c3d99", "#7a4e2d")  # fmt: skip
+PALETTE = (
+    "#0b5fa5",
+    "#c0392b",
+    "#1e7b34",
+    "#7b3fa0",
+    "#8a5a00",
+    "#b0306f",
+    "#00707a",
+    "#4d4d4d",
+    "#a34700",
+    "#3949ab",
+    "#6b7d00",
+    "#8e1b1b",
+    "#006e4f",
+    "#5c3d99",
+    "#7a4e2d",
+)
 # Okabe-Ito colours, distinguishable with the common colour-vision deficiencies.
-ALLIANCE_COLOURS = {Alliance.BUENDNIS.value: "#0072b2", Alliance.INTERNATIONAL.value: "#d55e00",
-                    Alliance.SEEBRUECKE_DECLARED.value: "#009e73"}  # fmt: skip
+ALLIANCE_COLOURS = {
+    Alliance.BUENDNIS.value: "#0072b2",
+    Alliance.INTERNATIONAL.value: "#d55e00",
+    Alliance.SEEBRUECKE_DECLARED.value: "#009e73",
+}
 PRECISIONS = [p.value for p in Precision]
 DESCRIPTION_MAX = 500
 PREC_BASE = 8
@@ -82,8 +100,14 @@ def places_payload(places: Iterable[Place], vocabulary: Vocabulary) -> dict[str,
     for i, p in enumerate(ordered):
         if p.category not in code:  # a slug from an operator vocabulary file that is gone now
             code[p.category] = len(cats)
-            cats.append({"slug": p.category, "de": p.category, "en": p.category,
-                         "color": PALETTE[len(cats) % len(PALETTE)]})  # fmt: skip
+            cats.append(
+                {
+                    "slug": p.category,
+                    "de": p.category,
+                    "en": p.category,
+                    "color": PALETTE[len(cats) % len(PALETTE)],
+                }
+            )
         a = p.address
         lon.append(round(p.point.lon, 5))
         lat.append(round(p.point.lat, 5))
@@ -105,11 +129,27 @@ def places_payload(places: Iterable[Place], vocabulary: Vocabulary) -> dict[str,
         if p.wheelchair:
             wc.append([i, p.wheelchair])
     return {
-        "v": 2, "n": len(lon), "categories": cats, "precisions": PRECISIONS, "approximate": sorted(APPROXIMATE),
-        "precision_labels": PRECISION, "prec_base": PREC_BASE, "lon": lon, "lat": lat, "kp": kp, "name": name,
-        "street": street, "town": town, "towns": list(towns), "phone": phone, "web": web, "desc": desc, "src": src,
-        "oh": oh, "wc": wc,
-    }  # fmt: skip
+        "v": 2,
+        "n": len(lon),
+        "categories": cats,
+        "precisions": PRECISIONS,
+        "approximate": sorted(APPROXIMATE),
+        "precision_labels": PRECISION,
+        "prec_base": PREC_BASE,
+        "lon": lon,
+        "lat": lat,
+        "kp": kp,
+        "name": name,
+        "street": street,
+        "town": town,
+        "towns": list(towns),
+        "phone": phone,
+        "web": web,
+        "desc": desc,
+        "src": src,
+        "oh": oh,
+        "wc": wc,
+    }
 
 
 def address(payload: dict[str, Any], i: int) -> str:
@@ -152,17 +192,36 @@ def members_payload(members: Iterable[Membership], boundaries: Boundaries) -> di
     rows = []
     for m in members:
         mu = m.municipality
-        rows.append({
-            "name": mu.name, "kind": mu.kind, "country": mu.country, "state": mu.state,
-            "st": state_of(m, boundaries, by_name), "a": m.alliance.value, "r": m.role.value,
-            "joined": format_partial_date(m.joined, m.joined_precision),
-            "year": m.joined.year if m.joined else None, "src": http_url(m.source_url),
-            "lon": round(m.point.lon, 5), "lat": round(m.point.lat, 5),
-        })  # fmt: skip
+        rows.append(
+            {
+                "name": mu.name,
+                "kind": mu.kind,
+                "country": mu.country,
+                "state": mu.state,
+                "st": state_of(m, boundaries, by_name),
+                "a": m.alliance.value,
+                "r": m.role.value,
+                "joined": format_partial_date(m.joined, m.joined_precision),
+                "year": m.joined.year if m.joined else None,
+                "src": http_url(m.source_url),
+                "lon": round(m.point.lon, 5),
+                "lat": round(m.point.lat, 5),
+            }
+        )
     rows.sort(key=lambda r: (fold(str(r["name"])), str(r["a"])))
-    alliances = [{"code": a.value, "color": ALLIANCE_COLOURS[a.value], "de": ALLIANCE["de"][a.value],
-                  "en": ALLIANCE["en"][a.value]} for a in Alliance]  # fmt: skip
+    alliances = [
+        {
+            "code": a.value,
+            "color": ALLIANCE_COLOURS[a.value],
+            "de": ALLIANCE["de"][a.value],
+            "en": ALLIANCE["en"][a.value],
+        }
+        for a in Alliance
+    ]
     return {
-        "v": 1, "alliances": alliances, "roles": ROLE, "rows": rows,
+        "v": 1,
+        "alliances": alliances,
+        "roles": ROLE,
+        "rows": rows,
         "states": sorted(({"ags": a.ags, "name": a.name} for a in states), key=lambda s: s["ags"]),
-    }  # fmt: skip
+    }

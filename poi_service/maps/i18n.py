@@ -47,11 +47,17 @@ ALLIANCE: dict[Lang, dict[str, str]] = {
     },
 }
 ROLE: dict[Lang, dict[str, str]] = {
-    "de": {Role.COORDINATOR.value: "Koordination", Role.STATE_COORDINATOR.value: "Landeskoordination",
-           Role.MEMBER.value: "Mitglied"},
-    "en": {Role.COORDINATOR.value: "Coordinator", Role.STATE_COORDINATOR.value: "State coordinator",
-           Role.MEMBER.value: "Member"},
-}  # fmt: skip
+    "de": {
+        Role.COORDINATOR.value: "Koordination",
+        Role.STATE_COORDINATOR.value: "Landeskoordination",
+        Role.MEMBER.value: "Mitglied",
+    },
+    "en": {
+        Role.COORDINATOR.value: "Coordinator",
+        Role.STATE_COORDINATOR.value: "State coordinator",
+        Role.MEMBER.value: "Member",
+    },
+}
 
 TEXT: dict[Lang, dict[str, str]] = {
     "de": {

@@ -56,8 +56,9 @@ class OfflineMap(folium.Map):  # type: ignore[misc]
         """
     )
 
-    def __init__(self, *, aria_label: str, js: list[tuple[str, str]], css: list[tuple[str, str]],
-                 **kwargs: Any) -> None:  # fmt: skip
+    def __init__(
+        self, *, aria_label: str, js: list[tuple[str, str]], css: list[tuple[str, str]], **kwargs: Any
+    ) -> None:
         super().__init__(tiles=None, **kwargs)
         self._id = MAP_ID
         self.aria_label = aria_label
@@ -76,16 +77,31 @@ class MapParts:
 
 
 @lru_cache(maxsize=64)  # the same few views again and again; rendering a folium figure takes ~20 ms
-def folium_parts(assets: AssetUrls, *, label: str, cluster: bool, center: tuple[float, float] = GERMANY,
-                 zoom: int = 6, min_zoom: int = 3) -> MapParts:  # fmt: skip
+def folium_parts(
+    assets: AssetUrls,
+    *,
+    label: str,
+    cluster: bool,
+    center: tuple[float, float] = GERMANY,
+    zoom: int = 6,
+    min_zoom: int = 3,
+) -> MapParts:
     """Builds the Folium map with self-hosted Leaflet (and markercluster) and renders its parts."""
     js = [("leaflet", assets.leaflet_js)]
     css = [("leaflet_css", assets.leaflet_css)]
     if cluster:
         js.append(("markercluster", assets.cluster_js))
         css.append(("markercluster_css", assets.cluster_css))
-    m = OfflineMap(aria_label=label, js=js, css=css, location=list(center), zoom_start=zoom,
-                   control_scale=True, maxZoom=19, minZoom=min_zoom)  # fmt: skip
+    m = OfflineMap(
+        aria_label=label,
+        js=js,
+        css=css,
+        location=list(center),
+        zoom_start=zoom,
+        control_scale=True,
+        maxZoom=19,
+        minZoom=min_zoom,
+    )
     figure = m.get_root()
     assert isinstance(figure, Figure)
     figure.header._children.pop("meta_http", None)  # the page template writes <meta charset>
@@ -104,8 +120,11 @@ def tiles_config(settings: Settings) -> dict[str, str] | None:
     """The operator's tile server for the consent control, or None (vector basemap only)."""
     if not settings.tile_url:
         return None
-    return {"url": settings.tile_url, "host": tile_host(settings.tile_url),
-            "attribution": linkify(settings.tile_attribution)}  # fmt: skip
+    return {
+        "url": settings.tile_url,
+        "host": tile_host(settings.tile_url),
+        "attribution": linkify(settings.tile_attribution),
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,20 +135,43 @@ class Page:
     csp: str
 
 
-def render(template: str, *, lang: Lang, assets: AssetUrls, parts: MapParts, config: dict[str, Any],
-           settings: Settings, frame_ancestors: str | None, meta_csp: bool = False,
-           **context: Any) -> Page:  # fmt: skip
+def render(
+    template: str,
+    *,
+    lang: Lang,
+    assets: AssetUrls,
+    parts: MapParts,
+    config: dict[str, Any],
+    settings: Settings,
+    frame_ancestors: str | None,
+    meta_csp: bool = False,
+    **context: Any,
+) -> Page:
     """Renders a page template; with meta_csp the policy is also written into a <meta> tag (static files)."""
-    config = {**config, "lang": lang, "t": texts(lang), "map": parts.name, "attribution": attribution_html(lang),
-              "tiles": tiles_config(settings)}  # fmt: skip
-    values = dict(context, lang=lang, t=texts(lang), assets=assets, map_header=Markup(parts.header),
-                  map_html=Markup(parts.html), map_script=Markup(parts.script),
-                  config_json=Markup(script_json(config)))  # fmt: skip
+    config = {
+        **config,
+        "lang": lang,
+        "t": texts(lang),
+        "map": parts.name,
+        "attribution": attribution_html(lang),
+        "tiles": tiles_config(settings),
+    }
+    values = dict(
+        context,
+        lang=lang,
+        t=texts(lang),
+        assets=assets,
+        map_header=Markup(parts.header),
+        map_html=Markup(parts.html),
+        map_script=Markup(parts.script),
+        config_json=Markup(script_json(config)),
+    )
     tmpl = _env.get_template(template)
     html = tmpl.render(values, meta_csp=None)
     self_source = "'self'"
-    policy = content_security_policy(html, tile_url=settings.tile_url, frame_ancestors=frame_ancestors,
-                                     self_source=self_source)  # fmt: skip
+    policy = content_security_policy(
+        html, tile_url=settings.tile_url, frame_ancestors=frame_ancestors, self_source=self_source
+    )
     if meta_csp:
         meta = content_security_policy(html, tile_url=settings.tile_url, frame_ancestors=None)
         html = tmpl.render(values, meta_csp=meta)

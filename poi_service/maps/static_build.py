@@ -49,8 +49,12 @@ def _municipalities(data_dir: Path, payload: dict[str, Any]) -> orjson.Fragment 
     """Municipality outlines around the places, when few enough to inline."""
     if not payload["n"]:
         return None
-    box = (min(payload["lon"]) - MARGIN_DEG, min(payload["lat"]) - MARGIN_DEG,
-           max(payload["lon"]) + MARGIN_DEG, max(payload["lat"]) + MARGIN_DEG)  # fmt: skip
+    box = (
+        min(payload["lon"]) - MARGIN_DEG,
+        min(payload["lat"]) - MARGIN_DEG,
+        max(payload["lon"]) + MARGIN_DEG,
+        max(payload["lat"]) + MARGIN_DEG,
+    )
     body, count = basemap.within(data_dir, Level.MUNICIPALITY, box)
     return None if count > MAX_INLINE_MUNICIPALITIES else orjson.Fragment(body)
 
@@ -80,8 +84,12 @@ def build_static_maps(store: Store, settings: Settings, out_dir: Path) -> list[P
     places = places_payload(select_places(store, PlaceFilter()), Vocabulary.from_settings(settings))
     members = members_payload(store.memberships.iter_all(), Boundaries.load(settings.data_dir))
     munis = _municipalities(settings.data_dir, places)
-    places_target = Target(asset_urls("assets", versioned=False), static=True,
-                           basemap={**spec, "municipality": {"inline": munis}} if munis else spec, scripts=scripts)  # fmt: skip
+    places_target = Target(
+        asset_urls("assets", versioned=False),
+        static=True,
+        basemap={**spec, "municipality": {"inline": munis}} if munis else spec,
+        scripts=scripts,
+    )
     alliance_target = Target(
         asset_urls("assets", versioned=False), static=True, basemap=spec, scripts=scripts
     )
@@ -89,14 +97,29 @@ def build_static_maps(store: Store, settings: Settings, out_dir: Path) -> list[P
     for lang in LANGS:
         sfx = _suffix(lang)
         t = texts(lang)
-        page = places_page(settings, places_target, lang=lang, nav=_nav(lang, "places"), data=places,
-                           frame_ancestors=None)  # fmt: skip
+        page = places_page(
+            settings, places_target, lang=lang, nav=_nav(lang, "places"), data=places, frame_ancestors=None
+        )
         _write(out_dir / f"places{sfx}.html", page.html, written)
-        page = places_page(settings, places_target, lang=lang, nav=[], data=places, embed=True,
-                           full_map_url=f"places{sfx}.html", frame_ancestors=None)  # fmt: skip
+        page = places_page(
+            settings,
+            places_target,
+            lang=lang,
+            nav=[],
+            data=places,
+            embed=True,
+            full_map_url=f"places{sfx}.html",
+            frame_ancestors=None,
+        )
         _write(out_dir / f"embed{sfx}.html", page.html, written)
-        page = alliance_page(settings, alliance_target, lang=lang, nav=_nav(lang, "alliance"), data=members,
-                             frame_ancestors=None)  # fmt: skip
+        page = alliance_page(
+            settings,
+            alliance_target,
+            lang=lang,
+            nav=_nav(lang, "alliance"),
+            data=members,
+            frame_ancestors=None,
+        )
         _write(out_dir / f"alliance{sfx}.html", page.html, written)
         for name, key in (
             ("places", "places_title"),
@@ -108,7 +131,9 @@ def build_static_maps(store: Store, settings: Settings, out_dir: Path) -> list[P
         '<!DOCTYPE html>\n<html lang="de">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>Karten / Maps</title>\n'
         '<link rel="stylesheet" href="assets/poi-maps/maps.css">\n</head>\n<body class="poi-page poi-doc">\n'
-        '<main class="poi-doc-main">\n<h1>Karten / Maps</h1>\n<ul>\n' + "\n".join(links) + "\n</ul>\n</main>\n</body>\n</html>\n"
-    )  # fmt: skip
+        '<main class="poi-doc-main">\n<h1>Karten / Maps</h1>\n<ul>\n'
+        + "\n".join(links)
+        + "\n</ul>\n</main>\n</body>\n</html>\n"
+    )
     _write(out_dir / "index.html", index, written)
     return written

@@ -33,8 +33,11 @@ def _features(data_dir: Path, level: Level) -> tuple[Item, ...]:
             props.update(state=state.name if state else None, state_ags=area.ags[:2])
         geometry = shapely.geometry.mapping(area.geometry)
         shapely.prepare(area.geometry)
-        items.append(Item({"type": "Feature", "id": area.ags, "geometry": geometry, "properties": props},
-                          area.geometry))  # fmt: skip
+        items.append(
+            Item(
+                {"type": "Feature", "id": area.ags, "geometry": geometry, "properties": props}, area.geometry
+            )
+        )
     return tuple(items)
 
 
@@ -60,8 +63,13 @@ class AreaSource(Source):
         self.properties = (*names, "distance_m")
 
     def queryables(self, services: Services) -> dict[str, Queryable]:
-        titles = {"ags": "Official key (AGS)", "name": "Name", "designation": "Designation (Land, Kreis, ...)",
-                  "state": "State", "state_ags": "State key (AGS, 2 digits)"}  # fmt: skip
+        titles = {
+            "ags": "Official key (AGS)",
+            "name": "Name",
+            "designation": "Designation (Land, Kreis, ...)",
+            "state": "State",
+            "state_ags": "State key (AGS, 2 digits)",
+        }
         qs = [Queryable(n, "string", titles[n]) for n in self.properties if n != "distance_m"]
         qs.append(Queryable("geometry", "geometry", "Boundary", geometry_format=self.geometry_format))
         return {q.name: q for q in qs}
@@ -110,11 +118,15 @@ class AreaSource(Source):
 
 
 STATES = AreaSource(
-    Level.STATE, "states", "German states (Länder)",
+    Level.STATE,
+    "states",
+    "German states (Länder)",
     f"The 16 states from the BKG VG5000 boundaries (1:5,000,000, 2021), read-only. {ATTRIBUTION}.",
-)  # fmt: skip
+)
 DISTRICTS = AreaSource(
-    Level.DISTRICT, "districts", "German districts (Kreise)",
+    Level.DISTRICT,
+    "districts",
+    "German districts (Kreise)",
     f"The 400 districts and district-free cities from the BKG VG5000 boundaries (1:5,000,000, 2021-07-01), "
     f"read-only; each names its state. {ATTRIBUTION}.",
-)  # fmt: skip
+)

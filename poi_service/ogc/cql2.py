@@ -34,13 +34,28 @@ from poi_service.ogc.cql2_ast import (
     Operand,
     Prop,
     Spatial,
-)  # fmt: skip
+)
 from poi_service.ogc.temporal import parse_date, parse_timestamp
 
-SPATIAL = ("S_INTERSECTS", "S_DISJOINT", "S_EQUALS", "S_TOUCHES", "S_OVERLAPS", "S_CROSSES", "S_WITHIN",
-           "S_CONTAINS")  # fmt: skip
-_WKT = ("POINT", "LINESTRING", "POLYGON", "MULTIPOINT", "MULTILINESTRING", "MULTIPOLYGON",
-        "GEOMETRYCOLLECTION")  # fmt: skip
+SPATIAL = (
+    "S_INTERSECTS",
+    "S_DISJOINT",
+    "S_EQUALS",
+    "S_TOUCHES",
+    "S_OVERLAPS",
+    "S_CROSSES",
+    "S_WITHIN",
+    "S_CONTAINS",
+)
+_WKT = (
+    "POINT",
+    "LINESTRING",
+    "POLYGON",
+    "MULTIPOINT",
+    "MULTILINESTRING",
+    "MULTIPOLYGON",
+    "GEOMETRYCOLLECTION",
+)
 _KEYWORDS = {"AND", "OR", "NOT", "LIKE", "BETWEEN", "IN", "IS", "NULL", "TRUE", "FALSE"}
 # Parsing recurses once per parenthesis or NOT (and binding and evaluation once per level again):
 # 1,000 of them ran out of Python's stack (a 500 and a 265 KB traceback per request).
@@ -262,8 +277,11 @@ class _Parser:
             self.expect(")")
             if len(nums) not in (4, 6):
                 raise _error("BBOX takes 4 (or 6) numbers")
-            west, south, east, north = (nums[0], nums[1], nums[2], nums[3]) if len(nums) == 4 else (
-                nums[0], nums[1], nums[3], nums[4])  # fmt: skip
+            west, south, east, north = (
+                (nums[0], nums[1], nums[2], nums[3])
+                if len(nums) == 4
+                else (nums[0], nums[1], nums[3], nums[4])
+            )
             return shapely.box(west, south, east, north)
         operand = self.scalar()
         if not isinstance(operand, Prop):

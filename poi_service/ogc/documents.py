@@ -22,14 +22,16 @@ from poi_service.ogc import (
     REL_DATA,
     REL_QUERYABLES,
     SCHEMA_JSON,
-)  # fmt: skip
+)
 from poi_service.ogc.sources import Source
 from poi_service.ogc.temporal import iso_utc
 from poi_service.services import Services
 
 TITLE = "poi-service: OGC API – Features"
-DESCRIPTION = ("Places of the municipality, the members of the Safe Harbours alliances and the German "
-               "state and district boundaries, as OGC API – Features collections (GeoJSON, CRS84).")  # fmt: skip
+DESCRIPTION = (
+    "Places of the municipality, the members of the Safe Harbours alliances and the German "
+    "state and district boundaries, as OGC API – Features collections (GeoJSON, CRS84)."
+)
 
 
 def link(href: str, rel: str, type_: str, title: str | None = None) -> dict[str, str]:
@@ -64,8 +66,13 @@ def landing(base: str, url: URL) -> dict[str, Any]:
         link(f"{base}/collections", "data", JSON, "The feature collections"),
         link(f"{base}/collections", REL_DATA, JSON, "The feature collections"),
     ]
-    return {"title": TITLE, "description": DESCRIPTION, "version": __version__,
-            "attribution": " · ".join(DATA_ATTRIBUTIONS), "links": links}  # fmt: skip
+    return {
+        "title": TITLE,
+        "description": DESCRIPTION,
+        "version": __version__,
+        "attribution": " · ".join(DATA_ATTRIBUTIONS),
+        "links": links,
+    }
 
 
 def conformance(url: URL) -> dict[str, Any]:
@@ -93,16 +100,25 @@ def _extent(src: Source, services: Services) -> dict[str, Any] | None:
 def collection(base: str, src: Source, services: Services, self_url: URL | None = None) -> dict[str, Any]:
     """One collection's metadata with its typed items and queryables links."""
     here = f"{base}/collections/{src.id}"
-    links = self_links(self_url) if self_url is not None else [
-        link(here, "self", JSON, src.title), link(f"{here}?f=html", "alternate", HTML, src.title)]  # fmt: skip
+    links = (
+        self_links(self_url)
+        if self_url is not None
+        else [link(here, "self", JSON, src.title), link(f"{here}?f=html", "alternate", HTML, src.title)]
+    )
     links += [
         link(f"{here}/items", "items", GEOJSON, f"{src.title} as GeoJSON"),
         link(f"{here}/items?f=html", "items", HTML, f"{src.title} as HTML"),
         link(f"{here}/queryables", REL_QUERYABLES, SCHEMA_JSON, "Queryable properties"),
         link(f"{here}/queryables?f=html", REL_QUERYABLES, HTML, "Queryable properties as HTML"),
     ]
-    out: dict[str, Any] = {"id": src.id, "title": src.title, "description": src.description,
-                           "itemType": "feature", "crs": [CRS84], "links": links}  # fmt: skip
+    out: dict[str, Any] = {
+        "id": src.id,
+        "title": src.title,
+        "description": src.description,
+        "itemType": "feature",
+        "crs": [CRS84],
+        "links": links,
+    }
     extent = _extent(src, services)
     if extent is not None:
         out["extent"] = extent
@@ -120,13 +136,31 @@ def items(
     """A page of features with exact counts; next/prev keep every query parameter of the request."""
     links = [*self_links(url, GEOJSON), link(f"{base}/collections/{src.id}", "collection", JSON, src.title)]
     if offset + len(features) < matched:
-        links.append(link(str(url.include_query_params(offset=offset + limit, limit=limit, f="json")),
-                          "next", GEOJSON, "Next page"))  # fmt: skip
+        links.append(
+            link(
+                str(url.include_query_params(offset=offset + limit, limit=limit, f="json")),
+                "next",
+                GEOJSON,
+                "Next page",
+            )
+        )
     if offset > 0:
-        links.append(link(str(url.include_query_params(offset=max(0, offset - limit), limit=limit, f="json")),
-                          "prev", GEOJSON, "Previous page"))  # fmt: skip
-    return {"type": "FeatureCollection", "timeStamp": iso_utc(datetime.now(UTC)), "numberMatched": matched,
-            "numberReturned": len(features), "features": features, "links": links}  # fmt: skip
+        links.append(
+            link(
+                str(url.include_query_params(offset=max(0, offset - limit), limit=limit, f="json")),
+                "prev",
+                GEOJSON,
+                "Previous page",
+            )
+        )
+    return {
+        "type": "FeatureCollection",
+        "timeStamp": iso_utc(datetime.now(UTC)),
+        "numberMatched": matched,
+        "numberReturned": len(features),
+        "features": features,
+        "links": links,
+    }
 
 
 def item_url(base: str, src: Source, feature_id: str) -> str:

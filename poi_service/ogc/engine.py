@@ -69,8 +69,10 @@ def _too_many(req: ItemsRequest, total: int) -> InvalidInput:
     name = (
         "filter" if req.filter is not None else ("sortby" if req.sortby else next(iter(req.equals), "filter"))
     )
-    reason = (f"filter, sortby and property parameters are evaluated over at most {MAX_EVALUATED} features; "
-              f"{total} match the other conditions: narrow them with bbox, near, datetime, q or category")  # fmt: skip
+    reason = (
+        f"filter, sortby and property parameters are evaluated over at most {MAX_EVALUATED} features; "
+        f"{total} match the other conditions: narrow them with bbox, near, datetime, q or category"
+    )
     return InvalidInput(f"{name}: {reason}", [InvalidParam(name, reason)])
 
 

@@ -37,12 +37,23 @@ from poi_service.ogc.temporal import parse_date, parse_timestamp
 
 Queryables = Mapping[str, Queryable]
 _PREDICATES: dict[str, Callable[[Any, Any], Any]] = {
-    "S_INTERSECTS": shapely.intersects, "S_DISJOINT": shapely.disjoint, "S_EQUALS": shapely.equals,
-    "S_TOUCHES": shapely.touches, "S_OVERLAPS": shapely.overlaps, "S_CROSSES": shapely.crosses,
-    "S_WITHIN": shapely.within, "S_CONTAINS": shapely.contains,
-}  # fmt: skip
-_ORDER = {"=": lambda a, b: a == b, "<>": lambda a, b: a != b, "<": lambda a, b: a < b,
-          "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}  # fmt: skip
+    "S_INTERSECTS": shapely.intersects,
+    "S_DISJOINT": shapely.disjoint,
+    "S_EQUALS": shapely.equals,
+    "S_TOUCHES": shapely.touches,
+    "S_OVERLAPS": shapely.overlaps,
+    "S_CROSSES": shapely.crosses,
+    "S_WITHIN": shapely.within,
+    "S_CONTAINS": shapely.contains,
+}
+_ORDER = {
+    "=": lambda a, b: a == b,
+    "<>": lambda a, b: a != b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
 
 
 def _queryable(name: str, queryables: Queryables, geometry: bool) -> Queryable:

@@ -18,8 +18,10 @@ from poi_service.ogc.request import ItemsRequest
 from poi_service.ogc.sources import Source
 from poi_service.services import Services
 
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-       "base-uri 'none'; form-action 'self'; frame-ancestors 'self'")  # fmt: skip
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
+)
 HEADERS = {"Content-Security-Policy": CSP, "X-Frame-Options": "SAMEORIGIN", "Cache-Control": "no-cache"}
 MAP_PREVIEW = 500  # features drawn on a collection's page
 # Columns of the items table; other properties are on each feature's own page.
@@ -65,22 +67,43 @@ def _map(request: Request, data_url: str, item_base: str) -> dict[str, Any] | No
     root = str(request.scope.get("root_path", "")).rstrip("/")
     urls = assets.asset_urls(root + "/static")
     basemap = {level: {"url": f"{root}/maps/basemap/{level}.json"} for level in ("state", "district")}
-    return {"leaflet_js": urls.leaflet_js, "leaflet_css": urls.leaflet_css, "common_js": urls.common_js,
-            "config": {"dataUrl": data_url, "itemBase": item_base, "basemap": basemap,
-                       "attribution": "Leaflet · " + DATA_ATTRIBUTIONS[0]}}  # fmt: skip
+    return {
+        "leaflet_js": urls.leaflet_js,
+        "leaflet_css": urls.leaflet_css,
+        "common_js": urls.common_js,
+        "config": {
+            "dataUrl": data_url,
+            "itemBase": item_base,
+            "basemap": basemap,
+            "attribution": "Leaflet · " + DATA_ATTRIBUTIONS[0],
+        },
+    }
 
 
-def _render(request: Request, template: str, title: str, crumbs: list[tuple[str, str]], body: Mapping[str, Any],
-            **context: Any) -> HTMLResponse:  # fmt: skip
+def _render(
+    request: Request,
+    template: str,
+    title: str,
+    crumbs: list[tuple[str, str]],
+    body: Mapping[str, Any],
+    **context: Any,
+) -> HTMLResponse:
     base = str(request.base_url).rstrip("/") + "/ogc"
     json_href = next(
         (x["href"] for x in body.get("links", []) if x["rel"] == "self"), with_format(request.url, "json")
     )
     page = _env.get_template(template).render(
-        title=title, site=TITLE, crumbs=[("OGC API", f"{base}?f=html"), *crumbs], json_href=json_href,
-        attribution=DATA_ATTRIBUTIONS, body=body, base=base, static=f"{base}/static",
-        map=context.pop("map", None), **context,
-    )  # fmt: skip
+        title=title,
+        site=TITLE,
+        crumbs=[("OGC API", f"{base}?f=html"), *crumbs],
+        json_href=json_href,
+        attribution=DATA_ATTRIBUTIONS,
+        body=body,
+        base=base,
+        static=f"{base}/static",
+        map=context.pop("map", None),
+        **context,
+    )
     return HTMLResponse(page, headers=HEADERS)
 
 
@@ -112,16 +135,26 @@ def collection(request: Request, body: dict[str, Any], src: Source, services: Se
     base = str(request.base_url).rstrip("/") + "/ogc"
     here = f"{base}/collections/{src.id}"
     preview = _map(request, f"{here}/items?f=json&limit={MAP_PREVIEW}", f"{here}/items/")
-    return _render(request, "collection.html", src.title, _crumbs(request, src)[:1], body, src=src,
-                   queryables=src.queryables(services), map=preview, preview=MAP_PREVIEW)  # fmt: skip
+    return _render(
+        request,
+        "collection.html",
+        src.title,
+        _crumbs(request, src)[:1],
+        body,
+        src=src,
+        queryables=src.queryables(services),
+        map=preview,
+        preview=MAP_PREVIEW,
+    )
 
 
 def queryables(request: Request, body: dict[str, Any], src: Source) -> HTMLResponse:
     return _render(request, "queryables.html", f"{src.title}: queryables", _crumbs(request, src), body)
 
 
-def items(request: Request, body: dict[str, Any], src: Source, services: Services, url: URL,
-          req: ItemsRequest) -> HTMLResponse:  # fmt: skip
+def items(
+    request: Request, body: dict[str, Any], src: Source, services: Services, url: URL, req: ItemsRequest
+) -> HTMLResponse:
     base = str(request.base_url).rstrip("/") + "/ogc"
     item_base = f"{base}/collections/{src.id}/items/"
     columns = list(COLUMNS.get(src.id, ("name",)))
@@ -133,12 +166,22 @@ def items(request: Request, body: dict[str, Any], src: Source, services: Service
         x["rel"]: with_format(URL(x["href"]), "html") for x in body["links"] if x["rel"] in ("next", "prev")
     }
     return _render(
-        request, "items.html", f"{src.title}: features", _crumbs(request, src), body, src=src, columns=columns,
-        item_base=item_base, pages=pages, form=dict(QueryParams(url.query)),
-        limit=req.limit, offset=req.offset, queryables=src.queryables(services),
+        request,
+        "items.html",
+        f"{src.title}: features",
+        _crumbs(request, src),
+        body,
+        src=src,
+        columns=columns,
+        item_base=item_base,
+        pages=pages,
+        form=dict(QueryParams(url.query)),
+        limit=req.limit,
+        offset=req.offset,
+        queryables=src.queryables(services),
         form_action=f"{base}/collections/{src.id}/items",
         map=_map(request, with_format(url, "json"), item_base) if not req.skip_geometry else None,
-    )  # fmt: skip
+    )
 
 
 def item(request: Request, body: dict[str, Any], src: Source) -> HTMLResponse:
@@ -147,5 +190,12 @@ def item(request: Request, body: dict[str, Any], src: Source) -> HTMLResponse:
     title = str(props.get("name") or body.get("id"))
     item_base = f"{base}/collections/{src.id}/items/"
     crumbs = [*_crumbs(request, src), ("Features", f"{base}/collections/{src.id}/items?f=html")]
-    return _render(request, "item.html", title, crumbs, body, src=src,
-                   map=_map(request, with_format(request.url, "json"), item_base) if body.get("geometry") else None)  # fmt: skip
+    return _render(
+        request,
+        "item.html",
+        title,
+        crumbs,
+        body,
+        src=src,
+        map=_map(request, with_format(request.url, "json"), item_base) if body.get("geometry") else None,
+    )

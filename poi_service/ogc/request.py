@@ -26,8 +26,23 @@ Format = Literal["json", "html"]
 Box = tuple[float, float, float, float]
 
 # Parameters of /items besides the collection's queryables (name=value filters).
-ITEMS_PARAMS = ("f", "limit", "offset", "bbox", "bbox-crs", "crs", "datetime", "filter", "filter-lang",
-                "filter-crs", "sortby", "properties", "skipGeometry", "near", "radius_m")  # fmt: skip
+ITEMS_PARAMS = (
+    "f",
+    "limit",
+    "offset",
+    "bbox",
+    "bbox-crs",
+    "crs",
+    "datetime",
+    "filter",
+    "filter-lang",
+    "filter-crs",
+    "sortby",
+    "properties",
+    "skipGeometry",
+    "near",
+    "radius_m",
+)
 TEXT_PARAM = "q"
 HOURS_PARAMS = ("open_at", "open_now")  # collections with opening hours (places)
 

@@ -113,16 +113,39 @@ def _stored_extent(
 class PlacesSource(Source):
     id = "places"
     title = "Places"
-    description = ("Points of interest of the municipality (memorial stones, schools, churches, accessible "
-                   "parking, ...). Property parameters: category (slugs, comma-separated or repeated: any "
-                   "of them), q (words in name, address or description), wheelchair (yes, limited, no: any "
-                   "of them), open_at (RFC 3339) or open_now=true (only places whose opening hours say open "
-                   "then; features carry open and next_change) and every queryable. Places carry no "
-                   "time: datetime= is accepted and keeps every place.")  # fmt: skip
-    properties = ("name", "category", "category_label", "category_label_en", "street", "housenumber",
-                  "postcode", "locality", "ags", "address", "phone", "phone_display", "website",
-                  "description", "source", "geocoding", "created_at", "updated_at", "distance_m",
-                  "opening_hours", "wheelchair", "open", "next_change")  # fmt: skip
+    description = (
+        "Points of interest of the municipality (memorial stones, schools, churches, accessible "
+        "parking, ...). Property parameters: category (slugs, comma-separated or repeated: any "
+        "of them), q (words in name, address or description), wheelchair (yes, limited, no: any "
+        "of them), open_at (RFC 3339) or open_now=true (only places whose opening hours say open "
+        "then; features carry open and next_change) and every queryable. Places carry no "
+        "time: datetime= is accepted and keeps every place."
+    )
+    properties = (
+        "name",
+        "category",
+        "category_label",
+        "category_label_en",
+        "street",
+        "housenumber",
+        "postcode",
+        "locality",
+        "ags",
+        "address",
+        "phone",
+        "phone_display",
+        "website",
+        "description",
+        "source",
+        "geocoding",
+        "created_at",
+        "updated_at",
+        "distance_m",
+        "opening_hours",
+        "wheelchair",
+        "open",
+        "next_change",
+    )
     store_params = frozenset({"category", "wheelchair"})
     repeatable = frozenset({"category", "wheelchair"})
     text_search = True
@@ -156,8 +179,11 @@ class PlacesSource(Source):
         self, services: Services, req: ItemsRequest, limit: int, offset: int, hints: Hints
     ) -> tuple[list[Item], int]:
         slugs = [s.strip() for v in req.equals.get("category", ()) for s in v.split(",") if s.strip()]
-        flt = PlaceFilter(tuple(services.vocabulary.require(s).slug for s in slugs), req.text,
-                          services.vocabulary.matching(req.text))  # fmt: skip
+        flt = PlaceFilter(
+            tuple(services.vocabulary.require(s).slug for s in slugs),
+            req.text,
+            services.vocabulary.matching(req.text),
+        )
         wheelchair = opening.wheelchair(list(req.equals.get("wheelchair", ())))
         flt = replace(flt, wheelchair=wheelchair, open_at=req.open_at)
         query = StoreQuery(flt, **_spatial(req, hints), limit=limit, offset=offset)
@@ -168,26 +194,47 @@ class PlacesSource(Source):
 class MembershipsSource(Source):
     id = "alliance-members"
     title = "Safe Harbours alliance members"
-    description = ("Municipalities in the Bündnis 'Städte Sicherer Häfen', the International Alliance of "
-                   "Safe Harbours and the Seebrücke 'Sicherer Hafen' declarations; one feature per "
-                   "membership. datetime= applies to the join date (a whole day; memberships without a "
-                   "known join date never match a datetime). The list is partial: see /about.")  # fmt: skip
-    properties = ("name", "kind", "country", "ags", "state", "district", "alliance", "role", "joined",
-                  "joined_date", "joined_precision", "source_url", "geocoding", "distance_m")  # fmt: skip
+    description = (
+        "Municipalities in the Bündnis 'Städte Sicherer Häfen', the International Alliance of "
+        "Safe Harbours and the Seebrücke 'Sicherer Hafen' declarations; one feature per "
+        "membership. datetime= applies to the join date (a whole day; memberships without a "
+        "known join date never match a datetime). The list is partial: see /about."
+    )
+    properties = (
+        "name",
+        "kind",
+        "country",
+        "ags",
+        "state",
+        "district",
+        "alliance",
+        "role",
+        "joined",
+        "joined_date",
+        "joined_precision",
+        "source_url",
+        "geocoding",
+        "distance_m",
+    )
     store_params = frozenset({"alliance", "role", "state", "country"})
     text_search = True
     temporal = "joined_date"
 
     def queryables(self, services: Services) -> dict[str, Queryable]:
-        qs = [_q("name", "Municipality"), _q("kind", "Kind (Stadt, Gemeinde, Landkreis, ...)"),
-              _q("country", "Country (ISO 3166-1 alpha-2)"), _q("ags", "Municipality key (AGS)"),
-              _q("state", "State"), _q("district", "District"),
-              _q("alliance", "Alliance", enum=[a.value for a in Alliance]),
-              _q("role", "Role", enum=[r.value for r in Role]),
-              _q("joined_date", "Joined (first day of the known period)", "date"),
-              _q("joined_precision", "Precision of the join date", enum=[p.value for p in DatePrecision]),
-              _q("source_url", "Source"),
-              Queryable("geometry", "geometry", "Location", geometry_format="point")]  # fmt: skip
+        qs = [
+            _q("name", "Municipality"),
+            _q("kind", "Kind (Stadt, Gemeinde, Landkreis, ...)"),
+            _q("country", "Country (ISO 3166-1 alpha-2)"),
+            _q("ags", "Municipality key (AGS)"),
+            _q("state", "State"),
+            _q("district", "District"),
+            _q("alliance", "Alliance", enum=[a.value for a in Alliance]),
+            _q("role", "Role", enum=[r.value for r in Role]),
+            _q("joined_date", "Joined (first day of the known period)", "date"),
+            _q("joined_precision", "Precision of the join date", enum=[p.value for p in DatePrecision]),
+            _q("source_url", "Source"),
+            Queryable("geometry", "geometry", "Location", geometry_format="point"),
+        ]
         return {q.name: q for q in qs}
 
     def extent(self, services: Services) -> Extent | None:
@@ -203,15 +250,21 @@ class MembershipsSource(Source):
         eq = {k: v[0] for k, v in req.equals.items()}
         after, before = req.interval.days() if req.interval else (None, None)
         flt = MembershipFilter(
-            _enum(Alliance, "alliance", eq.get("alliance")), _enum(Role, "role", eq.get("role")),
-            _state(services, eq.get("state")), eq["country"].upper() if "country" in eq else None, after, before,
+            _enum(Alliance, "alliance", eq.get("alliance")),
+            _enum(Role, "role", eq.get("role")),
+            _state(services, eq.get("state")),
+            eq["country"].upper() if "country" in eq else None,
+            after,
+            before,
             req.text,
-        )  # fmt: skip
+        )
         page = services.store.memberships.search(
             StoreQuery(flt, **_spatial(req, hints), limit=limit, offset=offset)
         )
-        items = [Item(membership_feature(h.record, h.distance_m), _point(h.record.point.lon, h.record.point.lat))
-                 for h in page.hits]  # fmt: skip
+        items = [
+            Item(membership_feature(h.record, h.distance_m), _point(h.record.point.lon, h.record.point.lat))
+            for h in page.hits
+        ]
         return items, page.total
 
 

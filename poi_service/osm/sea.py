@@ -34,8 +34,11 @@ def _runs(way: osmium.osm.Way) -> list[list[tuple[float, float]]]:
 
 
 def _is_water_area(tags: osmium.osm.TagList) -> bool:
-    return (tags.get("natural") in ("water", "bay") or tags.get("waterway") == "riverbank"
-            or tags.get("landuse") in ("reservoir", "basin")) and tags.get("covered") != "yes"  # fmt: skip
+    return (
+        tags.get("natural") in ("water", "bay")
+        or tags.get("waterway") == "riverbank"
+        or tags.get("landuse") in ("reservoir", "basin")
+    ) and tags.get("covered") != "yes"
 
 
 class WaterRuns:

@@ -136,8 +136,16 @@ def check_bbox(bbox: Bbox) -> Bbox:
 def _config(work: Path, sea: Path | None) -> Path:
     config = json.loads((PROFILE / "config.json").read_text(encoding="utf-8"))
     if sea is not None:  # the extract's own sea, where tilemaker's example reads Natural Earth/OSMData
-        config["layers"]["ocean"] = {"minzoom": 0, "maxzoom": 14, "source": str(sea), "write_to": "water", "source_columns": ["kind"],
-                                     "simplify_below": 13, "simplify_level": 0.0001, "simplify_ratio": 2}  # fmt: skip
+        config["layers"]["ocean"] = {
+            "minzoom": 0,
+            "maxzoom": 14,
+            "source": str(sea),
+            "write_to": "water",
+            "source_columns": ["kind"],
+            "simplify_below": 13,
+            "simplify_level": 0.0001,
+            "simplify_ratio": 2,
+        }
     path = work / "config.json"
     path.write_text(json.dumps(config), encoding="utf-8")
     return path
@@ -164,8 +172,19 @@ def build_tiles(src: Path, out: Path, bbox: Bbox | None = None, threads: int = 0
         sea_file, sea_count = write_sea(water, box, work / "sea")
         t_sea = time.perf_counter()
         target = work / "tiles.mbtiles"
-        cmd = [exe, "--input", str(cleaned), "--output", str(target), "--config", str(_config(work, sea_file)),
-               "--process", str(PROFILE / "process.lua"), "--bbox", ",".join(f"{v:.7f}" for v in box)]  # fmt: skip
+        cmd = [
+            exe,
+            "--input",
+            str(cleaned),
+            "--output",
+            str(target),
+            "--config",
+            str(_config(work, sea_file)),
+            "--process",
+            str(PROFILE / "process.lua"),
+            "--bbox",
+            ",".join(f"{v:.7f}" for v in box),
+        ]
         if threads:
             cmd += ["--threads", str(threads)]
         proc = subprocess.run(cmd, cwd=work, capture_output=True, text=True, check=False)
@@ -184,8 +203,11 @@ def build_tiles(src: Path, out: Path, bbox: Bbox | None = None, threads: int = 0
 def _finish(mbtiles: Path, box: Bbox) -> int:
     """Writes the bounds and attribution into the metadata; returns the number of tiles."""
     with sqlite3.connect(mbtiles) as db:
-        meta = {"bounds": ",".join(f"{v:.6f}" for v in box), "attribution": "© OpenStreetMap contributors",
-                "center": f"{(box[0] + box[2]) / 2:.6f},{(box[1] + box[3]) / 2:.6f},14"}  # fmt: skip
+        meta = {
+            "bounds": ",".join(f"{v:.6f}" for v in box),
+            "attribution": "© OpenStreetMap contributors",
+            "center": f"{(box[0] + box[2]) / 2:.6f},{(box[1] + box[3]) / 2:.6f},14",
+        }
         for name, value in meta.items():
             db.execute("DELETE FROM metadata WHERE name = ?", (name,))
             db.execute("INSERT INTO metadata (name, value) VALUES (?, ?)", (name, value))

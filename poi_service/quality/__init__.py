@@ -38,15 +38,25 @@ def _rows(data_dir: Path, relative: Path, findings: list[Finding]) -> list[RawRo
         return read_csv(path).rows
     except ImportFailed as exc:
         reasons = "; ".join(f"{p.name}: {p.reason}" for p in exc.invalid_params)
-        findings.append(Finding(Severity.ERROR, "unreadable", str(relative), None, str(relative),
-                                f"{exc.detail}{': ' + reasons if reasons else ''}"))  # fmt: skip
+        findings.append(
+            Finding(
+                Severity.ERROR,
+                "unreadable",
+                str(relative),
+                None,
+                str(relative),
+                f"{exc.detail}{': ' + reasons if reasons else ''}",
+            )
+        )
         return None
 
 
 def check_data(
-    data_dir: Path, store: Store | None = None, geocoder: Geocoder | None = None,
+    data_dir: Path,
+    store: Store | None = None,
+    geocoder: Geocoder | None = None,
     vocabulary: Vocabulary | None = None,
-) -> QualityReport:  # fmt: skip
+) -> QualityReport:
     """Checks the shipped alliance and places files (and, given a store, that it holds them).
 
     Geocodes offline by default, with the same rules as `poi-service init`; takes a few seconds.

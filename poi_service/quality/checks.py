@@ -58,8 +58,16 @@ def _problems(file: str, row: RawRow, subject: str, problems: Iterable[InvalidPa
     out = []
     for p in problems:
         field = p.name.split(":", 1)[-1].strip()
-        out.append(Finding(E, CODES.get(field, "invalid-field"), file, line_of(row.where), subject,
-                           f"{field}: {p.reason}"))  # fmt: skip
+        out.append(
+            Finding(
+                E,
+                CODES.get(field, "invalid-field"),
+                file,
+                line_of(row.where),
+                subject,
+                f"{field}: {p.reason}",
+            )
+        )
     return out
 
 
@@ -120,12 +128,28 @@ def _name_warnings(
         alone = geocoder.geocode(member_query(name, kind, None, country))
         if alone.best is None or alone.best.ags != with_state.ags:
             others = "; ".join(f"{c.label} ({c.state})" for c in alone.candidates[:5])
-            out.append(Finding(W, "ambiguous-name", file, line, name,
-                               f"resolved only by state {state!r} to {with_state.label}; candidates: {others}"))  # fmt: skip
+            out.append(
+                Finding(
+                    W,
+                    "ambiguous-name",
+                    file,
+                    line,
+                    name,
+                    f"resolved only by state {state!r} to {with_state.label}; candidates: {others}",
+                )
+            )
     if with_state.confidence < 1.0:
-        out.append(Finding(W, "variant-match", file, line, name,
-                           f"matched {with_state.label!r} ({with_state.precision.value}, "
-                           f"confidence {with_state.confidence:.2f})"))  # fmt: skip
+        out.append(
+            Finding(
+                W,
+                "variant-match",
+                file,
+                line,
+                name,
+                f"matched {with_state.label!r} ({with_state.precision.value}, "
+                f"confidence {with_state.confidence:.2f})",
+            )
+        )
     return out
 
 
@@ -139,13 +163,29 @@ def coverage_findings(rows: list[RawRow]) -> list[Finding]:
     for alliance, members in by_alliance.items():
         undated = [r for r in members if not _text(r, "joined") or YEAR_RANGE.fullmatch(_text(r, "joined"))]
         if undated:
-            out.append(Finding(W, "undated", file, None, alliance,
-                               f"{len(undated)} of {len(members)} rows have no usable join date"))  # fmt: skip
+            out.append(
+                Finding(
+                    W,
+                    "undated",
+                    file,
+                    None,
+                    alliance,
+                    f"{len(undated)} of {len(members)} rows have no usable join date",
+                )
+            )
     declared = {key(_text(r, "name")) for r in by_alliance.get(Alliance.SEEBRUECKE_DECLARED, [])}
     for row in by_alliance.get(Alliance.BUENDNIS, []):
         if key(_text(row, "name")) not in declared:
-            out.append(Finding(W, "not-declared", file, line_of(row.where), _text(row, "name"),
-                               "Bündnis member without a seebruecke_declared row (declarations are a superset)"))  # fmt: skip
+            out.append(
+                Finding(
+                    W,
+                    "not-declared",
+                    file,
+                    line_of(row.where),
+                    _text(row, "name"),
+                    "Bündnis member without a seebruecke_declared row (declarations are a superset)",
+                )
+            )
     return out
 
 
@@ -158,11 +198,27 @@ def count_comparisons(rows: list[RawRow]) -> tuple[list[CountComparison], list[F
         n = sum(1 for r in rows if _text(r, "alliance").casefold() == alliance.value)
         counts.append(CountComparison(alliance.value, n, official.count, official.approximate, official.note))
         if n > official.count and not official.approximate:
-            out.append(Finding(E, "count-exceeds-official", str(MEMBERS_FILE), None, alliance.value,
-                               f"{n} rows but the official count is {official.count}"))  # fmt: skip
+            out.append(
+                Finding(
+                    E,
+                    "count-exceeds-official",
+                    str(MEMBERS_FILE),
+                    None,
+                    alliance.value,
+                    f"{n} rows but the official count is {official.count}",
+                )
+            )
         elif n < official.count:
-            out.append(Finding(W, "partial-count", str(MEMBERS_FILE), None, alliance.value,
-                               f"{n} of {'about ' if official.approximate else ''}{official.count} members listed"))  # fmt: skip
+            out.append(
+                Finding(
+                    W,
+                    "partial-count",
+                    str(MEMBERS_FILE),
+                    None,
+                    alliance.value,
+                    f"{n} of {'about ' if official.approximate else ''}{official.count} members listed",
+                )
+            )
     return counts, out
 
 
@@ -174,13 +230,25 @@ def documented_counts(data_dir: Path, counts: list[CountComparison]) -> list[Fin
         return [
             Finding(W, "stale-docs", str(SOURCES_FILE), None, "counts", "no 'Partial: N of M ...' line found")
         ]
-    stated = dict(zip(("buendnis", "international", "seebruecke_declared"),
-                      (int(found.group(i)) for i in (1, 3, 5)), strict=True))  # fmt: skip
+    stated = dict(
+        zip(
+            ("buendnis", "international", "seebruecke_declared"),
+            (int(found.group(i)) for i in (1, 3, 5)),
+            strict=True,
+        )
+    )
     return [
-        Finding(W, "stale-docs", str(SOURCES_FILE), None, c.alliance,
-                f"documents {stated[c.alliance]} rows, the file has {c.dataset}")
-        for c in counts if stated.get(c.alliance, c.dataset) != c.dataset
-    ]  # fmt: skip
+        Finding(
+            W,
+            "stale-docs",
+            str(SOURCES_FILE),
+            None,
+            c.alliance,
+            f"documents {stated[c.alliance]} rows, the file has {c.dataset}",
+        )
+        for c in counts
+        if stated.get(c.alliance, c.dataset) != c.dataset
+    ]
 
 
 def place_findings(
@@ -214,8 +282,16 @@ def place_findings(
             out.append(Finding(E, "unmatched-address", file, line, name, _import_verdict(exc)))
             continue
         if place.geocoding.precision.rank >= Precision.MUNICIPALITY.rank:
-            out.append(Finding(W, "coarse-location", file, line, name,
-                               f"no coordinates; located only to {place.geocoding.precision.value} level"))  # fmt: skip
+            out.append(
+                Finding(
+                    W,
+                    "coarse-location",
+                    file,
+                    line,
+                    name,
+                    f"no coordinates; located only to {place.geocoding.precision.value} level",
+                )
+            )
     return out
 
 
@@ -230,9 +306,25 @@ def store_findings(store: Store, rows: list[RawRow]) -> list[Finding]:
         )
         m = stored.get(k)
         if m is None:
-            out.append(Finding(W, "not-in-store", file, line_of(row.where), _text(row, "name"),
-                               f"{k} is not in the store (run `poi-service init --force`)"))  # fmt: skip
+            out.append(
+                Finding(
+                    W,
+                    "not-in-store",
+                    file,
+                    line_of(row.where),
+                    _text(row, "name"),
+                    f"{k} is not in the store (run `poi-service init --force`)",
+                )
+            )
         elif m.municipality.country == "DE" and not m.municipality.ags:
-            out.append(Finding(W, "no-ags", file, line_of(row.where), _text(row, "name"),
-                               "stored without a municipality key: population joins skip it"))  # fmt: skip
+            out.append(
+                Finding(
+                    W,
+                    "no-ags",
+                    file,
+                    line_of(row.where),
+                    _text(row, "name"),
+                    "stored without a municipality key: population joins skip it",
+                )
+            )
     return out

@@ -77,11 +77,15 @@ class QualityReport:
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form (`poi-service data check --json`)."""
         return {
-            "data_dir": self.data_dir, "store": self.store, "ok": self.ok, "rows": self.rows,
-            "errors": len(self.errors), "warnings": len(self.warnings),
+            "data_dir": self.data_dir,
+            "store": self.store,
+            "ok": self.ok,
+            "rows": self.rows,
+            "errors": len(self.errors),
+            "warnings": len(self.warnings),
             "counts": [{**asdict(c), "share": round(c.share, 4)} for c in self.counts],
             "findings": [{**asdict(f), "severity": f.severity.value} for f in self.findings],
-        }  # fmt: skip
+        }
 
 
 def _where(f: Finding) -> str:

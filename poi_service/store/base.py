@@ -251,9 +251,13 @@ class Collection(Protocol[R, D_contra, F]):
         expected_version is given and is not the stored version, Conflict on a taken external_key."""
 
     def delete(
-        self, record_id: str, *, expected_version: int | None = None, actor: str | None = None,
+        self,
+        record_id: str,
+        *,
+        expected_version: int | None = None,
+        actor: str | None = None,
         purge: bool = False,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """Soft-deletes a live record (restorable); purge removes it for good, deleted or not (its
         history stays). NotFound / PreconditionFailed as for update."""
 

@@ -102,15 +102,33 @@ def row_decoder(table: str, columns: Sequence[str]) -> Callable[[tuple[Any, ...]
     def common(v: tuple[Any, ...]) -> tuple[Any, ...]:
         deleted = v[i_deleted]
         return (
-            _point(v[i_lon], v[i_lat]), geos((v[g0], v[g1], v[g2], v[g3])), v[i_key], v[i_id], times(v[i_created]),
-            times(v[i_updated]), v[i_version], None if deleted is None else times(deleted),
-        )  # fmt: skip
+            _point(v[i_lon], v[i_lat]),
+            geos((v[g0], v[g1], v[g2], v[g3])),
+            v[i_key],
+            v[i_id],
+            times(v[i_created]),
+            times(v[i_updated]),
+            v[i_version],
+            None if deleted is None else times(deleted),
+        )
 
     if table == "places":
         name, cat, street, number, postcode, locality, ags, phone, web, desc, src = (
-            at[c] for c in ("name", "category", "street", "housenumber", "postcode", "locality", "ags", "phone",
-                            "website", "description", "source")
-        )  # fmt: skip
+            at[c]
+            for c in (
+                "name",
+                "category",
+                "street",
+                "housenumber",
+                "postcode",
+                "locality",
+                "ags",
+                "phone",
+                "website",
+                "description",
+                "source",
+            )
+        )
         hours, wheelchair, names, osm_version, osm_timestamp = (
             at[c] for c in ("opening_hours", "wheelchair", "names", "osm_version", "osm_timestamp")
         )
@@ -118,9 +136,28 @@ def row_decoder(table: str, columns: Sequence[str]) -> Callable[[tuple[Any, ...]
         def place(v: tuple[Any, ...]) -> Place:
             point, geo, key, rid, created, updated, version, deleted = common(v)
             address = _address(v[street], v[number], v[postcode], v[locality], v[ags])
-            return _place(v[name], v[cat], address, point, geo, v[phone], v[web], v[desc], v[src], key, v[hours],
-                          v[wheelchair], names_of(v[names]), v[osm_version], v[osm_timestamp], rid, created,
-                          updated, version, deleted)  # fmt: skip
+            return _place(
+                v[name],
+                v[cat],
+                address,
+                point,
+                geo,
+                v[phone],
+                v[web],
+                v[desc],
+                v[src],
+                key,
+                v[hours],
+                v[wheelchair],
+                names_of(v[names]),
+                v[osm_version],
+                v[osm_timestamp],
+                rid,
+                created,
+                updated,
+                version,
+                deleted,
+            )
 
         return place
 
@@ -133,9 +170,20 @@ def row_decoder(table: str, columns: Sequence[str]) -> Callable[[tuple[Any, ...]
         point, geo, key, rid, created, updated, version, deleted = common(v)
         day, precision = v[joined], v[joined_p]
         return _membership(
-            _municipality(*(v[i] for i in m_cols)), _ALLIANCE[v[alliance]], _ROLE[v[role]], point, geo,
-            None if day is None else date.fromisoformat(day), None if precision is None else _DATE_PRECISION[precision],
-            v[url], key, rid, created, updated, version, deleted,
-        )  # fmt: skip
+            _municipality(*(v[i] for i in m_cols)),
+            _ALLIANCE[v[alliance]],
+            _ROLE[v[role]],
+            point,
+            geo,
+            None if day is None else date.fromisoformat(day),
+            None if precision is None else _DATE_PRECISION[precision],
+            v[url],
+            key,
+            rid,
+            created,
+            updated,
+            version,
+            deleted,
+        )
 
     return membership

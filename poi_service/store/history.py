@@ -54,9 +54,15 @@ def change(row: Row) -> Change:
     action: Action = row["action"]
     at: datetime = _dt(row["at"])
     return Change(
-        int(row["seq"]), row["record_id"], int(row["version"]), action, row["actor"], at,
-        decode(row["before"]), decode(row["after"]),
-    )  # fmt: skip
+        int(row["seq"]),
+        row["record_id"],
+        int(row["version"]),
+        action,
+        row["actor"],
+        at,
+        decode(row["before"]),
+        decode(row["after"]),
+    )
 
 
 def plan_rows(

@@ -57,8 +57,9 @@ class Ball:
     scalar conversions and no per-row trigonometry is needed.
     """
 
-    def __init__(self, index: PointIndex, lon: float, lat: float, pos: IntArray, chords: FloatArray,
-                 exact: FloatArray) -> None:  # fmt: skip
+    def __init__(
+        self, index: PointIndex, lon: float, lat: float, pos: IntArray, chords: FloatArray, exact: FloatArray
+    ) -> None:
         self._index, self._lon, self._lat = index, lon, lat
         self._pos, self._chords, self._exact = pos, chords, exact  # exact: NaN where not computed yet
 
@@ -90,8 +91,11 @@ class Ball:
         todo = [i for i, d in enumerate(exact) if d != d]  # NaN: not computed yet
         if todo:
             at = pos[todo]
-            for i, d in zip(todo, geodesics_m(self._lon, self._lat, idx.lons[at].tolist(), idx.lats[at].tolist()),
-                            strict=True):  # fmt: skip
+            for i, d in zip(
+                todo,
+                geodesics_m(self._lon, self._lat, idx.lons[at].tolist(), idx.lats[at].tolist()),
+                strict=True,
+            ):
                 exact[i] = d
         rows = sorted(zip(exact, idx.fids[pos].tolist(), strict=True))[offset:m]
         return Neighbours(

@@ -163,14 +163,36 @@ class PgCollection(PgReads[R, D, F], RecordWrites[R, D, F]):
             writes.append(row)
             stamp = now.isoformat()
             if before is None:
-                after = {"id": row["id"], "version": 1, **self.spec.to_row(data), "created_at": stamp,
-                         "updated_at": stamp, "deleted_at": None}  # fmt: skip
+                after = {
+                    "id": row["id"],
+                    "version": 1,
+                    **self.spec.to_row(data),
+                    "created_at": stamp,
+                    "updated_at": stamp,
+                    "deleted_at": None,
+                }
             else:
-                after = {"id": before.id, "version": before.version + 1, **self.spec.to_row(data),
-                         "created_at": before.created_at.isoformat(), "updated_at": stamp, "deleted_at": None}  # fmt: skip
+                after = {
+                    "id": before.id,
+                    "version": before.version + 1,
+                    **self.spec.to_row(data),
+                    "created_at": before.created_at.isoformat(),
+                    "updated_at": stamp,
+                    "deleted_at": None,
+                }
             prior = None if before is None else snapshot(self.spec, before)
-            log.append((self.spec.table, after["id"], after["version"], "import", actor, now,
-                        encode(prior), encode(after)))  # fmt: skip
+            log.append(
+                (
+                    self.spec.table,
+                    after["id"],
+                    after["version"],
+                    "import",
+                    actor,
+                    now,
+                    encode(prior),
+                    encode(after),
+                )
+            )
             if key is not None:
                 pending.add(key)
                 stored[key] = self.spec.from_row(after)
@@ -203,6 +225,10 @@ class PgCollection(PgReads[R, D, F], RecordWrites[R, D, F]):
 
     def _row(self, data: D, now: datetime, doc: str, tsv: str) -> dict[str, Any]:
         return {
-            **self.spec.to_row(data), "id": new_id(data.external_key),
-            "created_at": now, "updated_at": now, "doc": doc, "tsv": tsv,
-        }  # fmt: skip
+            **self.spec.to_row(data),
+            "id": new_id(data.external_key),
+            "created_at": now,
+            "updated_at": now,
+            "doc": doc,
+            "tsv": tsv,
+        }

@@ -76,8 +76,9 @@ def _configure(conn: Conn) -> None:
 class PostgisStore:
     """Store protocol over a PostGIS database shared by any number of service processes."""
 
-    def __init__(self, url: str, data_dir: Path, *, pool_min_size: int | None = None,
-                 pool_max_size: int | None = None) -> None:  # fmt: skip
+    def __init__(
+        self, url: str, data_dir: Path, *, pool_min_size: int | None = None, pool_max_size: int | None = None
+    ) -> None:
         conninfo, options = split_url(url)
         self.url = redacted(url)
         self.data_dir = data_dir
@@ -155,8 +156,10 @@ class PostgisStore:
             except psycopg.errors.ReadOnlySqlTransaction as exc:
                 raise PoiError(
                     "this server's database is a read-only replica: send writes to a server on the primary",
-                    503, "read-only", "Read-only replica",
-                ) from exc  # fmt: skip
+                    503,
+                    "read-only",
+                    "Read-only replica",
+                ) from exc
             finally:
                 self._local.conn = None
 

@@ -186,24 +186,50 @@ class PlaceSpec(RecordSpec[Place, PlaceData, PlaceFilter]):
     def to_row(self, data: PlaceData) -> dict[str, Any]:
         a = data.address
         return {
-            "name": data.name, "category": data.category, "street": a.street, "housenumber": a.housenumber,
-            "postcode": a.postcode, "locality": a.locality, "ags": a.ags, "phone": data.phone,
-            "website": data.website, "description": data.description, "source": data.source,
-            "external_key": data.external_key, "lon": data.point.lon, "lat": data.point.lat,
-            **_geocoding_row(data.geocoding), "opening_hours": data.opening_hours, "wheelchair": data.wheelchair,
-            "names": names_json(data.names), "osm_version": data.osm_version, "osm_timestamp": data.osm_timestamp,
-        }  # fmt: skip
+            "name": data.name,
+            "category": data.category,
+            "street": a.street,
+            "housenumber": a.housenumber,
+            "postcode": a.postcode,
+            "locality": a.locality,
+            "ags": a.ags,
+            "phone": data.phone,
+            "website": data.website,
+            "description": data.description,
+            "source": data.source,
+            "external_key": data.external_key,
+            "lon": data.point.lon,
+            "lat": data.point.lat,
+            **_geocoding_row(data.geocoding),
+            "opening_hours": data.opening_hours,
+            "wheelchair": data.wheelchair,
+            "names": names_json(data.names),
+            "osm_version": data.osm_version,
+            "osm_timestamp": data.osm_timestamp,
+        }
 
     def from_row(self, row: Row) -> Place:
         return Place(
-            id=row["id"], name=row["name"], category=row["category"],
+            id=row["id"],
+            name=row["name"],
+            category=row["category"],
             address=Address(row["street"], row["housenumber"], row["postcode"], row["locality"], row["ags"]),
-            point=Point(row["lon"], row["lat"]), geocoding=_geocoding(row), phone=row["phone"],
-            website=row["website"], description=row["description"], source=row["source"],
-            external_key=row["external_key"], opening_hours=row["opening_hours"], wheelchair=row["wheelchair"],
-            names=names_of(row["names"]), osm_version=row["osm_version"], osm_timestamp=row["osm_timestamp"],
-            created_at=_dt(row["created_at"]), updated_at=_dt(row["updated_at"]), **_state(row),
-        )  # fmt: skip
+            point=Point(row["lon"], row["lat"]),
+            geocoding=_geocoding(row),
+            phone=row["phone"],
+            website=row["website"],
+            description=row["description"],
+            source=row["source"],
+            external_key=row["external_key"],
+            opening_hours=row["opening_hours"],
+            wheelchair=row["wheelchair"],
+            names=names_of(row["names"]),
+            osm_version=row["osm_version"],
+            osm_timestamp=row["osm_timestamp"],
+            created_at=_dt(row["created_at"]),
+            updated_at=_dt(row["updated_at"]),
+            **_state(row),
+        )
 
     def where(self, flt: PlaceFilter) -> tuple[list[str], list[Any]]:
         # Categories are handled by the backends (the point index answers them); open_at narrows
@@ -237,13 +263,22 @@ class MembershipSpec(RecordSpec[Membership, MembershipData, MembershipFilter]):
     def to_row(self, data: MembershipData) -> dict[str, Any]:
         m = data.municipality
         return {
-            "name": m.name, "kind": m.kind, "country": m.country, "ags": m.ags, "state": m.state,
-            "district": m.district, "alliance": data.alliance.value, "role": data.role.value,
+            "name": m.name,
+            "kind": m.kind,
+            "country": m.country,
+            "ags": m.ags,
+            "state": m.state,
+            "district": m.district,
+            "alliance": data.alliance.value,
+            "role": data.role.value,
             "joined": data.joined.isoformat() if data.joined else None,
             "joined_precision": data.joined_precision.value if data.joined_precision else None,
-            "source_url": data.source_url, "external_key": data.external_key,
-            "lon": data.point.lon, "lat": data.point.lat, **_geocoding_row(data.geocoding),
-        }  # fmt: skip
+            "source_url": data.source_url,
+            "external_key": data.external_key,
+            "lon": data.point.lon,
+            "lat": data.point.lat,
+            **_geocoding_row(data.geocoding),
+        }
 
     def from_row(self, row: Row) -> Membership:
         joined = row["joined"]
@@ -252,13 +287,18 @@ class MembershipSpec(RecordSpec[Membership, MembershipData, MembershipFilter]):
             municipality=Municipality(
                 row["name"], row["kind"], row["country"], row["ags"], row["state"], row["district"]
             ),
-            alliance=Alliance(row["alliance"]), role=Role(row["role"]), point=Point(row["lon"], row["lat"]),
+            alliance=Alliance(row["alliance"]),
+            role=Role(row["role"]),
+            point=Point(row["lon"], row["lat"]),
             geocoding=_geocoding(row),
             joined=joined if isinstance(joined, date) or joined is None else date.fromisoformat(joined),
             joined_precision=DatePrecision(row["joined_precision"]) if row["joined_precision"] else None,
-            source_url=row["source_url"], external_key=row["external_key"],
-            created_at=_dt(row["created_at"]), updated_at=_dt(row["updated_at"]), **_state(row),
-        )  # fmt: skip
+            source_url=row["source_url"],
+            external_key=row["external_key"],
+            created_at=_dt(row["created_at"]),
+            updated_at=_dt(row["updated_at"]),
+            **_state(row),
+        )
 
     def where(self, flt: MembershipFilter) -> tuple[list[str], list[Any]]:
         conds: list[str] = []
@@ -279,8 +319,10 @@ class MembershipSpec(RecordSpec[Membership, MembershipData, MembershipFilter]):
             # A partial date stands for its whole period ('2019' = all of 2019): it matches only if the
             # period ends by joined_before, i.e. starts before the day/month/year after that date begins.
             nxt = flt.joined_before + timedelta(days=1) if flt.joined_before < date.max else date.max
-            conds.append("(joined_precision = 'year' AND joined < ? OR joined_precision = 'month' AND joined < ?"
-                         " OR coalesce(joined_precision, 'day') = 'day' AND joined < ?)")  # fmt: skip
+            conds.append(
+                "(joined_precision = 'year' AND joined < ? OR joined_precision = 'month' AND joined < ?"
+                " OR coalesce(joined_precision, 'day') = 'day' AND joined < ?)"
+            )
             params += [date(nxt.year, 1, 1).isoformat(), nxt.replace(day=1).isoformat(), nxt.isoformat()]
         return conds, params
 
@@ -290,13 +332,46 @@ class MembershipSpec(RecordSpec[Membership, MembershipData, MembershipFilter]):
 
 
 PLACES = PlaceSpec(
-    "places", "Points of interest",
-    ("name", "category", "street", "housenumber", "postcode", "locality", "ags", "phone", "website",
-     "description", "source", "external_key", "lon", "lat", *GEOCODE_COLUMNS, *OSM_COLUMNS),
-)  # fmt: skip
+    "places",
+    "Points of interest",
+    (
+        "name",
+        "category",
+        "street",
+        "housenumber",
+        "postcode",
+        "locality",
+        "ags",
+        "phone",
+        "website",
+        "description",
+        "source",
+        "external_key",
+        "lon",
+        "lat",
+        *GEOCODE_COLUMNS,
+        *OSM_COLUMNS,
+    ),
+)
 MEMBERSHIPS = MembershipSpec(
-    "memberships", "Safe Harbours alliance memberships",
-    ("name", "kind", "country", "ags", "state", "district", "alliance", "role", "joined", "joined_precision",
-     "source_url", "external_key", "lon", "lat", *GEOCODE_COLUMNS),
+    "memberships",
+    "Safe Harbours alliance memberships",
+    (
+        "name",
+        "kind",
+        "country",
+        "ags",
+        "state",
+        "district",
+        "alliance",
+        "role",
+        "joined",
+        "joined_precision",
+        "source_url",
+        "external_key",
+        "lon",
+        "lat",
+        *GEOCODE_COLUMNS,
+    ),
     "joined",
-)  # fmt: skip
+)

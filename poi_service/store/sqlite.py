@@ -283,6 +283,9 @@ def _meta_key(key: str) -> str:
 def _key(row: sqlite3.Row) -> KeyInfo:
     revoked = row["revoked_at"]
     return KeyInfo(
-        row["id"], row["name"], KeyRole(row["role"]), datetime.fromisoformat(row["created_at"]),
+        row["id"],
+        row["name"],
+        KeyRole(row["role"]),
+        datetime.fromisoformat(row["created_at"]),
         datetime.fromisoformat(revoked) if revoked else None,
-    )  # fmt: skip
+    )

@@ -206,14 +206,26 @@ class SqliteCollection(SqliteReads[R, D, F], RecordWrites[R, D, F]):
                 continue
             writes.append(row)
             if before is not None:
-                after = {"id": before.id, "version": before.version + 1, **cols,
-                         "created_at": before.created_at.isoformat(), "updated_at": now, "deleted_at": None}  # fmt: skip
+                after = {
+                    "id": before.id,
+                    "version": before.version + 1,
+                    **cols,
+                    "created_at": before.created_at.isoformat(),
+                    "updated_at": now,
+                    "deleted_at": None,
+                }
                 log.append(
                     self._history_row("import", before.id, after["version"], before, after, actor, now)
                 )
             elif key is not None:  # a new row's history row is built in SQL from the stored row (_write)
-                after = {"id": row["id"], "version": 1, **cols, "created_at": now, "updated_at": now,
-                         "deleted_at": None}  # fmt: skip
+                after = {
+                    "id": row["id"],
+                    "version": 1,
+                    **cols,
+                    "created_at": now,
+                    "updated_at": now,
+                    "deleted_at": None,
+                }
             if key is not None:
                 keys.add(key)
                 stored[key] = self.spec.from_row(after)
@@ -260,9 +272,15 @@ class SqliteCollection(SqliteReads[R, D, F], RecordWrites[R, D, F]):
         conn.execute(fts, params)
 
     def _history_row(
-        self, action: Action, record_id: str, version: int, before: R | None, after: R | dict[str, Any] | None,
-        actor: str | None, now: str,
-    ) -> tuple[Any, ...]:  # fmt: skip
+        self,
+        action: Action,
+        record_id: str,
+        version: int,
+        before: R | None,
+        after: R | dict[str, Any] | None,
+        actor: str | None,
+        now: str,
+    ) -> tuple[Any, ...]:
         state = after if isinstance(after, dict) or after is None else snapshot(self.spec, after)
         prior = None if before is None else snapshot(self.spec, before)
         return (self.spec.table, record_id, version, action, actor, now, encode(prior), encode(state))
@@ -281,10 +299,13 @@ class SqliteCollection(SqliteReads[R, D, F], RecordWrites[R, D, F]):
         """Column values of a write: the record's data (`cols`, if already mapped) plus id,
         timestamps, geometry, search text."""
         return {
-            **(self.spec.to_row(data) if cols is None else cols), "id": new_id(data.external_key),
-            "created_at": now, "updated_at": now,
-            "geom": point_blob(data.point.lon, data.point.lat), "search_text": fold_text(self.spec.document(data)),
-        }  # fmt: skip
+            **(self.spec.to_row(data) if cols is None else cols),
+            "id": new_id(data.external_key),
+            "created_at": now,
+            "updated_at": now,
+            "geom": point_blob(data.point.lon, data.point.lat),
+            "search_text": fold_text(self.spec.document(data)),
+        }
 
 
 def _json_list(values: list[str]) -> str:

@@ -31,21 +31,42 @@ class Api:
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     path: Path = tmp_path_factory.mktemp("api") / "api.gpkg"
-    settings = Settings(database_url=str(path), max_radius_m=20_000, max_page_size=200, max_k=50,
-                        max_polygon_vertices=100, max_body_bytes=20_000)  # fmt: skip
+    settings = Settings(
+        database_url=str(path),
+        max_radius_m=20_000,
+        max_page_size=200,
+        max_k=50,
+        max_polygon_vertices=100,
+        max_body_bytes=20_000,
+    )
     store = open_store(settings.database_url, DATA_DIR)
     store.places.add_many(random_places(300))
     store.memberships.add_many(
         [
-            membership("Potsdam", Alliance.BUENDNIS, 13.0645, 52.3989, role=Role.COORDINATOR,
-                       state="Brandenburg", ags="12054000"),
-            membership("Flensburg", Alliance.BUENDNIS, 9.4375, 54.7825, role=Role.STATE_COORDINATOR,
-                       state="Schleswig-Holstein", ags="01001000"),
-            membership("Göttingen", Alliance.SEEBRUECKE_DECLARED, 9.93, 51.53, state="Niedersachsen",
-                       ags="03159016"),
+            membership(
+                "Potsdam",
+                Alliance.BUENDNIS,
+                13.0645,
+                52.3989,
+                role=Role.COORDINATOR,
+                state="Brandenburg",
+                ags="12054000",
+            ),
+            membership(
+                "Flensburg",
+                Alliance.BUENDNIS,
+                9.4375,
+                54.7825,
+                role=Role.STATE_COORDINATOR,
+                state="Schleswig-Holstein",
+                ags="01001000",
+            ),
+            membership(
+                "Göttingen", Alliance.SEEBRUECKE_DECLARED, 9.93, 51.53, state="Niedersachsen", ags="03159016"
+            ),
             membership("Palermo", Alliance.INTERNATIONAL, 13.36, 38.12, role=Role.COORDINATOR, country="IT"),
         ]
-    )  # fmt: skip
+    )
     app = create_app(settings, store)
     with serve(app) as url, httpx.Client(base_url=url, timeout=30) as client:
         yield Api(url, client, store, settings)
@@ -78,8 +99,16 @@ def edit_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EditApi]:
     store.revoke_key(revoked.id)
     app = create_app(settings, store)
     with serve(app) as url, httpx.Client(base_url=url, timeout=30) as client:
-        yield EditApi(url, client, store, settings, bearer(editor_key), bearer(admin_key), bearer(revoked_key),
-                      editor.id)  # fmt: skip
+        yield EditApi(
+            url,
+            client,
+            store,
+            settings,
+            bearer(editor_key),
+            bearer(admin_key),
+            bearer(revoked_key),
+            editor.id,
+        )
     store.close()
 
 

@@ -83,9 +83,11 @@ def test_every_bad_parameter_is_named_at_once(api: Api) -> None:
 def test_read_routes_document_their_query_parameters(api: Api) -> None:
     paths = api.client.get("/openapi.json").json()["paths"]
     hours = {"wheelchair", "open_at", "open_now"}
-    for path, names in (("/places/nearby", {"lat", "lon", "radius_m", "category", "q", "limit", "offset"}),
-                        ("/places/nearest", {"lat", "lon", "k", "category", "q"}),
-                        ("/places", {"bbox", "area", "category", "q", "limit", "offset"})):  # fmt: skip
+    for path, names in (
+        ("/places/nearby", {"lat", "lon", "radius_m", "category", "q", "limit", "offset"}),
+        ("/places/nearest", {"lat", "lon", "k", "category", "q"}),
+        ("/places", {"bbox", "area", "category", "q", "limit", "offset"}),
+    ):
         params = {p["name"]: p for p in paths[path]["get"]["parameters"]}
         assert set(params) == names | hours, path
     assert params["bbox"]["in"] == "query" and params["bbox"]["schema"] == {"type": "string"}

@@ -41,11 +41,17 @@ def test_q_matches_category_labels_in_both_languages(api: Api) -> None:
         for word in (c.label_de, c.label_en, c.label_de.lower()[:6]):
             body = api.client.get("/places", params={"q": word, "limit": 200}).json()
             assert want <= _ids(body), word
-            near = api.client.get("/places/nearby", params={"q": word, "lat": 54.79, "lon": 9.4, "radius_m": 20000,
-                                                            "limit": 200}).json()  # fmt: skip
+            near = api.client.get(
+                "/places/nearby",
+                params={"q": word, "lat": 54.79, "lon": 9.4, "radius_m": 20000, "limit": 200},
+            ).json()
             assert {p for p in want} & _ids(near) == {f["id"] for f in near["features"]} & want
-    pool = dataclasses.replace(random_places(1, seed=99)[0], name="Campusbad", category="swimming_pool",
-                               external_key="test:campusbad")  # fmt: skip
+    pool = dataclasses.replace(
+        random_places(1, seed=99)[0],
+        name="Campusbad",
+        category="swimming_pool",
+        external_key="test:campusbad",
+    )
     added = api.store.places.add(pool)
     for q in ("schwimmbad", "Schwimmhalle", "swimming pool", "SCHWIMM"):  # the label, not the name
         assert _ids(api.client.get("/places", params={"q": q}).json()) == {added.id}, q

@@ -67,8 +67,11 @@ def test_sigkill_during_an_import_leaves_the_store_unchanged(tmp_path: Path) -> 
         def post() -> None:
             try:
                 with httpx.Client(base_url=server.url, timeout=300) as client, upload.open("rb") as f:
-                    r = client.post("/imports", files={"file": ("bulk.csv", f)},
-                                    headers={"Authorization": f"Bearer {key}"})  # fmt: skip
+                    r = client.post(
+                        "/imports",
+                        files={"file": ("bulk.csv", f)},
+                        headers={"Authorization": f"Bearer {key}"},
+                    )
                     outcome.append(r.status_code)
             except httpx.HTTPError as exc:
                 outcome.append(exc)

@@ -30,9 +30,20 @@ def _place_url(api: Api | EditApi) -> str:
 
 @pytest.mark.parametrize(
     "path",
-    ["/", "/health", "/places?limit=2", "/places/nearby?lat=54.8&lon=9.4", "/alliance/members", "/categories",
-     "/ogc", "/maps/places", "/maps/places/data.json", "/geocode?q=Harrislee", "/places/nearby?lat=x"],
-)  # fmt: skip
+    [
+        "/",
+        "/health",
+        "/places?limit=2",
+        "/places/nearby?lat=54.8&lon=9.4",
+        "/alliance/members",
+        "/categories",
+        "/ogc",
+        "/maps/places",
+        "/maps/places/data.json",
+        "/geocode?q=Harrislee",
+        "/places/nearby?lat=x",
+    ],
+)
 def test_head_answers_like_get_without_a_body(api: Api, path: str) -> None:
     got, head = api.client.get(path), api.client.head(path)
     assert head.status_code == got.status_code
@@ -48,8 +59,11 @@ def test_the_readme_etag_recipe_works(edit_api: EditApi) -> None:
     block = section.split("```bash", 1)[1].split("```", 1)[0]
     # the PATCH and what it needs; this test brings its own key and place (the recipe makes them from the CLI
     # and a search, tests/test_readme_tour.py runs it whole)
-    recipe = [line for line in block.splitlines()
-              if "imports" not in line and "office.csv" not in line and not line.startswith(("KEY=", "ID="))]  # fmt: skip
+    recipe = [
+        line
+        for line in block.splitlines()
+        if "imports" not in line and "office.csv" not in line and not line.startswith(("KEY=", "ID="))
+    ]
     place_url = _place_url(edit_api)
     key = edit_api.editor["Authorization"].removeprefix("Bearer ")
     script = "\n".join(
@@ -254,8 +268,11 @@ def test_invisible_or_bidi_names_are_refused_by_imports(edit_api: EditApi, name:
 
 def test_visible_text_with_joiners_and_marks_is_kept(edit_api: EditApi) -> None:
     name = "Caf\u00e9 \u200eNord 👨\u200d👩"  # a left-to-right mark and a zero-width joiner in an emoji
-    r = edit_api.client.post("/places", json={"name": name, "category": "church", "lat": 54.8, "lon": 9.41},
-                             headers=edit_api.editor)  # fmt: skip
+    r = edit_api.client.post(
+        "/places",
+        json={"name": name, "category": "church", "lat": 54.8, "lon": 9.41},
+        headers=edit_api.editor,
+    )
     assert r.status_code == 201, r.text
     assert r.json()["properties"]["name"] == name
 

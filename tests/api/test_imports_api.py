@@ -68,16 +68,20 @@ def test_bad_rows_are_named_by_line_and_nothing_is_written(edit_api: EditApi) ->
 
 def test_geojson_and_geopackage_uploads(edit_api: EditApi, tmp_path: Path) -> None:
     features = [
-        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [9.40 + i / 1000, 54.80]},
-         "properties": {"name": f"GeoJSON {i}", "category": "artwork", "external_key": f"gj:{i}"}}
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [9.40 + i / 1000, 54.80]},
+            "properties": {"name": f"GeoJSON {i}", "category": "artwork", "external_key": f"gj:{i}"},
+        }
         for i in range(3)
-    ]  # fmt: skip
+    ]
     doc = json.dumps({"type": "FeatureCollection", "features": features}).encode()
     assert upload(edit_api, "art.geojson", doc)["new"] == 3
     frame = gpd.GeoDataFrame(
         {"name": ["GPKG 1", "GPKG 2"], "category": ["church", "school"], "external_key": ["gp:1", "gp:2"]},
-        geometry=[ShapelyPoint(9.41, 54.79), ShapelyPoint(9.42, 54.79)], crs=4326,
-    )  # fmt: skip
+        geometry=[ShapelyPoint(9.41, 54.79), ShapelyPoint(9.42, 54.79)],
+        crs=4326,
+    )
     path = tmp_path / "layer.gpkg"
     frame.to_file(path, layer="places")
     assert upload(edit_api, "layer.gpkg", path.read_bytes())["new"] == 2

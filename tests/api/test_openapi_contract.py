@@ -38,11 +38,18 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str,
     store.places.add_many(random_places(30))
     store.memberships.add_many(
         [
-            membership("Flensburg", Alliance.BUENDNIS, 9.4375, 54.7825, role=Role.STATE_COORDINATOR,
-                       state="Schleswig-Holstein", ags="01001000"),
+            membership(
+                "Flensburg",
+                Alliance.BUENDNIS,
+                9.4375,
+                54.7825,
+                role=Role.STATE_COORDINATOR,
+                state="Schleswig-Holstein",
+                ags="01001000",
+            ),
             membership("Palermo", Alliance.INTERNATIONAL, 13.36, 38.12, role=Role.COORDINATOR, country="IT"),
         ]
-    )  # fmt: skip
+    )
     _, key = store.create_key("Schemathesis", KeyRole.ADMIN)  # admin: purge=true is exercised too
     with serve(create_app(settings, store)) as url:
         yield url, key, path.parent
@@ -58,10 +65,24 @@ def operations(url: str) -> int:
 def test_schemathesis_finds_no_failure(served: tuple[str, str, Path]) -> None:
     url, key, workdir = served
     command = [
-        sys.executable, "-m", "schemathesis.cli", "run", f"{url}/openapi.json",
-        "--header", f"Authorization: Bearer {key}", "--checks", CHECKS, "--generation-deterministic",
-        "--max-examples", str(MAX_EXAMPLES), "--workers", "1", "--no-color", "--request-timeout", "60",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "schemathesis.cli",
+        "run",
+        f"{url}/openapi.json",
+        "--header",
+        f"Authorization: Bearer {key}",
+        "--checks",
+        CHECKS,
+        "--generation-deterministic",
+        "--max-examples",
+        str(MAX_EXAMPLES),
+        "--workers",
+        "1",
+        "--no-color",
+        "--request-timeout",
+        "60",
+    ]
     run = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=600, check=False)
     out = run.stdout + run.stderr
     assert run.returncode == 0, out[-20_000:]
@@ -99,8 +120,17 @@ def test_every_answer_and_body_is_described(served: tuple[str, str, Path]) -> No
             if body is not None:
                 options = body["schema"].get("anyOf", [body["schema"]])
                 assert all(_resolve(doc, o).get("properties") for o in options), where
-    geojson = ["/places", "/places/nearby", "/places/nearest", "/places/{place_id}", "/alliance/members",
-               "/alliance/members/nearest", "/alliance/members/{member_id}", "/geocode", "/reverse"]  # fmt: skip
+    geojson = [
+        "/places",
+        "/places/nearby",
+        "/places/nearest",
+        "/places/{place_id}",
+        "/alliance/members",
+        "/alliance/members/nearest",
+        "/alliance/members/{member_id}",
+        "/geocode",
+        "/reverse",
+    ]
     for path in geojson:
         assert "application/geo+json" in doc["paths"][path]["get"]["responses"]["200"]["content"], path
     place = doc["components"]["schemas"]["PlaceInput"]

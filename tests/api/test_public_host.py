@@ -45,9 +45,18 @@ def allowed(tmp_path: Path) -> Iterator[tuple[httpx.Client, str]]:
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "/places?limit=2&offset=1", "/places/nearby?lat=54.8&lon=9.4", "/ogc", "/ogc/collections",
-             "/alliance/members", "/embed", "/geocode?q=Harrislee"],
-)  # fmt: skip
+    "path",
+    [
+        "/",
+        "/places?limit=2&offset=1",
+        "/places/nearby?lat=54.8&lon=9.4",
+        "/ogc",
+        "/ogc/collections",
+        "/alliance/members",
+        "/embed",
+        "/geocode?q=Harrislee",
+    ],
+)
 def test_links_use_the_public_base_url_whatever_the_host(public: tuple[httpx.Client, str], path: str) -> None:
     client, _ = public
     r = client.get(path, headers=EVIL)

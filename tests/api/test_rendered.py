@@ -26,9 +26,18 @@ from tests.server import serve
 
 
 def _request(query: str) -> Request:
-    return Request({"type": "http", "method": "GET", "scheme": "http", "path": "/places/nearby",
-                    "root_path": "", "query_string": query.encode(), "server": ("127.0.0.1", 8000),
-                    "headers": [(b"host", b"example.test:8000")]})  # fmt: skip
+    return Request(
+        {
+            "type": "http",
+            "method": "GET",
+            "scheme": "http",
+            "path": "/places/nearby",
+            "root_path": "",
+            "query_string": query.encode(),
+            "server": ("127.0.0.1", 8000),
+            "headers": [(b"host", b"example.test:8000")],
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -36,11 +45,14 @@ def stored(tmp_path_factory: pytest.TempPathFactory) -> list[Place]:
     store = open_store(str(tmp_path_factory.mktemp("rendered") / "r.gpkg"), DATA_DIR)
     rng = random.Random(3)
     data = [
-        dataclasses.replace(p, phone=rng.choice((None, "+494617404", "+4512345678")),
-                            website=rng.choice((None, "https://example.test/ä?x=<b>&y=\"1\"")),
-                            description=rng.choice((None, "Gedenkort </script><img src=x> \u2028 Ünïcödé")))
+        dataclasses.replace(
+            p,
+            phone=rng.choice((None, "+494617404", "+4512345678")),
+            website=rng.choice((None, 'https://example.test/ä?x=<b>&y="1"')),
+            description=rng.choice((None, "Gedenkort </script><img src=x> \u2028 Ünïcödé")),
+        )
         for p in random_places(60)
-    ]  # fmt: skip
+    ]
     store.places.add_many(data)
     places = list(store.places.iter_all())
     store.close()
@@ -58,9 +70,15 @@ def test_features_are_the_dict_path_serialised(stored: list[Place]) -> None:
             assert cache.place(place, distance) == want  # from the cache this time
 
 
-@pytest.mark.parametrize(("query", "total", "limit", "offset"),
-                         [("lat=54.8&lon=9.4", 0, 10, 0), ("lat=54.8&lon=9.4&limit=5", 23, 5, 0),
-                          ("q=M%C3%BChle&limit=5&offset=10", 23, 5, 10), ("limit=50&offset=20", 23, 50, 20)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("query", "total", "limit", "offset"),
+    [
+        ("lat=54.8&lon=9.4", 0, 10, 0),
+        ("lat=54.8&lon=9.4&limit=5", 23, 5, 0),
+        ("q=M%C3%BChle&limit=5&offset=10", 23, 5, 10),
+        ("limit=50&offset=20", 23, 50, 20),
+    ],
+)
 def test_collections_are_the_dict_path_serialised(
     stored: list[Place], query: str, total: int, limit: int, offset: int
 ) -> None:

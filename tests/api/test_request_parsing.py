@@ -13,9 +13,18 @@ from poi_service.api.links import request_url
 from poi_service.api.query import query_pairs
 
 QUERIES = [
-    b"", b"lat=54.8&lon=9.4", b"lat=54.8&&lon=9.4&", b"a&b=&=c&d=1=2", b"q=M%C3%BChle+Hafen&limit=5",
-    b"q=%ZZ&x=%2", b"category=a,b&category=c", b"q=a+b", b"q=%E4", b"name=\xe4", b"lat=1;lon=2",
-]  # fmt: skip
+    b"",
+    b"lat=54.8&lon=9.4",
+    b"lat=54.8&&lon=9.4&",
+    b"a&b=&=c&d=1=2",
+    b"q=M%C3%BChle+Hafen&limit=5",
+    b"q=%ZZ&x=%2",
+    b"category=a,b&category=c",
+    b"q=a+b",
+    b"q=%E4",
+    b"name=\xe4",
+    b"lat=1;lon=2",
+]
 
 
 def _random_query(rng: random.Random) -> bytes:
@@ -30,9 +39,16 @@ def test_query_pairs_equal_starlettes_query_params() -> None:
 
 
 def _scope(**kw: Any) -> dict[str, Any]:
-    scope = {"type": "http", "method": "GET", "scheme": "http", "path": "/places/nearby", "root_path": "",
-             "query_string": b"lat=1&lon=2", "headers": [(b"host", b"example.test:8000")],
-             "server": ("127.0.0.1", 8000)}  # fmt: skip
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/places/nearby",
+        "root_path": "",
+        "query_string": b"lat=1&lon=2",
+        "headers": [(b"host", b"example.test:8000")],
+        "server": ("127.0.0.1", 8000),
+    }
     return {**scope, **kw}
 
 

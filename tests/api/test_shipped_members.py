@@ -53,9 +53,15 @@ def members(client: httpx.Client, **params: Any) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize(
     ("after", "before"),
-    [(None, date(2019, 1, 31)), (None, date(2019, 6, 30)), (None, date(2019, 12, 31)),
-     (date(2019, 6, 1), None), (date(2020, 1, 1), date(2020, 12, 31)), (date(2019, 7, 1), date(2021, 3, 31))],
-)  # fmt: skip
+    [
+        (None, date(2019, 1, 31)),
+        (None, date(2019, 6, 30)),
+        (None, date(2019, 12, 31)),
+        (date(2019, 6, 1), None),
+        (date(2020, 1, 1), date(2020, 12, 31)),
+        (date(2019, 7, 1), date(2021, 3, 31)),
+    ],
+)
 def test_joined_filters_need_the_whole_period_in_range(
     client: httpx.Client, after: date | None, before: date | None
 ) -> None:

@@ -100,6 +100,12 @@ def test_unreadable_geopackage_is_422_without_server_paths(api: EditApi, tmp_pat
     refused(api, "junk.gpkg", b"SQLite format 3\x00" + b"\x07" * 4096)
     refused(api, "text.gpkg", b"not a database at all\n" * 100)
     # A real SQLite database whose layer table is not a valid feature table (GDAL cannot read it).
-    content = _gpkg(tmp_path, ["DROP TABLE places", "CREATE TABLE places (fid TEXT, geom TEXT)",
-                               "INSERT INTO places VALUES ('x', 'not a geometry')"])  # fmt: skip
+    content = _gpkg(
+        tmp_path,
+        [
+            "DROP TABLE places",
+            "CREATE TABLE places (fid TEXT, geom TEXT)",
+            "INSERT INTO places VALUES ('x', 'not a geometry')",
+        ],
+    )
     refused(api, "broken.gpkg", content)

@@ -72,8 +72,11 @@ def test_a_write_through_one_worker_is_seen_by_the_other(
         with only(server, b):
             known = ids_near(client)  # worker b builds its point index
         with only(server, a):
-            r = client.post("/places", json={"name": "Neu über A", "category": "church", "lat": 54.8, "lon": 9.4},
-                            headers=auth)  # fmt: skip
+            r = client.post(
+                "/places",
+                json={"name": "Neu über A", "category": "church", "lat": 54.8, "lon": 9.4},
+                headers=auth,
+            )
             assert r.status_code == 201, r.text
             written = time.monotonic()
             new_id = r.json()["id"]
@@ -113,8 +116,12 @@ def test_concurrent_writers_lose_nothing(cluster: tuple[Server, Path, dict[str, 
         with httpx.Client(base_url=server.url, timeout=60) as client:  # keep-alive: one worker per client
             start.wait()
             for i in range(creates):
-                body = {"name": f"Schreiber {n} Nr. {i}", "category": "other", "lat": 54.78 + n / 1000,
-                        "lon": 9.40 + i / 1000}  # fmt: skip
+                body = {
+                    "name": f"Schreiber {n} Nr. {i}",
+                    "category": "other",
+                    "lat": 54.78 + n / 1000,
+                    "lon": 9.40 + i / 1000,
+                }
                 r = client.post("/places", json=body, headers=auth)
                 with lock:
                     statuses.append(r.status_code)

@@ -13,8 +13,15 @@ from tests.api.conftest import EditApi
 from tests.api.test_bad_input import assert_problem
 from tests.conftest import DATA_DIR
 
-SCHOOL = {"name": "Fahrschule Nord", "category": "Fahrschule", "street": "Süderstraße", "housenumber": "66",
-          "postcode": "24955", "locality": "Harrislee", "phone": "0461 - 50 90 00 99"}  # fmt: skip
+SCHOOL = {
+    "name": "Fahrschule Nord",
+    "category": "Fahrschule",
+    "street": "Süderstraße",
+    "housenumber": "66",
+    "postcode": "24955",
+    "locality": "Harrislee",
+    "phone": "0461 - 50 90 00 99",
+}
 
 
 def create(api: EditApi, body: dict[str, Any]) -> httpx.Response:
@@ -48,11 +55,13 @@ def test_an_editors_pin_wins(edit_api: EditApi) -> None:
     assert props["ags"] == Boundaries.load(DATA_DIR).municipality_ags([9.4375], [54.7825])[0] == "01001000"
     # Correcting the address keeps the pin; clearing the pin geocodes the address.
     url, etag = r.headers["location"], r.headers["etag"]
-    r = edit_api.client.patch(url, json={"street": "Holm", "housenumber": "1"},
-                              headers={**edit_api.editor, "If-Match": etag})  # fmt: skip
+    r = edit_api.client.patch(
+        url, json={"street": "Holm", "housenumber": "1"}, headers={**edit_api.editor, "If-Match": etag}
+    )
     assert r.status_code == 200 and r.json()["geometry"]["coordinates"] == [9.4375, 54.7825]
-    r = edit_api.client.patch(url, json={"lat": None, "lon": None},
-                              headers={**edit_api.editor, "If-Match": r.headers["etag"]})  # fmt: skip
+    r = edit_api.client.patch(
+        url, json={"lat": None, "lon": None}, headers={**edit_api.editor, "If-Match": r.headers["etag"]}
+    )
     assert r.status_code == 200 and r.json()["properties"]["geocoding"]["precision"] == "postcode"
 
 
@@ -90,8 +99,11 @@ def test_put_replaces_and_patch_merges(edit_api: EditApi) -> None:
         edit_api, {**SCHOOL, "name": "Ersetzbar", "website": "https://example.org/a", "description": "alt"}
     )
     url, h = r.headers["location"], edit_api.editor
-    r = edit_api.client.patch(url, json={"website": None, "description": "neu", "category": "school"},
-                              headers={**h, "If-Match": r.headers["etag"]})  # fmt: skip
+    r = edit_api.client.patch(
+        url,
+        json={"website": None, "description": "neu", "category": "school"},
+        headers={**h, "If-Match": r.headers["etag"]},
+    )
     props = r.json()["properties"]
     assert (props["website"], props["description"], props["category"]) == (None, "neu", "school")
     assert props["name"] == "Ersetzbar" and props["phone"] == "+4946150900099"
@@ -155,8 +167,13 @@ def test_delete_is_soft_and_undoable_with_history(edit_api: EditApi) -> None:
 
 def test_memberships_are_edited_the_same_way(edit_api: EditApi) -> None:
     h = edit_api.editor
-    body = {"name": "Harrislee", "kind": "Gemeinde", "state": "Schleswig-Holstein", "alliance": "buendnis",
-            "joined": "2024-05"}  # fmt: skip
+    body = {
+        "name": "Harrislee",
+        "kind": "Gemeinde",
+        "state": "Schleswig-Holstein",
+        "alliance": "buendnis",
+        "joined": "2024-05",
+    }
     r = edit_api.client.post("/alliance/members", json=body, headers=h)
     assert r.status_code == 201, r.text
     props = r.json()["properties"]
@@ -181,13 +198,26 @@ def test_memberships_are_edited_the_same_way(edit_api: EditApi) -> None:
 
 def test_put_replaces_a_membership(edit_api: EditApi) -> None:
     h = edit_api.editor
-    body = {"name": "Flensburg", "kind": "Stadt", "state": "Schleswig-Holstein", "alliance": "international",
-            "role": "member", "joined": "2019-06-14", "source_url": "https://example.org/alt"}  # fmt: skip
+    body = {
+        "name": "Flensburg",
+        "kind": "Stadt",
+        "state": "Schleswig-Holstein",
+        "alliance": "international",
+        "role": "member",
+        "joined": "2019-06-14",
+        "source_url": "https://example.org/alt",
+    }
     r = edit_api.client.post("/alliance/members", json=body, headers=h)
     assert r.status_code == 201, r.text
     url, etag = r.headers["location"], r.headers["etag"]
-    new = {"name": "Kiel", "kind": "Stadt", "state": "SH", "alliance": "international", "role": "coordinator",
-           "joined": "2020"}  # fmt: skip
+    new = {
+        "name": "Kiel",
+        "kind": "Stadt",
+        "state": "SH",
+        "alliance": "international",
+        "role": "coordinator",
+        "joined": "2020",
+    }
     assert_problem(edit_api.client.put(url, json=new, headers=h), 428, None)
     r = edit_api.client.put(url, json=new, headers={**h, "If-Match": etag})
     assert r.status_code == 200, r.text

@@ -114,20 +114,36 @@ def test_admin_can_do_what_an_editor_can(edit_api: EditApi) -> None:
     ("body", "bad"),
     [
         (
-            {"name": "x" * 201, "category": "casino", "postcode": "2495", "phone": "12ab", "website": "ftp://x.de",
-             "lat": 91, "lon": 9.4, "colour": "red"},
+            {
+                "name": "x" * 201,
+                "category": "casino",
+                "postcode": "2495",
+                "phone": "12ab",
+                "website": "ftp://x.de",
+                "lat": 91,
+                "lon": 9.4,
+                "colour": "red",
+            },
             ["name", "category", "postcode", "phone", "website", "lat", "colour"],
         ),
         ({"category": "church", "postcode": "24955"}, ["name"]),
         ({"name": "Ohne Längengrad", "category": "church", "lat": 54.8}, ["lon"]),
         ({"name": "Text als Zahl", "category": "church", "lat": "nördlich", "lon": 9.4}, ["lat"]),
-        ({"name": "Falsche Art", "category": "church", "website": "javascript:alert(1)", "phone": "+49"},
-         ["website", "phone"]),
-        ({"type": "Feature", "properties": {"name": "F", "category": "church"}, "geometry": {"type": "LineString"}},
-         ["geometry"]),
+        (
+            {"name": "Falsche Art", "category": "church", "website": "javascript:alert(1)", "phone": "+49"},
+            ["website", "phone"],
+        ),
+        (
+            {
+                "type": "Feature",
+                "properties": {"name": "F", "category": "church"},
+                "geometry": {"type": "LineString"},
+            },
+            ["geometry"],
+        ),
     ],
     ids=["everything", "no-name", "lat-without-lon", "lat-text", "url-and-phone", "feature-geometry"],
-)  # fmt: skip
+)
 def test_bad_fields_are_all_named(edit_api: EditApi, body: dict[str, Any], bad: list[str]) -> None:
     before = state(edit_api)
     r = edit_api.client.post("/places", json=body, headers=edit_api.editor)
@@ -144,11 +160,15 @@ def test_bad_bodies(edit_api: EditApi) -> None:
     assert_problem(edit_api.client.post("/places", content=b"{nope", headers=bad_json), 400, None)
     r = edit_api.client.post("/places", json={"name": "Irgendwo", "category": "church"}, headers=h)
     assert_problem(r, 422, "address")  # nothing to geocode: give coordinates or postcode/locality
-    r = edit_api.client.post("/places", json={**HARRISLEE, "name": "Weit weg", "postcode": None,
-                                              "locality": "Xyzzyhausen"}, headers=h)  # fmt: skip
+    r = edit_api.client.post(
+        "/places",
+        json={**HARRISLEE, "name": "Weit weg", "postcode": None, "locality": "Xyzzyhausen"},
+        headers=h,
+    )
     assert_problem(r, 422, "address")
-    r = edit_api.client.post("/alliance/members", json={"name": "Kiel", "alliance": "nato", "role": "king"},
-                             headers=h)  # fmt: skip
+    r = edit_api.client.post(
+        "/alliance/members", json={"name": "Kiel", "alliance": "nato", "role": "king"}, headers=h
+    )
     problem = assert_problem(r, 400, "alliance")
     assert {p["name"] for p in problem["invalid_params"]} == {"alliance", "role"}
     assert_problem(edit_api.client.post("/places", json={"padding": "x" * 30_000}, headers=h), 413, None)

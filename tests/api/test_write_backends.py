@@ -17,8 +17,16 @@ def test_editing_round_trip(store: Store) -> None:
     auth = {"Authorization": f"Bearer {key}"}
     app = create_app(Settings(database_url=store.url), store)
     with serve(app) as url, httpx.Client(base_url=url, timeout=30) as client:
-        r = client.post("/places", json={"name": "Rathaus", "category": "public_administration",
-                                          "postcode": "24955", "locality": "Harrislee"}, headers=auth)  # fmt: skip
+        r = client.post(
+            "/places",
+            json={
+                "name": "Rathaus",
+                "category": "public_administration",
+                "postcode": "24955",
+                "locality": "Harrislee",
+            },
+            headers=auth,
+        )
         assert r.status_code == 201, r.text
         place = r.headers["location"]
         etag = client.get(place).headers["etag"]

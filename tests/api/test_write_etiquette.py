@@ -32,8 +32,11 @@ def test_a_patch_that_changes_nothing_keeps_version_and_history(edit_api: EditAp
         again = edit_api.client.patch(url, json=body, headers={**h, "If-Match": etag})
         assert again.status_code == 200, again.text
         assert again.headers["etag"] == etag, body  # the ETag names the version
-    put = edit_api.client.put(url, json={**SCHOOL, "name": "Unverändert", "description": "so bleibt es"},
-                              headers={**h, "If-Match": etag})  # fmt: skip
+    put = edit_api.client.put(
+        url,
+        json={**SCHOOL, "name": "Unverändert", "description": "so bleibt es"},
+        headers={**h, "If-Match": etag},
+    )
     assert put.status_code == 200 and put.headers["etag"] == etag
     changes = edit_api.client.get(f"{url}/history", headers=h).json()["changes"]
     assert [c["action"] for c in changes] == ["create"]

@@ -41,8 +41,11 @@ def test_a_postcode_of_another_town_needs_confirmation(edit_api: EditApi) -> Non
     again = _patch(edit_api, url, ok.headers["etag"], {"phone": "0461 99"})
     assert again.status_code == 200, again.text
     # a new record with a mismatched postcode is refused as well
-    r = edit_api.client.post("/places", json={**SCHOOL, "name": "Neu mit Berliner PLZ", "postcode": "10115"},
-                             headers=edit_api.editor)  # fmt: skip
+    r = edit_api.client.post(
+        "/places",
+        json={**SCHOOL, "name": "Neu mit Berliner PLZ", "postcode": "10115"},
+        headers=edit_api.editor,
+    )
     assert_problem(r, 422, None)
 
 

@@ -17,7 +17,7 @@ from poi_service.models import (
     Point,
     Precision,
     Role,
-)  # fmt: skip
+)
 from poi_service.store import Store, open_store
 from tests.conftest import DATA_DIR
 from tests.factories import membership, random_places
@@ -44,15 +44,25 @@ def hostile_places() -> list[PlaceData]:
         external_key="xss:1",
     )
     quotes = replace(
-        base, name=QUOTES_NAME, point=Point(9.3925, 54.7955), website="https://example.org/site?x='1'",
-        geocoding=Geocoding("offline:geonames-plz", Precision.POSTCODE, 0.6, AT), external_key="xss:2",
+        base,
+        name=QUOTES_NAME,
+        point=Point(9.3925, 54.7955),
+        website="https://example.org/site?x='1'",
+        geocoding=Geocoding("offline:geonames-plz", Precision.POSTCODE, 0.6, AT),
+        external_key="xss:2",
         address=Address("Süderstraße", "101", "24955", "Harrislee", "01059120"),
-    )  # fmt: skip
+    )
     centre = replace(
-        base, name="Rathaus Harrislee", category="public_administration", website="https://www.harrislee.de/",
-        description=None, address=Address(None, None, None, "Harrislee", "01059120"), point=Point(9.3833, 54.7833),
-        geocoding=Geocoding("offline:destatis", Precision.MUNICIPALITY, 0.4, AT), external_key="xss:3",
-    )  # fmt: skip
+        base,
+        name="Rathaus Harrislee",
+        category="public_administration",
+        website="https://www.harrislee.de/",
+        description=None,
+        address=Address(None, None, None, "Harrislee", "01059120"),
+        point=Point(9.3833, 54.7833),
+        geocoding=Geocoding("offline:destatis", Precision.MUNICIPALITY, 0.4, AT),
+        external_key="xss:3",
+    )
     return [base, quotes, centre]
 
 
@@ -60,23 +70,63 @@ def hostile_members() -> list[MembershipData]:
     """Members including one whose name is markup and whose source is a javascript: URL."""
     evil = MembershipData(
         municipality=Municipality(XSS_NAME, "Stadt", "DE", "01001000", "Schleswig-Holstein", None),
-        alliance=Alliance.SEEBRUECKE_DECLARED, role=Role.MEMBER, point=Point(9.4375, 54.7825),
-        geocoding=Geocoding("input", Precision.MUNICIPALITY, 0.5, AT), joined=date(2018, 1, 1),
-        joined_precision=DatePrecision.YEAR, source_url="javascript:alert(6)",
-    )  # fmt: skip
+        alliance=Alliance.SEEBRUECKE_DECLARED,
+        role=Role.MEMBER,
+        point=Point(9.4375, 54.7825),
+        geocoding=Geocoding("input", Precision.MUNICIPALITY, 0.5, AT),
+        joined=date(2018, 1, 1),
+        joined_precision=DatePrecision.YEAR,
+        source_url="javascript:alert(6)",
+    )
     return [
-        membership("Potsdam", Alliance.BUENDNIS, 13.0645, 52.3989, role=Role.COORDINATOR, state="Brandenburg",
-                   ags="12054000"),
-        membership("Flensburg", Alliance.BUENDNIS, 9.4375, 54.7825, role=Role.STATE_COORDINATOR,
-                   state="Schleswig-Holstein", ags="01001000", joined=date(2020, 3, 5)),
-        membership("Göttingen", Alliance.SEEBRUECKE_DECLARED, 9.93, 51.53, state="Niedersachsen",
-                   ags="03159016", joined=date(2021, 7, 1)),
-        membership("Hannover", Alliance.SEEBRUECKE_DECLARED, 9.73, 52.37, state="Niedersachsen", ags="03241001",
-                   joined=None),
-        membership("Palermo", Alliance.INTERNATIONAL, 13.36, 38.12, role=Role.COORDINATOR, country="IT",
-                   joined=date(2021, 6, 25)),
+        membership(
+            "Potsdam",
+            Alliance.BUENDNIS,
+            13.0645,
+            52.3989,
+            role=Role.COORDINATOR,
+            state="Brandenburg",
+            ags="12054000",
+        ),
+        membership(
+            "Flensburg",
+            Alliance.BUENDNIS,
+            9.4375,
+            54.7825,
+            role=Role.STATE_COORDINATOR,
+            state="Schleswig-Holstein",
+            ags="01001000",
+            joined=date(2020, 3, 5),
+        ),
+        membership(
+            "Göttingen",
+            Alliance.SEEBRUECKE_DECLARED,
+            9.93,
+            51.53,
+            state="Niedersachsen",
+            ags="03159016",
+            joined=date(2021, 7, 1),
+        ),
+        membership(
+            "Hannover",
+            Alliance.SEEBRUECKE_DECLARED,
+            9.73,
+            52.37,
+            state="Niedersachsen",
+            ags="03241001",
+            joined=None,
+        ),
+        membership(
+            "Palermo",
+            Alliance.INTERNATIONAL,
+            13.36,
+            38.12,
+            role=Role.COORDINATOR,
+            country="IT",
+            joined=date(2021, 6, 25),
+        ),
         evil,
-    ]  # fmt: skip
+    ]
 
 
 def map_store(path: Path, n_random: int = 150) -> Store:

@@ -112,15 +112,21 @@ def test_keyboard_reaches_markers_and_opens_popups(page: Any, site: Site) -> Non
     assert page.locator("#poi-sort").inner_text() == "Sortiert nach Entfernung"
     assert "Entfernung" in page.locator("#poi-list li.poi-item").first.inner_text()
     for control in ("#poi-q", "#poi-locate"):
-        label = page.evaluate(f"document.querySelector('{control}').labels?.[0]?.innerText || "
-                              f"document.querySelector('{control}').innerText")  # fmt: skip
+        label = page.evaluate(
+            f"document.querySelector('{control}').labels?.[0]?.innerText || "
+            f"document.querySelector('{control}').innerText"
+        )
         assert label.strip()
     assert_clean(page, rec)
 
 
 def test_locate_me_sorts_by_distance(chromium: Any, site: Site) -> None:
-    context = chromium.new_context(viewport=PHONE, geolocation={"latitude": 54.7955, "longitude": 9.3925},
-                                   permissions=["geolocation"], locale="en-GB")  # fmt: skip
+    context = chromium.new_context(
+        viewport=PHONE,
+        geolocation={"latitude": 54.7955, "longitude": 9.3925},
+        permissions=["geolocation"],
+        locale="en-GB",
+    )
     page = context.new_page()
     rec = open_map(page, site.url + "/maps/places?lang=en")
     screenshot(page, "maps-places-phone")
@@ -164,8 +170,9 @@ def test_alliance_map(page: Any, site: Site) -> None:
     screenshot(page, "maps-alliance-desktop")
 
     # the year slider shows growth: at 2019 only the members known to have joined by then
-    page.evaluate("const s = document.getElementById('al-year'); s.value = '2019';"
-                  "s.dispatchEvent(new Event('input'));")  # fmt: skip
+    page.evaluate(
+        "const s = document.getElementById('al-year'); s.value = '2019';s.dispatchEvent(new Event('input'));"
+    )
     wait_js(page, "window.poiMapState.visible === 3")  # 2018, 2019 and the undated one
     page.uncheck("#al-unknown")
     wait_js(page, "window.poiMapState.visible === 2")
@@ -205,8 +212,11 @@ def test_tiles_load_only_after_two_clicks(chromium: Any, tmp_path: Path) -> None
     with serve(create_app(probe, store)) as url:
         port = url.rsplit(":", 1)[1]
         # 'localhost' is another origin than 127.0.0.1 (a stand-in for an external tile server)
-        settings = Settings(database_url=str(tmp_path / "t.gpkg"), tile_url=f"http://localhost:{port}/tiles/{{z}}/{{x}}/{{y}}.png",
-                            tile_attribution="© Test tiles https://tiles.invalid/copyright")  # fmt: skip
+        settings = Settings(
+            database_url=str(tmp_path / "t.gpkg"),
+            tile_url=f"http://localhost:{port}/tiles/{{z}}/{{x}}/{{y}}.png",
+            tile_attribution="© Test tiles https://tiles.invalid/copyright",
+        )
         with serve(create_app(settings, store)) as url2:
             context = chromium.new_context(
                 viewport=DESKTOP, locale="de-DE"

@@ -20,11 +20,17 @@ READY = "window.poiMapState && window.poiMapState.ready === true"
 WIDE = {"width": 1280, "height": 860}
 PHONE = {"width": 390, "height": 844}
 PAGES = {
-    "landing": "/", "maps-index": "/maps", "places": "/maps/places", "embed": "/maps/embed?category=church",
-    "embed-help": "/embed", "embed-help-invalid": "/embed?center=abc&zoom=99", "alliance": "/maps/alliance",
-    "ogc-landing": "/ogc", "ogc-items": "/ogc/collections/places/items?f=html",
+    "landing": "/",
+    "maps-index": "/maps",
+    "places": "/maps/places",
+    "embed": "/maps/embed?category=church",
+    "embed-help": "/embed",
+    "embed-help-invalid": "/embed?center=abc&zoom=99",
+    "alliance": "/maps/alliance",
+    "ogc-landing": "/ogc",
+    "ogc-items": "/ogc/collections/places/items?f=html",
     "ogc-members": "/ogc/collections/alliance-members/items?f=html&limit=20",
-}  # fmt: skip
+}
 MAPS = ("places", "embed", "alliance")
 
 # Rectangles (viewport px) of the markers and clusters, and of every map control.
@@ -47,10 +53,16 @@ def _overlap(a: list[float], b: list[float]) -> bool:
 def corners(site: Site) -> None:
     """Two places close together amid the others: a view fitted to them alone puts them far apart."""
     a, b = random_places(2, seed=5)
-    site.store.places.add_many([
-        dataclasses.replace(a, name="Eckhaus Nordwest", point=Point(9.37, 54.805), external_key="corner:nw"),
-        dataclasses.replace(b, name="Eckhaus Südost", point=Point(9.41, 54.785), external_key="corner:se"),
-    ])  # fmt: skip
+    site.store.places.add_many(
+        [
+            dataclasses.replace(
+                a, name="Eckhaus Nordwest", point=Point(9.37, 54.805), external_key="corner:nw"
+            ),
+            dataclasses.replace(
+                b, name="Eckhaus Südost", point=Point(9.41, 54.785), external_key="corner:se"
+            ),
+        ]
+    )
 
 
 @pytest.fixture(params=[WIDE, PHONE], ids=["1280", "390"])
@@ -195,8 +207,10 @@ def test_alliance_years_after_the_last_dated_join_are_unknown(chromium: Any, sit
         assert page.evaluate("document.getElementById('al-year').value") == str(last)
         assert not page.evaluate("window.poiMapState.unknownYear")
         if this_year > last:
-            page.evaluate("const s = document.getElementById('al-year'); s.value = s.max;"
-                          "s.dispatchEvent(new Event('input'));")  # fmt: skip
+            page.evaluate(
+                "const s = document.getElementById('al-year'); s.value = s.max;"
+                "s.dispatchEvent(new Event('input'));"
+            )
             status = page.locator("#poi-status").inner_text()
             assert ("unbekannt" if lang == "de" else "unknown") in status and str(last) in status
             assert page.evaluate("window.poiMapState.unknownYear")

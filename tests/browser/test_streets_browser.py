@@ -51,9 +51,17 @@ def _artworks(limit: int = 3) -> list[PlaceData]:
             lon, lat = n.location.lon, n.location.lat
             found.append((geodesic((CENTRE[1], CENTRE[0]), (lat, lon)).m, n.id, n.tags["name"], lon, lat))
     found.sort()
-    return [PlaceData(name=name, category="artwork", address=Address(locality="Helsinki"),
-                      point=Point(lon, lat), geocoding=GEOCODED, external_key=f"osm:node/{nid}")
-            for _, nid, name, lon, lat in found[:limit]]  # fmt: skip
+    return [
+        PlaceData(
+            name=name,
+            category="artwork",
+            address=Address(locality="Helsinki"),
+            point=Point(lon, lat),
+            geocoding=GEOCODED,
+            external_key=f"osm:node/{nid}",
+        )
+        for _, nid, name, lon, lat in found[:limit]
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -148,8 +156,11 @@ def test_operator_tile_server_still_needs_consent(chromium: Any, tmp_path: Path)
     probe, store = _serve_store(tmp_path, tmp_path / "tiles.mbtiles")
     with serve(create_app(probe, store)) as url:
         port = url.rsplit(":", 1)[1]  # 'localhost' is another origin: a stand-in for an external tile server
-        settings = Settings(database_url=probe.database_url, tiles_file=tmp_path / "tiles.mbtiles",
-                            tile_url=f"http://localhost:{port}/raster/{{z}}/{{x}}/{{y}}.png")  # fmt: skip
+        settings = Settings(
+            database_url=probe.database_url,
+            tiles_file=tmp_path / "tiles.mbtiles",
+            tile_url=f"http://localhost:{port}/raster/{{z}}/{{x}}/{{y}}.png",
+        )
         with serve(create_app(settings, store)) as url2:
             context = chromium.new_context(viewport=DESKTOP, locale="de-DE")
             page = context.new_page()

@@ -60,23 +60,70 @@ class Ogc:
 
 def _members() -> list[MembershipData]:
     rows = [
-        ("Potsdam", Alliance.BUENDNIS, 13.0645, 52.3989, dict(role=Role.COORDINATOR, state="Brandenburg",
-                                                             ags="12054000", joined=date(2018, 6, 1))),
-        ("Flensburg", Alliance.BUENDNIS, 9.4375, 54.7825, dict(role=Role.STATE_COORDINATOR, ags="01001000",
-                                                              state="Schleswig-Holstein", joined=date(2019, 6, 14))),
-        ("Flensburg", Alliance.SEEBRUECKE_DECLARED, 9.4375, 54.7825, dict(state="Schleswig-Holstein",
-                                                                         joined=date(2018, 9, 1))),
-        ("Göttingen", Alliance.SEEBRUECKE_DECLARED, 9.93, 51.53, dict(state="Niedersachsen", joined=date(2019, 1, 1),
-                                                                     ags="03159016")),
-        ("Hannover", Alliance.BUENDNIS, 9.7383, 52.3745, dict(state="Niedersachsen", joined=date(2020, 2, 29))),
+        (
+            "Potsdam",
+            Alliance.BUENDNIS,
+            13.0645,
+            52.3989,
+            dict(role=Role.COORDINATOR, state="Brandenburg", ags="12054000", joined=date(2018, 6, 1)),
+        ),
+        (
+            "Flensburg",
+            Alliance.BUENDNIS,
+            9.4375,
+            54.7825,
+            dict(
+                role=Role.STATE_COORDINATOR,
+                ags="01001000",
+                state="Schleswig-Holstein",
+                joined=date(2019, 6, 14),
+            ),
+        ),
+        (
+            "Flensburg",
+            Alliance.SEEBRUECKE_DECLARED,
+            9.4375,
+            54.7825,
+            dict(state="Schleswig-Holstein", joined=date(2018, 9, 1)),
+        ),
+        (
+            "Göttingen",
+            Alliance.SEEBRUECKE_DECLARED,
+            9.93,
+            51.53,
+            dict(state="Niedersachsen", joined=date(2019, 1, 1), ags="03159016"),
+        ),
+        (
+            "Hannover",
+            Alliance.BUENDNIS,
+            9.7383,
+            52.3745,
+            dict(state="Niedersachsen", joined=date(2020, 2, 29)),
+        ),
         ("Osnabrück", Alliance.BUENDNIS, 8.0472, 52.2799, dict(state="Niedersachsen", joined=None)),
-        ("Kiel", Alliance.BUENDNIS, 10.1228, 54.3233, dict(state="Schleswig-Holstein", joined=date(2019, 12, 31))),
-        ("Berlin", Alliance.BUENDNIS, 13.405, 52.52, dict(role=Role.STATE_COORDINATOR, state="Berlin",
-                                                          joined=date(2019, 6, 14))),
-        ("Palermo", Alliance.INTERNATIONAL, 13.36, 38.12, dict(role=Role.COORDINATOR, country="IT",
-                                                             joined=date(2021, 1, 1))),
+        (
+            "Kiel",
+            Alliance.BUENDNIS,
+            10.1228,
+            54.3233,
+            dict(state="Schleswig-Holstein", joined=date(2019, 12, 31)),
+        ),
+        (
+            "Berlin",
+            Alliance.BUENDNIS,
+            13.405,
+            52.52,
+            dict(role=Role.STATE_COORDINATOR, state="Berlin", joined=date(2019, 6, 14)),
+        ),
+        (
+            "Palermo",
+            Alliance.INTERNATIONAL,
+            13.36,
+            38.12,
+            dict(role=Role.COORDINATOR, country="IT", joined=date(2021, 1, 1)),
+        ),
         ("Napoli", Alliance.INTERNATIONAL, 14.25, 40.85, dict(country="IT", joined=None)),
-    ]  # fmt: skip
+    ]
     out = [membership(name, alliance, lon, lat, **kw) for name, alliance, lon, lat, kw in rows]
     # A year-precision join date: the store keeps the first day of the year.
     out[3] = replace(out[3], joined_precision=DatePrecision.YEAR)

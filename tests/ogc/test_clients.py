@@ -40,8 +40,12 @@ print(json.dumps(out))
 def gdal(ogc: Ogc, jobs: dict[str, dict[str, Any]]) -> dict[str, Any]:
     proc = subprocess.run(
         [sys.executable, "-c", GDAL_SCRIPT, f"{ogc.url}/ogc", json.dumps(jobs)],
-        capture_output=True, text=True, timeout=120, check=False, env={**os.environ, **LOOPBACK},
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, **LOOPBACK},
+    )
     assert proc.returncode == 0, proc.stderr
     result: dict[str, Any] = json.loads(proc.stdout)
     return result
@@ -69,12 +73,18 @@ def test_gdal_oapif_reads_every_collection_through_next_links(
     ogc: Ogc, gdal_reads: tuple[dict[str, Any], list[str]]
 ) -> None:
     out, seen = gdal_reads
-    assert out["layers"] == [["places", "Point"], ["alliance-members", "Point"], ["states", "Unknown"],
-                             ["districts", "Unknown"]]  # fmt: skip
+    assert out["layers"] == [
+        ["places", "Point"],
+        ["alliance-members", "Point"],
+        ["states", "Unknown"],
+        ["districts", "Unknown"],
+    ]
     want = {
-        "places": [p.id for p in ogc.places()], "alliance-members": [m.id for m in ogc.members()],
-        "states": sorted(a for a in _ags(ogc, "state")), "districts": sorted(_ags(ogc, "district")),
-    }  # fmt: skip
+        "places": [p.id for p in ogc.places()],
+        "alliance-members": [m.id for m in ogc.members()],
+        "states": sorted(a for a in _ags(ogc, "state")),
+        "districts": sorted(_ags(ogc, "district")),
+    }
     for cid, ids in want.items():
         got = out[cid]
         assert sorted(got["ids"]) == sorted(ids) and len(got["ids"]) == len(ids), cid
@@ -103,7 +113,8 @@ def test_gdal_bbox_and_where_match_brute_force(
     assert any("bbox=" in r for r in seen)
     shape = shapely.box(*BOX)
     assert sorted(out["box"]["ids"]) == sorted(
-        p.id for p in ogc.places() if shape.intersects(shapely.Point(p.point.lon, p.point.lat)))  # fmt: skip
+        p.id for p in ogc.places() if shape.intersects(shapely.Point(p.point.lon, p.point.lat))
+    )
     assert sorted(out["where"]["ids"]) == sorted(p.id for p in ogc.places() if p.category == "church")
 
 

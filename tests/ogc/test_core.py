@@ -104,7 +104,10 @@ def test_limit_default_and_maximum(ogc: Ogc) -> None:
         ("/ogc/collections/places/items?bbox=1,2,3,x", "bbox"),
         ("/ogc/collections/places/items?bbox=9,55,10,54", "bbox"),
         ("/ogc/collections/places/items?bbox=9,54,10,95", "bbox"),
-        ("/ogc/collections/places/items?bbox=9,54,10,55&bbox-crs=http://www.opengis.net/def/crs/EPSG/0/4326", "bbox-crs"),
+        (
+            "/ogc/collections/places/items?bbox=9,54,10,55&bbox-crs=http://www.opengis.net/def/crs/EPSG/0/4326",
+            "bbox-crs",
+        ),
         ("/ogc/collections/places/items?offset=-1", "offset"),
         ("/ogc/collections/places/items?category=nope", "category"),
         ("/ogc/collections/alliance-members/items?alliance=nope", "alliance"),
@@ -114,15 +117,20 @@ def test_limit_default_and_maximum(ogc: Ogc) -> None:
         ("/ogc/collections/alliance-members/items?datetime=2020-01-01/2019-01-01", "datetime"),
         ("/ogc/collections/alliance-members/items?joined_date=soon", "joined_date"),
     ],
-)  # fmt: skip
+)
 def test_unknown_or_invalid_parameters_are_400_problems(ogc: Ogc, path: str, param: str) -> None:
     assert_problem(ogc.client.get(path), 400, param)
 
 
 def test_unknown_collections_and_items_are_404_problems(ogc: Ogc) -> None:
-    for path in ("/ogc/collections/nope", "/ogc/collections/nope/items", "/ogc/collections/nope/queryables",
-                 "/ogc/collections/places/items/nope", "/ogc/collections/states/items/99",
-                 "/ogc/collections/alliance-members/items/nope?f=html"):  # fmt: skip
+    for path in (
+        "/ogc/collections/nope",
+        "/ogc/collections/nope/items",
+        "/ogc/collections/nope/queryables",
+        "/ogc/collections/places/items/nope",
+        "/ogc/collections/states/items/99",
+        "/ogc/collections/alliance-members/items/nope?f=html",
+    ):
         assert_problem(ogc.client.get(path), 404, None)
 
 
@@ -221,13 +229,16 @@ def test_property_filters(ogc: Ogc) -> None:
     }
     members = ogc.members()
     for params, keep in (
-        ({"alliance": "buendnis", "state": "Niedersachsen"}, lambda m: m.alliance == "buendnis" and m.municipality.state == "Niedersachsen"),
+        (
+            {"alliance": "buendnis", "state": "Niedersachsen"},
+            lambda m: m.alliance == "buendnis" and m.municipality.state == "Niedersachsen",
+        ),
         ({"country": "IT"}, lambda m: m.municipality.country == "IT"),
         ({"role": "coordinator"}, lambda m: m.role == "coordinator"),
         ({"name": "Flensburg"}, lambda m: m.municipality.name == "Flensburg"),
         ({"joined_date": "2019-06-14"}, lambda m: m.joined == date(2019, 6, 14)),
         ({"joined_precision": "year", "state": "Niedersachsen"}, lambda m: m.joined_precision == "year"),
-    ):  # fmt: skip
+    ):
         body = ogc.get("/ogc/collections/alliance-members/items", **params, limit=100).json()
         want = {m.id for m in members if keep(m)}
         assert want and {f["id"] for f in body["features"]} == want and body["numberMatched"] == len(want), (
@@ -250,8 +261,12 @@ def test_item_links_and_encodings(ogc: Ogc) -> None:
     assert state["properties"]["name"] == "Schleswig-Holstein"
     html = ogc.client.get(f"/ogc/collections/places/items/{place.id}", headers={"Accept": "text/html"})
     assert html.headers["content-type"].startswith("text/html")
-    assert ogc.client.get("/ogc/collections/places/items", headers={"Accept": "application/geo+json"}).headers[
-        "content-type"] == "application/geo+json"  # fmt: skip
+    assert (
+        ogc.client.get("/ogc/collections/places/items", headers={"Accept": "application/geo+json"}).headers[
+            "content-type"
+        ]
+        == "application/geo+json"
+    )
 
 
 def test_items_links_are_typed(ogc: Ogc) -> None:

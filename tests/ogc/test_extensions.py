@@ -110,10 +110,15 @@ def test_near_districts_measures_to_the_boundary(ogc: Ogc) -> None:
 
 @pytest.mark.parametrize(
     ("params", "param"),
-    [({"near": "9.4,54.8"}, "radius_m"), ({"radius_m": "10"}, "near"), ({"near": "9.4", "radius_m": "5"}, "near"),
-     ({"near": "9.4,95", "radius_m": "5"}, "near"), ({"near": "9.4,54.8", "radius_m": "0"}, "radius_m"),
-     ({"near": "9.4,54.8", "radius_m": "1e9"}, "radius_m")],
-)  # fmt: skip
+    [
+        ({"near": "9.4,54.8"}, "radius_m"),
+        ({"radius_m": "10"}, "near"),
+        ({"near": "9.4", "radius_m": "5"}, "near"),
+        ({"near": "9.4,95", "radius_m": "5"}, "near"),
+        ({"near": "9.4,54.8", "radius_m": "0"}, "radius_m"),
+        ({"near": "9.4,54.8", "radius_m": "1e9"}, "radius_m"),
+    ],
+)
 def test_near_needs_a_point_and_a_radius(ogc: Ogc, params: dict[str, str], param: str) -> None:
     assert_problem(ogc.get("/ogc/collections/places/items", **params), 400, param)
 
@@ -129,17 +134,45 @@ def _filter_ids(ogc: Ogc, cid: str, cql: str, **extra: Any) -> set[str]:
 def test_cql2_comparisons_and_logic(ogc: Ogc) -> None:
     places, members = ogc.places(), ogc.members()
     cases: list[tuple[str, str, Any]] = [
-        ("places", "category = 'church' AND NOT description IS NULL", lambda p: p.category == "church" and p.description),
-        ("places", "category IN ('school', 'artwork') OR name LIKE 'Nord%'", lambda p: p.category in ("school", "artwork") or p.name.startswith("Nord")),
-        ("places", "name NOT LIKE '%1_' AND category <> 'church'", lambda p: not (len(p.name) >= 2 and p.name[-2] == "1") and p.category != "church"),
+        (
+            "places",
+            "category = 'church' AND NOT description IS NULL",
+            lambda p: p.category == "church" and p.description,
+        ),
+        (
+            "places",
+            "category IN ('school', 'artwork') OR name LIKE 'Nord%'",
+            lambda p: p.category in ("school", "artwork") or p.name.startswith("Nord"),
+        ),
+        (
+            "places",
+            "name NOT LIKE '%1_' AND category <> 'church'",
+            lambda p: not (len(p.name) >= 2 and p.name[-2] == "1") and p.category != "church",
+        ),
         ("places", "\"description\" = 'Kunst am Bau'", lambda p: p.description == "Kunst am Bau"),
         ("places", "description IS NULL", lambda p: p.description is None),
-        ("alliance-members", "joined_date BETWEEN DATE('2019-01-01') AND DATE('2019-12-31')", lambda m: m.joined and date(2019, 1, 1) <= m.joined <= date(2019, 12, 31)),
-        ("alliance-members", "joined_date >= '2020-01-01' OR joined_date IS NULL", lambda m: not m.joined or m.joined >= date(2020, 1, 1)),
-        ("alliance-members", "NOT (joined_date < DATE('2019-06-14'))", lambda m: m.joined and m.joined >= date(2019, 6, 14)),
-        ("alliance-members", "alliance = 'buendnis' AND role <> 'member'", lambda m: m.alliance == "buendnis" and m.role != "member"),
+        (
+            "alliance-members",
+            "joined_date BETWEEN DATE('2019-01-01') AND DATE('2019-12-31')",
+            lambda m: m.joined and date(2019, 1, 1) <= m.joined <= date(2019, 12, 31),
+        ),
+        (
+            "alliance-members",
+            "joined_date >= '2020-01-01' OR joined_date IS NULL",
+            lambda m: not m.joined or m.joined >= date(2020, 1, 1),
+        ),
+        (
+            "alliance-members",
+            "NOT (joined_date < DATE('2019-06-14'))",
+            lambda m: m.joined and m.joined >= date(2019, 6, 14),
+        ),
+        (
+            "alliance-members",
+            "alliance = 'buendnis' AND role <> 'member'",
+            lambda m: m.alliance == "buendnis" and m.role != "member",
+        ),
         ("alliance-members", "TRUE", lambda m: True),
-    ]  # fmt: skip
+    ]
     for cid, cql, keep in cases:
         records = places if cid == "places" else members
         want = {r.id for r in records if keep(r)}
@@ -152,9 +185,11 @@ def test_cql2_spatial_functions(ogc: Ogc) -> None:
     want = {i for i, pt in pts.items() if poly.intersects(pt)}
     assert _filter_ids(ogc, "places", f"S_INTERSECTS(geometry, {poly.wkt})") == want and want
     assert _filter_ids(ogc, "places", f"S_WITHIN(geometry, {poly.wkt}) AND category = 'church'") == {
-        p.id for p in ogc.places() if p.category == "church" and poly.contains(pts[p.id])}  # fmt: skip
+        p.id for p in ogc.places() if p.category == "church" and poly.contains(pts[p.id])
+    }
     assert _filter_ids(ogc, "places", "S_INTERSECTS(BBOX(9.35, 54.75, 9.5, 54.83), geometry)") == {
-        i for i, pt in pts.items() if shapely.box(9.35, 54.75, 9.5, 54.83).intersects(pt)}  # fmt: skip
+        i for i, pt in pts.items() if shapely.box(9.35, 54.75, 9.5, 54.83).intersects(pt)
+    }
     lon, lat = HALL
     near = {p.id for p in ogc.places() if dist(lon, lat, p) <= 1500}
     assert _filter_ids(ogc, "places", f"S_DWITHIN(geometry, POINT({lon} {lat}), 1500)") == near and near
@@ -168,10 +203,22 @@ def test_cql2_spatial_functions(ogc: Ogc) -> None:
 
 @pytest.mark.parametrize(
     "cql",
-    ["name =", "name LIKE 5", "nope = 1", "name = 1", "joined_date > 'soon'", "S_INTERSECTS(name, POINT(1 2))",
-     "S_INTERSECTS(geometry, POINT(1 2)", "S_DWITHIN(geometry, POLYGON((0 0, 1 0, 1 1, 0 0)), 5)",
-     "UPPER(name) = 'X'", "name = 'x' name", "S_INTERSECTS(geometry, POLYGON((0 0, 1)))", "1 < 'a'", ""],
-)  # fmt: skip
+    [
+        "name =",
+        "name LIKE 5",
+        "nope = 1",
+        "name = 1",
+        "joined_date > 'soon'",
+        "S_INTERSECTS(name, POINT(1 2))",
+        "S_INTERSECTS(geometry, POINT(1 2)",
+        "S_DWITHIN(geometry, POLYGON((0 0, 1 0, 1 1, 0 0)), 5)",
+        "UPPER(name) = 'X'",
+        "name = 'x' name",
+        "S_INTERSECTS(geometry, POLYGON((0 0, 1)))",
+        "1 < 'a'",
+        "",
+    ],
+)
 def test_cql2_errors_are_400_naming_filter(ogc: Ogc, cql: str) -> None:
     cid = "alliance-members" if "joined" in cql else "places"
     assert_problem(ogc.get(f"/ogc/collections/{cid}/items", filter=cql), 400, "filter")
@@ -179,8 +226,11 @@ def test_cql2_errors_are_400_naming_filter(ogc: Ogc, cql: str) -> None:
 
 def test_filter_lang_and_crs(ogc: Ogc) -> None:
     crs84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
-    ok = ogc.get("/ogc/collections/places/items", filter="category='church'", **{"filter-lang": "cql2-text",
-                 "filter-crs": crs84, "bbox-crs": crs84, "crs": crs84})  # fmt: skip
+    ok = ogc.get(
+        "/ogc/collections/places/items",
+        filter="category='church'",
+        **{"filter-lang": "cql2-text", "filter-crs": crs84, "bbox-crs": crs84, "crs": crs84},
+    )
     assert ok.status_code == 200
     assert_problem(
         ogc.get("/ogc/collections/places/items", filter="x", **{"filter-lang": "cql2-json"}),

@@ -32,9 +32,10 @@ def _end(m: Membership) -> date:
 def _within(ogc: Ogc, start: date | None, stop: date | None) -> set[str]:
     """Members whose whole known join period lies in [start, stop] (the datetime semantics, README)."""
     return {
-        m.id for m in ogc.members()
+        m.id
+        for m in ogc.members()
         if m.joined and (start is None or m.joined >= start) and (stop is None or _end(m) <= stop)
-    }  # fmt: skip
+    }
 
 
 @pytest.mark.parametrize(
@@ -81,10 +82,22 @@ def test_ogrinfo_where_on_the_join_date(ogc: Ogc) -> None:
             pytest.fail("ogrinfo is missing: run scripts/gdal-install.sh (apt-get install gdal-bin)")
         pytest.skip("ogrinfo is missing: run scripts/gdal-install.sh (apt-get install gdal-bin)")
     proc = subprocess.run(
-        [ogrinfo, "-ro", "-so", "-al", f"OAPIF:{ogc.url}/ogc", "-where", "joined_date >= '2019-06-14'",
-         "alliance-members"],
-        capture_output=True, text=True, timeout=120, check=False, env={**os.environ, **LOOPBACK},
-    )  # fmt: skip
+        [
+            ogrinfo,
+            "-ro",
+            "-so",
+            "-al",
+            f"OAPIF:{ogc.url}/ogc",
+            "-where",
+            "joined_date >= '2019-06-14'",
+            "alliance-members",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, **LOOPBACK},
+    )
     assert proc.returncode == 0 and "ERROR" not in proc.stderr, proc.stderr
     count = re.search(r"Feature Count: (\d+)", proc.stdout)
     assert count is not None, proc.stdout

@@ -13,10 +13,18 @@ import pytest
 from tests.browser.chromium import DESKTOP, attach, screenshot, wait_js
 from tests.ogc.conftest import XSS_NAME, Ogc
 
-PAGES = ("/ogc", "/ogc/conformance", "/ogc/api", "/ogc/collections", "/ogc/collections/places",
-         "/ogc/collections/places/items", "/ogc/collections/alliance-members/items?sortby=name",
-         "/ogc/collections/districts/items?limit=5", "/ogc/collections/states/items/01",
-         "/ogc/collections/alliance-members/queryables")  # fmt: skip
+PAGES = (
+    "/ogc",
+    "/ogc/conformance",
+    "/ogc/api",
+    "/ogc/collections",
+    "/ogc/collections/places",
+    "/ogc/collections/places/items",
+    "/ogc/collections/alliance-members/items?sortby=name",
+    "/ogc/collections/districts/items?limit=5",
+    "/ogc/collections/states/items/01",
+    "/ogc/collections/alliance-members/queryables",
+)
 
 
 class Resources(HTMLParser):

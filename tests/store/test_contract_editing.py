@@ -93,8 +93,11 @@ def test_history_records_who_when_and_both_states(store: Store) -> None:
     restored = store.places.restore(added.id, actor="admin1")
     changes = store.places.history(added.id)
     assert [(c.action, c.actor, c.version) for c in changes] == [
-        ("create", "editor1", 1), ("update", "editor2", 2), ("delete", "editor3", 3), ("restore", "admin1", 4),
-    ]  # fmt: skip
+        ("create", "editor1", 1),
+        ("update", "editor2", 2),
+        ("delete", "editor3", 3),
+        ("restore", "admin1", 4),
+    ]
     assert [c.seq for c in changes] == sorted(c.seq for c in changes)
     assert all(c.record_id == added.id for c in changes)
     assert changes[0].before is None and changes[0].after == snapshot(PLACES, added)
@@ -190,8 +193,12 @@ def test_concurrent_updates_from_two_stores_lose_nothing(store: Store) -> None:
             current = s.places.get(record_id)
             token = f"{name}-{i}"
             try:
-                s.places.update(record_id, dataclasses.replace(data, description=token),
-                                expected_version=current.version, actor=name)  # fmt: skip
+                s.places.update(
+                    record_id,
+                    dataclasses.replace(data, description=token),
+                    expected_version=current.version,
+                    actor=name,
+                )
             except PreconditionFailed as exc:
                 with lock:
                     lost.append(exc)
@@ -280,5 +287,12 @@ def test_an_update_that_changes_nothing_is_no_new_version(store: Store) -> None:
     moved = dataclasses.replace(data, point=Point(data.point.lon + 0.001, data.point.lat))
     assert store.places.update(added.id, moved, expected_version=1).version == 2
     m = store.memberships.add(membership("Kiel", Alliance.BUENDNIS, 10.12, 54.32), actor="k1")
-    assert store.memberships.update(m.id, dataclasses.replace(membership("Kiel", Alliance.BUENDNIS, 10.12, 54.32),
-                                                              external_key=m.external_key)).version == 1  # fmt: skip
+    assert (
+        store.memberships.update(
+            m.id,
+            dataclasses.replace(
+                membership("Kiel", Alliance.BUENDNIS, 10.12, 54.32), external_key=m.external_key
+            ),
+        ).version
+        == 1
+    )

@@ -18,20 +18,64 @@ from tests.factories import membership
 def members(store: Store) -> Store:
     store.memberships.add_many(
         [
-            membership("Potsdam", Alliance.BUENDNIS, 13.06, 52.40, role=Role.COORDINATOR,
-                       state="Brandenburg", ags="12054000"),
-            membership("Potsdam", Alliance.INTERNATIONAL, 13.06, 52.40, role=Role.COORDINATOR,
-                       state="Brandenburg", ags="12054000", joined=date(2021, 6, 25)),
-            membership("Flensburg", Alliance.BUENDNIS, 9.4375, 54.7825, role=Role.STATE_COORDINATOR,
-                       state="Schleswig-Holstein", ags="01001000"),
-            membership("Göttingen", Alliance.SEEBRUECKE_DECLARED, 9.93, 51.53, state="Niedersachsen",
-                       ags="03159016", joined=date(2018, 11, 1)),
-            membership("Landkreis Göttingen", Alliance.BUENDNIS, 10.0, 51.55, state="Niedersachsen",
-                       ags="03159", kind="Landkreis", joined=None),
-            membership("Palermo", Alliance.INTERNATIONAL, 13.36, 38.12, role=Role.COORDINATOR,
-                       country="IT", joined=date(2021, 6, 25)),
+            membership(
+                "Potsdam",
+                Alliance.BUENDNIS,
+                13.06,
+                52.40,
+                role=Role.COORDINATOR,
+                state="Brandenburg",
+                ags="12054000",
+            ),
+            membership(
+                "Potsdam",
+                Alliance.INTERNATIONAL,
+                13.06,
+                52.40,
+                role=Role.COORDINATOR,
+                state="Brandenburg",
+                ags="12054000",
+                joined=date(2021, 6, 25),
+            ),
+            membership(
+                "Flensburg",
+                Alliance.BUENDNIS,
+                9.4375,
+                54.7825,
+                role=Role.STATE_COORDINATOR,
+                state="Schleswig-Holstein",
+                ags="01001000",
+            ),
+            membership(
+                "Göttingen",
+                Alliance.SEEBRUECKE_DECLARED,
+                9.93,
+                51.53,
+                state="Niedersachsen",
+                ags="03159016",
+                joined=date(2018, 11, 1),
+            ),
+            membership(
+                "Landkreis Göttingen",
+                Alliance.BUENDNIS,
+                10.0,
+                51.55,
+                state="Niedersachsen",
+                ags="03159",
+                kind="Landkreis",
+                joined=None,
+            ),
+            membership(
+                "Palermo",
+                Alliance.INTERNATIONAL,
+                13.36,
+                38.12,
+                role=Role.COORDINATOR,
+                country="IT",
+                joined=date(2021, 6, 25),
+            ),
         ]
-    )  # fmt: skip
+    )
     return store
 
 
@@ -42,7 +86,10 @@ def names(page: object) -> list[str]:
 def test_filters(members: Store) -> None:
     m = members.memberships
     assert names(m.search(Query(MembershipFilter(alliance=Alliance.BUENDNIS)))) == [
-        "Flensburg", "Landkreis Göttingen", "Potsdam"]  # fmt: skip
+        "Flensburg",
+        "Landkreis Göttingen",
+        "Potsdam",
+    ]
     assert names(m.search(Query(MembershipFilter(role=Role.COORDINATOR)))) == [
         "Palermo",
         "Potsdam",
@@ -78,20 +125,30 @@ PARTIAL_DATES = [
 @pytest.mark.parametrize(
     ("after", "before"),
     [
-        (None, date(2019, 1, 31)), (None, date(2019, 6, 13)), (None, date(2019, 6, 14)),
-        (None, date(2019, 6, 30)), (None, date(2019, 12, 30)), (None, date(2019, 12, 31)),
-        (None, date(2020, 2, 28)), (None, date(2020, 2, 29)), (date(2019, 6, 1), None),
-        (date(2019, 6, 2), None), (date(2019, 6, 1), date(2019, 6, 30)), (date(2019, 1, 1), date(2019, 12, 31)),
+        (None, date(2019, 1, 31)),
+        (None, date(2019, 6, 13)),
+        (None, date(2019, 6, 14)),
+        (None, date(2019, 6, 30)),
+        (None, date(2019, 12, 30)),
+        (None, date(2019, 12, 31)),
+        (None, date(2020, 2, 28)),
+        (None, date(2020, 2, 29)),
+        (date(2019, 6, 1), None),
+        (date(2019, 6, 2), None),
+        (date(2019, 6, 1), date(2019, 6, 30)),
+        (date(2019, 1, 1), date(2019, 12, 31)),
     ],
-)  # fmt: skip
+)
 def test_joined_bounds_hold_the_whole_known_period(
     store: Store, after: date | None, before: date | None
 ) -> None:
     # Rule: a member matches only if it surely joined in range, i.e. its whole period lies within.
     store.memberships.add_many(
-        [membership(name, Alliance.BUENDNIS, 9.4, 54.8, joined=joined, joined_precision=precision)
-         for name, joined, precision in PARTIAL_DATES]
-    )  # fmt: skip
+        [
+            membership(name, Alliance.BUENDNIS, 9.4, 54.8, joined=joined, joined_precision=precision)
+            for name, joined, precision in PARTIAL_DATES
+        ]
+    )
     want = sorted(
         name
         for name, joined, precision in PARTIAL_DATES

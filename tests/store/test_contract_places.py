@@ -215,8 +215,9 @@ def test_text_also_matches_the_categories_it_names(filled: Store) -> None:
     flt = PlaceFilter(text="gedenk", text_categories=("church",))
     assert {h.record.id for h in filled.places.search(Query(flt, limit=1000)).hits} == want
     near = filled.places.search(Query(flt, near=Near(HARRISLEE_HALL, 50_000), limit=1000))
-    assert {h.record.id for h in near.hits} == {p.id for p in everything if p.id in want
-                                                 and geopy_m(HARRISLEE_HALL, p.point) <= 50_000}  # fmt: skip
+    assert {h.record.id for h in near.hits} == {
+        p.id for p in everything if p.id in want and geopy_m(HARRISLEE_HALL, p.point) <= 50_000
+    }
     only_label = PlaceFilter(text="!!", text_categories=("church",))  # no words: the category alone
     assert {h.record.id for h in filled.places.search(Query(only_label, limit=1000)).hits} == {
         p.id for p in everything if p.category == "church"

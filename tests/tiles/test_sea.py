@@ -12,10 +12,13 @@ from tests.tiles.data import HELSINKI
 FRAME = (0.0, 0.0, 1.0, 1.0)
 
 
-@pytest.mark.parametrize(("coords", "wet", "dry"), [
-    ([(0.2, 0.5), (0.5, 0.52), (0.8, 0.5)], (0.5, 0.2), (0.5, 0.8)),  # eastward: water south
-    ([(0.8, 0.5), (0.5, 0.52), (0.2, 0.5)], (0.5, 0.8), (0.5, 0.2)),  # westward: water north
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("coords", "wet", "dry"),
+    [
+        ([(0.2, 0.5), (0.5, 0.52), (0.8, 0.5)], (0.5, 0.2), (0.5, 0.8)),  # eastward: water south
+        ([(0.8, 0.5), (0.5, 0.52), (0.2, 0.5)], (0.5, 0.8), (0.5, 0.2)),  # westward: water north
+    ],
+)
 def test_water_lies_right_of_the_coastline(
     coords: list[tuple[float, float]], wet: tuple[float, float], dry: tuple[float, float]
 ) -> None:

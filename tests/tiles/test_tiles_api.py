@@ -41,8 +41,10 @@ def client(tmp_path_factory: pytest.TempPathFactory, tiles_file: Path) -> Iterat
 
 def _stored(path: Path, z: int, x: int, y: int) -> bytes:
     with sqlite3.connect(path) as db:
-        row = db.execute("SELECT tile_data FROM tiles WHERE zoom_level=? AND tile_column=? AND tile_row=?",
-                         (z, x, (1 << z) - 1 - y)).fetchone()  # fmt: skip
+        row = db.execute(
+            "SELECT tile_data FROM tiles WHERE zoom_level=? AND tile_column=? AND tile_row=?",
+            (z, x, (1 << z) - 1 - y),
+        ).fetchone()
     return bytes(row[0])
 
 
@@ -86,9 +88,18 @@ def test_tiles_outside_the_data_are_204(client: httpx.Client, zxy: str) -> None:
 
 @pytest.mark.parametrize(
     ("zxy", "param"),
-    [("-1/0/0", "z"), ("25/0/0", "z"), ("99999999999999999999/0/0", "z"), ("3/8/0", "x"), ("3/0/8", "y"),
-     ("3/-1/0", "x"), ("a/0/0", "z"), ("3/1.5/0", "x"), ("3/0/1e3", "y")],
-)  # fmt: skip
+    [
+        ("-1/0/0", "z"),
+        ("25/0/0", "z"),
+        ("99999999999999999999/0/0", "z"),
+        ("3/8/0", "x"),
+        ("3/0/8", "y"),
+        ("3/-1/0", "x"),
+        ("a/0/0", "z"),
+        ("3/1.5/0", "x"),
+        ("3/0/1e3", "y"),
+    ],
+)
 def test_bad_addresses_are_400_problems(client: httpx.Client, zxy: str, param: str) -> None:
     assert_problem(client.get(f"/tiles/{zxy}.pbf"), 400, param)
 
@@ -130,8 +141,9 @@ def test_tilejson_honours_root_path(tmp_path: Path, tiles_file: Path) -> None:
     app.root_path = "/poi"
     with serve(app) as url, httpx.Client(base_url=url, timeout=30) as c:
         assert c.get("/tiles.json").json()["tiles"] == [url + "/poi/tiles/{z}/{x}/{y}.pbf"]
-    public = Settings(database_url=settings.database_url, tiles_file=tiles_file,
-                      public_base_url="https://poi.example.org")  # fmt: skip
+    public = Settings(
+        database_url=settings.database_url, tiles_file=tiles_file, public_base_url="https://poi.example.org"
+    )
     with serve(create_app(public, store)) as url, httpx.Client(base_url=url, timeout=30) as c:
         assert c.get("/tiles.json").json()["tiles"] == ["https://poi.example.org/tiles/{z}/{x}/{y}.pbf"]
     store.close()
@@ -167,8 +179,10 @@ def test_corrupt_tile_data_is_503_problem(tmp_path: Path, tiles_file: Path) -> N
     shutil.copyfile(tiles_file, tiles)
     x, y = tile_of(*CENTRE, 14)
     with sqlite3.connect(tiles) as db:
-        db.execute("UPDATE tiles SET tile_data = ? WHERE zoom_level = 14 AND tile_column = ? AND tile_row = ?",
-                   (b"\x1f\x8b" + b"garbage" * 10, x, (1 << 14) - 1 - y))  # fmt: skip
+        db.execute(
+            "UPDATE tiles SET tile_data = ? WHERE zoom_level = 14 AND tile_column = ? AND tile_row = ?",
+            (b"\x1f\x8b" + b"garbage" * 10, x, (1 << 14) - 1 - y),
+        )
     db.close()
     settings = Settings(database_url=str(tmp_path / "p.gpkg"), tiles_file=tiles)
     store = open_store(settings.database_url, DATA_DIR)

@@ -20,8 +20,10 @@ from tests.tiles.data import CENTRE, HELSINKI, helsinki_tiles, require_tilemaker
 
 def _tile(path: Path, z: int, x: int, y: int) -> dict[str, list[dict[str, object]]]:
     with sqlite3.connect(path) as db:
-        row = db.execute("SELECT tile_data FROM tiles WHERE zoom_level=? AND tile_column=? AND tile_row=?",
-                         (z, x, (1 << z) - 1 - y)).fetchone()  # fmt: skip
+        row = db.execute(
+            "SELECT tile_data FROM tiles WHERE zoom_level=? AND tile_column=? AND tile_row=?",
+            (z, x, (1 << z) - 1 - y),
+        ).fetchone()
     assert row is not None, (z, x, y)
     decoded = mapbox_vector_tile.decode(gzip.decompress(row[0]))
     return {name: layer["features"] for name, layer in decoded.items()}
@@ -62,14 +64,20 @@ def test_metadata_and_bounds() -> None:
     assert meta["attribution"] == "© OpenStreetMap contributors"
     header = osmium.io.Reader(str(HELSINKI), osmium.osm.osm_entity_bits.NOTHING).header().box()
     bounds = [float(v) for v in meta["bounds"].split(",")]
-    assert bounds == pytest.approx([header.bottom_left.lon, header.bottom_left.lat, header.top_right.lon,
-                                    header.top_right.lat], abs=1e-6)  # fmt: skip
+    assert bounds == pytest.approx(
+        [header.bottom_left.lon, header.bottom_left.lat, header.top_right.lon, header.top_right.lat], abs=1e-6
+    )
     assert '"vector_layers"' in meta["json"] and int(meta["maxzoom"]) == 14
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "poi_service.cli", "osm", "tiles", *args], capture_output=True,
-                          text=True, check=False, timeout=300)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "poi_service.cli", "osm", "tiles", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
 
 
 def test_cli_refuses_a_bad_extract_and_keeps_the_old_file(tmp_path: Path) -> None:
@@ -91,9 +99,23 @@ def test_cli_refuses_a_bad_extract_and_keeps_the_old_file(tmp_path: Path) -> Non
 
 def test_cli_says_how_to_install_tilemaker(tmp_path: Path) -> None:
     env_path = str(Path(sys.executable).parent)  # python is found, tilemaker is not
-    r = subprocess.run([sys.executable, "-m", "poi_service.cli", "osm", "tiles", str(HELSINKI), "--out",
-                        str(tmp_path / "t.mbtiles")], capture_output=True, text=True, check=False, timeout=120,
-                       env={"PATH": env_path, "PYTHONPATH": str(Path(__file__).resolve().parents[2])})  # fmt: skip
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "poi_service.cli",
+            "osm",
+            "tiles",
+            str(HELSINKI),
+            "--out",
+            str(tmp_path / "t.mbtiles"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        env={"PATH": env_path, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+    )
     assert r.returncode == 1 and "apt-get install tilemaker" in r.stderr, r.stderr
     assert not (tmp_path / "t.mbtiles").exists()
 
@@ -119,8 +141,13 @@ def test_extract_without_header_box_uses_its_ways(tmp_path: Path) -> None:
                 osmium.osm.mutable.Node(id=ids[r, c], location=(9.40 + c * 0.01, 54.78 + r * 0.002))
             )
     for i in range(3):
-        writer.add_way(osmium.osm.mutable.Way(id=10 + i, nodes=[ids[i, c] for c in range(3)],
-                                              tags={"highway": "residential", "name": f"Row {i}"}))  # fmt: skip
+        writer.add_way(
+            osmium.osm.mutable.Way(
+                id=10 + i,
+                nodes=[ids[i, c] for c in range(3)],
+                tags={"highway": "residential", "name": f"Row {i}"},
+            )
+        )
     writer.close()
     report = build_tiles(src, tmp_path / "t.mbtiles")
     assert report.bbox == pytest.approx((9.40, 54.78, 9.42, 54.784))
@@ -136,8 +163,14 @@ def test_cli_writes_where_the_service_reads(tmp_path: Path) -> None:
     require_tilemaker()
     target = tmp_path / "served.mbtiles"
     env = {**os.environ, "POI_TILES_FILE": str(target)}
-    r = subprocess.run([sys.executable, "-m", "poi_service.cli", "osm", "tiles", str(HELSINKI)], capture_output=True,
-                       text=True, check=False, timeout=300, env=env)  # fmt: skip
+    r = subprocess.run(
+        [sys.executable, "-m", "poi_service.cli", "osm", "tiles", str(HELSINKI)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+        env=env,
+    )
     assert r.returncode == 0, r.stderr
     assert f"Wrote {target}" in r.stdout and "incomplete ways" in r.stdout
     assert Settings(tiles_file=target).tiles_path() == target and target.stat().st_size > 50_000

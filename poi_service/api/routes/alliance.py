@@ -27,32 +27,53 @@ router = APIRouter(prefix="/alliance", tags=["alliance"])
 AllianceQ = Annotated[Alliance | None, Query(description="buendnis, international or seebruecke_declared.")]
 # Join dates may be a year or a month; a member matches only if it surely joined within the bounds.
 JOINED_AFTER = "YYYY-MM-DD: the whole known join period (day, month or year) starts on or after it."
-JOINED_BEFORE = ("YYYY-MM-DD: the whole known join period ends on or before it "
-                 "(a member dated only '2019' matches from 2019-12-31 on).")  # fmt: skip
+JOINED_BEFORE = (
+    "YYYY-MM-DD: the whole known join period ends on or before it "
+    "(a member dated only '2019' matches from 2019-12-31 on)."
+)
 MEMBERS: dict[str, Any] = {"response_class": GeoJSONResponse, "response_model": schemas.MembershipCollection}
 RoleQ = Annotated[Role | None, Query(description="coordinator, state_coordinator or member.")]
 
 
 @router.get("/members", summary="Memberships matching filters", **MEMBERS)
 async def members(
-    services: ServicesDep, request: Request, alliance: AllianceQ = None, role: RoleQ = None,
-    state: Annotated[str | None, Query(description="German state: name (any case, with or without umlauts), "
-                                       "ISO 3166-2 code (NI, DE-NI) or AGS (03).")] = None,
+    services: ServicesDep,
+    request: Request,
+    alliance: AllianceQ = None,
+    role: RoleQ = None,
+    state: Annotated[
+        str | None,
+        Query(
+            description="German state: name (any case, with or without umlauts), "
+            "ISO 3166-2 code (NI, DE-NI) or AGS (03)."
+        ),
+    ] = None,
     country: Annotated[str | None, Query(description="ISO 3166-1 alpha-2 code, e.g. DE, IT.")] = None,
     joined_after: Annotated[date | None, Query(description=JOINED_AFTER)] = None,
     joined_before: Annotated[date | None, Query(description=JOINED_BEFORE)] = None,
     bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy in lon/lat degrees.")] = None,
-    area: Annotated[str | None, Query(description="AGS or name of a state, district or municipality.")] = None,
-    q: Text = None, limit: Limit = None, offset: Offset = 0,
-) -> JSONResponse:  # fmt: skip
+    area: Annotated[
+        str | None, Query(description="AGS or name of a state, district or municipality.")
+    ] = None,
+    q: Text = None,
+    limit: Limit = None,
+    offset: Offset = 0,
+) -> JSONResponse:
     """Memberships as GeoJSON; joined dates keep the precision the source gives."""
     size, offset = params.page(limit, offset, services.settings)
     if joined_after and joined_before and joined_after > joined_before:
         raise params.invalid("joined_after", "must not be later than joined_before")
     if state is not None:  # the gazetteer's first load reads files: not on the event loop
         state = await run_in_threadpool(params.state, state, services.settings.data_dir)
-    flt = MembershipFilter(alliance, role, state, country.upper() if country else None, joined_after,
-                           joined_before, params.text(q))  # fmt: skip
+    flt = MembershipFilter(
+        alliance,
+        role,
+        state,
+        country.upper() if country else None,
+        joined_after,
+        joined_before,
+        params.text(q),
+    )
     query = StoreQuery(flt, bbox=params.bbox(bbox), area=area, limit=size, offset=offset)
     result = await run_in_threadpool(services.store.memberships.search, query)
     body = collection(request, membership_features(result.hits), result.total, size, offset)
@@ -61,10 +82,14 @@ async def members(
 
 @router.get("/members/nearest", summary="The k nearest member municipalities", **MEMBERS)
 async def nearest_members(
-    services: ServicesDep, request: Request, lat: Lat, lon: Lon,
+    services: ServicesDep,
+    request: Request,
+    lat: Lat,
+    lon: Lon,
     k: Annotated[int, Query(description="How many, 1..POI_MAX_K.")] = 10,
-    alliance: AllianceQ = None, role: RoleQ = None,
-) -> JSONResponse:  # fmt: skip
+    alliance: AllianceQ = None,
+    role: RoleQ = None,
+) -> JSONResponse:
     """Nearest memberships with distance_m (one municipality may appear once per alliance)."""
     flt = MembershipFilter(alliance=alliance, role=role)
     members = services.store.memberships
@@ -74,8 +99,13 @@ async def nearest_members(
     return GeoJSONResponse(unpaged(request, membership_features(hits)))
 
 
-@router.get("/members/{member_id}", summary="One membership", response_class=GeoJSONResponse,
-            response_model=schemas.MembershipFeature, responses=answers(404, more=headers(200, ETag=ETAG)))  # fmt: skip
+@router.get(
+    "/members/{member_id}",
+    summary="One membership",
+    response_class=GeoJSONResponse,
+    response_model=schemas.MembershipFeature,
+    responses=answers(404, more=headers(200, ETag=ETAG)),
+)
 async def get_member(services: ServicesDep, member_id: str) -> JSONResponse:
     """A membership as a GeoJSON Feature with its ETag (for If-Match on writes)."""
     member = await store_call(services.store.memberships, services.store.memberships.get, member_id)

@@ -19,9 +19,15 @@ router = write_router(
         body_doc="Editable fields (name, kind, country, state, alliance, role, joined, source_url, lat, lon) "
         "as an object, or a GeoJSON Feature with them as properties and a Point. Without lat/lon the "
         "municipality is geocoded by name, kind, state and country.",
-        body_example={"name": "Harrislee", "kind": "Gemeinde", "state": "Schleswig-Holstein",
-                      "alliance": "buendnis", "joined": "2024-05"},
-        input_model=bodies.MembershipInput, patch_model=bodies.MembershipPatch,
+        body_example={
+            "name": "Harrislee",
+            "kind": "Gemeinde",
+            "state": "Schleswig-Holstein",
+            "alliance": "buendnis",
+            "joined": "2024-05",
+        },
+        input_model=bodies.MembershipInput,
+        patch_model=bodies.MembershipPatch,
         feature_model=schemas.MembershipFeature,
     )
-)  # fmt: skip
+)

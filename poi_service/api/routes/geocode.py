@@ -23,20 +23,42 @@ Field = Annotated[str | None, Query(max_length=200)]
 
 def result_feature(r: GeocodeResult) -> dict[str, Any]:
     """A geocoding result as a GeoJSON Feature with its precision and provenance."""
-    props = {"label": r.label, "precision": r.precision.value, "confidence": r.confidence, "source": r.source,
-             "country": r.country, "ags": r.ags, "state": r.state, "district": r.district,
-             "postcode": r.postcode}  # fmt: skip
-    return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [r.point.lon, r.point.lat]},
-            "properties": props}  # fmt: skip
+    props = {
+        "label": r.label,
+        "precision": r.precision.value,
+        "confidence": r.confidence,
+        "source": r.source,
+        "country": r.country,
+        "ags": r.ags,
+        "state": r.state,
+        "district": r.district,
+        "postcode": r.postcode,
+    }
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [r.point.lon, r.point.lat]},
+        "properties": props,
+    }
 
 
-@router.get("/geocode", summary="Address or place name to coordinates", response_class=GeoJSONResponse,
-            response_model=schemas.GeocodeCollection, responses=answers(404, 503))  # fmt: skip
+@router.get(
+    "/geocode",
+    summary="Address or place name to coordinates",
+    response_class=GeoJSONResponse,
+    response_model=schemas.GeocodeCollection,
+    responses=answers(404, 503),
+)
 async def geocode(
-    services: ServicesDep, request: Request, q: Field = None, street: Field = None, housenumber: Field = None,
-    postcode: Field = None, locality: Field = None, state: Field = None,
+    services: ServicesDep,
+    request: Request,
+    q: Field = None,
+    street: Field = None,
+    housenumber: Field = None,
+    postcode: Field = None,
+    locality: Field = None,
+    state: Field = None,
     country: Annotated[str | None, Query(min_length=2, max_length=2)] = None,
-) -> JSONResponse:  # fmt: skip
+) -> JSONResponse:
     """The best match first; `ambiguous` is true when several places fit and none was chosen."""
     query = GeocodeQuery(
         q, street, housenumber, postcode, locality, state, country.upper() if country else None
@@ -65,9 +87,24 @@ async def reverse(services: ServicesDep, lat: Lat, lon: Lon) -> JSONResponse:
     found = await run_in_threadpool(services.geocoder.reverse, point)
     if found is None:
         raise NotFound("no municipality or known place at this point")
-    props = {k: getattr(found, k) for k in ("country", "municipality", "municipality_ags", "district",
-                                           "district_ags", "state", "state_ags", "postcode", "source")}  # fmt: skip
+    props = {
+        k: getattr(found, k)
+        for k in (
+            "country",
+            "municipality",
+            "municipality_ags",
+            "district",
+            "district_ags",
+            "state",
+            "state_ags",
+            "postcode",
+            "source",
+        )
+    }
     props["address"] = found.address.as_json() if found.address else None  # nearest door within 50 m
-    body = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [point.lon, point.lat]},
-            "properties": props}  # fmt: skip
+    body = {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [point.lon, point.lat]},
+        "properties": props,
+    }
     return GeoJSONResponse(body)

@@ -60,11 +60,17 @@ UPLOAD_SCHEMA = {
     responses=answers(*WRITE_ERRORS, 422),
 )
 async def import_upload(
-    services: ServicesDep, request: Request, key: EditorKey,
+    services: ServicesDep,
+    request: Request,
+    key: EditorKey,
     kind: Annotated[Kind, Query(description="What the file holds: places or memberships.")] = "places",
-    dry_run: Annotated[bool, Query(description="Check and geocode every row, report, write nothing.")] = False,
-    layer: Annotated[str | None, Query(description="GeoPackage layer (default: the one named like kind).")] = None,
-) -> JSONResponse:  # fmt: skip
+    dry_run: Annotated[
+        bool, Query(description="Check and geocode every row, report, write nothing.")
+    ] = False,
+    layer: Annotated[
+        str | None, Query(description="GeoPackage layer (default: the one named like kind).")
+    ] = None,
+) -> JSONResponse:
     """All rows or none: 200 with the report (rows, new, updated, unchanged, written, precision), or 422 naming
     every refused row by its line ('line 7: postcode'). Rows with an external_key already stored
     update that record, so uploading the same file again changes nothing."""
@@ -81,9 +87,16 @@ async def import_upload(
 
             def run() -> ImportReport:
                 return import_file(
-                    services.store, path, services.geocoder, dry_run=dry_run, kind=kind,
-                    data_dir=services.settings.data_dir, vocabulary=services.vocabulary, layer=layer, actor=key.id,
-                )  # fmt: skip
+                    services.store,
+                    path,
+                    services.geocoder,
+                    dry_run=dry_run,
+                    kind=kind,
+                    data_dir=services.settings.data_dir,
+                    vocabulary=services.vocabulary,
+                    layer=layer,
+                    actor=key.id,
+                )
 
             try:
                 report = await run_in_threadpool(run)

@@ -41,7 +41,7 @@ from poi_service.maps.pages import (
     places_page,
     served_basemap,
     snippet,
-)  # fmt: skip
+)
 from poi_service.maps.persist import PLACES_KEY
 from poi_service.memory import release_free_memory
 from poi_service.models import Point
@@ -52,8 +52,9 @@ LangQ = Annotated[
 ]
 CenterQ = Annotated[str | None, Query(description="Map centre as lat,lon (WGS84), e.g. 54.7925,9.4096.")]
 ZoomQ = Annotated[int | None, Query(description="Initial zoom level, 3..19.")]
-RadiusQ = Annotated[float | None, Query(description="Only places within this many metres of center.",
-                                        allow_inf_nan=False)]  # fmt: skip
+RadiusQ = Annotated[
+    float | None, Query(description="Only places within this many metres of center.", allow_inf_nan=False)
+]
 YEAR = "public, max-age=31536000, immutable"
 PAGE_HEADERS = {
     "Cache-Control": "no-cache",
@@ -163,8 +164,11 @@ def _nav(request: Request, lang: Lang, here: str) -> list[Link]:
     query = dict(request.query_params)
     query["lang"] = other
     t = texts(lang)
-    maps = [(f"{root}/maps/places?lang={lang}", t["places_title"]), (f"{root}/maps/alliance?lang={lang}",
-            t["alliance_title"]), (f"{root}/embed?lang={lang}", t["embed_help_title"])]  # fmt: skip
+    maps = [
+        (f"{root}/maps/places?lang={lang}", t["places_title"]),
+        (f"{root}/maps/alliance?lang={lang}", t["alliance_title"]),
+        (f"{root}/embed?lang={lang}", t["embed_help_title"]),
+    ]
     return lang_links(lang, f"{root}{here}?{urlencode(query)}", [m for m in maps if here not in m[0]])
 
 
@@ -174,36 +178,61 @@ async def maps_index(request: Request, lang: LangQ = None) -> HTMLResponse:
     lang = negotiate.language(request, lang)
     root = _root(request)
     t = texts(lang)
-    links = [{"href": f"{root}/maps/places?lang={lang}", "text": t["places_title"]},
-             {"href": f"{root}/maps/alliance?lang={lang}", "text": t["alliance_title"]},
-             {"href": f"{root}/embed?lang={lang}", "text": t["embed_help_title"]}]  # fmt: skip
+    links = [
+        {"href": f"{root}/maps/places?lang={lang}", "text": t["places_title"]},
+        {"href": f"{root}/maps/alliance?lang={lang}", "text": t["alliance_title"]},
+        {"href": f"{root}/embed?lang={lang}", "text": t["embed_help_title"]},
+    ]
     html = render_plain("index.html", lang=lang, t=t, assets=assets.asset_urls(root + "/static"), links=links)
-    return HTMLResponse(html, headers={**PAGE_HEADERS, "X-Frame-Options": "SAMEORIGIN", "Content-Security-Policy":
-                        "default-src 'none'; style-src 'self'; img-src data:; base-uri 'none'; frame-ancestors 'self'"})  # fmt: skip
+    return HTMLResponse(
+        html,
+        headers={
+            **PAGE_HEADERS,
+            "X-Frame-Options": "SAMEORIGIN",
+            "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src data:; base-uri 'none'; frame-ancestors 'self'",
+        },
+    )
 
 
 @router.get("/maps/places", summary="Resident map of the directory", response_class=HTMLResponse)
 async def places_map(
-    services: ServicesDep, request: Request, lang: LangQ = None, category: Category = None, q: Text = None,
-    center: CenterQ = None, zoom: ZoomQ = None,
-) -> HTMLResponse:  # fmt: skip
+    services: ServicesDep,
+    request: Request,
+    lang: LangQ = None,
+    category: Category = None,
+    q: Text = None,
+    center: CenterQ = None,
+    zoom: ZoomQ = None,
+) -> HTMLResponse:
     """Clustered markers, a layer per category, search, locate-me and the list; `category` and `q` preset
     the filters, `center`/`zoom` the view (the list is then sorted by distance from center)."""
     lang = negotiate.language(request, lang)
     cats = params.categories(category, services.vocabulary)
     page = places_page(
-        services.settings, with_streets(request, _target(request)), lang=lang, nav=_nav(request, lang, "/maps/places"),
-        data_url=_root(request) + "/maps/places/data.json", q=params.text(q) or "", categories=cats,
-        center=_center(center), zoom=_zoom(zoom),
-    )  # fmt: skip
+        services.settings,
+        with_streets(request, _target(request)),
+        lang=lang,
+        nav=_nav(request, lang, "/maps/places"),
+        data_url=_root(request) + "/maps/places/data.json",
+        q=params.text(q) or "",
+        categories=cats,
+        center=_center(center),
+        zoom=_zoom(zoom),
+    )
     return _html(page)
 
 
 @router.get("/maps/embed", summary="Embeddable map widget", response_class=HTMLResponse)
 async def embed_map(
-    services: ServicesDep, request: Request, lang: LangQ = None, category: Category = None, q: Text = None,
-    center: CenterQ = None, zoom: ZoomQ = None, radius_m: RadiusQ = None,
-) -> HTMLResponse:  # fmt: skip
+    services: ServicesDep,
+    request: Request,
+    lang: LangQ = None,
+    category: Category = None,
+    q: Text = None,
+    center: CenterQ = None,
+    zoom: ZoomQ = None,
+    radius_m: RadiusQ = None,
+) -> HTMLResponse:
     """A minimal map for an iframe; framing is allowed for 'self' and POI_FRAME_ANCESTORS only."""
     lang = negotiate.language(request, lang)
     s = services.settings
@@ -213,27 +242,52 @@ async def embed_map(
         if point is None:
             raise params.invalid("radius_m", "needs center")
         params.radius(radius_m, s)
-    query = {k: v for k, v in (("category", ",".join(cats)), ("q", params.text(q) or ""),
-             ("center", center or ""), ("radius_m", "" if radius_m is None else f"{radius_m:g}")) if v}  # fmt: skip
+    query = {
+        k: v
+        for k, v in (
+            ("category", ",".join(cats)),
+            ("q", params.text(q) or ""),
+            ("center", center or ""),
+            ("radius_m", "" if radius_m is None else f"{radius_m:g}"),
+        )
+        if v
+    }
     root = _root(request)
     full = f"{root}/maps/places?" + urlencode(
         {k: v for k, v in {**query, "lang": lang}.items() if k != "radius_m"}
     )
     page = places_page(
-        s, with_streets(request, _target(request)), lang=lang, nav=[], embed=True, q=params.text(q) or "", categories=cats,
+        s,
+        with_streets(request, _target(request)),
+        lang=lang,
+        nav=[],
+        embed=True,
+        q=params.text(q) or "",
+        categories=cats,
         data_url=f"{root}/maps/places/data.json" + (f"?{urlencode(query)}" if query else ""),
-        center=point, zoom=_zoom(zoom), radius_m=radius_m, full_map_url=full,
+        center=point,
+        zoom=_zoom(zoom),
+        radius_m=radius_m,
+        full_map_url=full,
         frame_ancestors=frame_sources(s.frame_ancestors),
-    )  # fmt: skip
+    )
     return _html(page, embeddable=True)
 
 
-@router.get("/maps/places/data.json", summary="Compact place data of the maps", response_model=schemas.PlacesMapData,
-            responses={304: NOT_MODIFIED})  # fmt: skip
+@router.get(
+    "/maps/places/data.json",
+    summary="Compact place data of the maps",
+    response_model=schemas.PlacesMapData,
+    responses={304: NOT_MODIFIED},
+)
 async def places_data(
-    services: ServicesDep, request: Request, category: Category = None, q: Text = None,
-    center: CenterQ = None, radius_m: RadiusQ = None,
-) -> Response:  # fmt: skip
+    services: ServicesDep,
+    request: Request,
+    category: Category = None,
+    q: Text = None,
+    center: CenterQ = None,
+    radius_m: RadiusQ = None,
+) -> Response:
     """Places as columns (lon, lat, cat, prec, name, addr + sparse phone/web/desc/src/oh/wc), sorted by name."""
     return _json(request, await _places_prepared(services, request, category, q, center, radius_m))
 
@@ -293,13 +347,22 @@ async def _places_prepared(
 async def alliance_map(services: ServicesDep, request: Request, lang: LangQ = None) -> HTMLResponse:
     """A layer per alliance, coordinators highlighted, members per state, a year slider and a table."""
     lang = negotiate.language(request, lang)
-    page = alliance_page(services.settings, _target(request), lang=lang, nav=_nav(request, lang, "/maps/alliance"),
-                         data_url=_root(request) + "/maps/alliance/data.json")  # fmt: skip
+    page = alliance_page(
+        services.settings,
+        _target(request),
+        lang=lang,
+        nav=_nav(request, lang, "/maps/alliance"),
+        data_url=_root(request) + "/maps/alliance/data.json",
+    )
     return _html(page)
 
 
-@router.get("/maps/alliance/data.json", summary="Compact membership data of the alliance map",
-            response_model=schemas.AllianceMapData, responses={304: NOT_MODIFIED})  # fmt: skip
+@router.get(
+    "/maps/alliance/data.json",
+    summary="Compact membership data of the alliance map",
+    response_model=schemas.AllianceMapData,
+    responses={304: NOT_MODIFIED},
+)
 async def alliance_data(services: ServicesDep, request: Request) -> Response:
     """Memberships with alliance, role, join date (source precision), state key and source link."""
     s = services
@@ -311,20 +374,31 @@ async def alliance_data(services: ServicesDep, request: Request) -> Response:
     return _json(request, await run_in_threadpool(_cache(request.app).get, ("members",), token, build))
 
 
-@router.get("/maps/basemap/{level}.json", summary="Compact boundaries for the offline basemap",
-            response_model=schemas.BasemapLayer, responses={304: NOT_MODIFIED})  # fmt: skip
+@router.get(
+    "/maps/basemap/{level}.json",
+    summary="Compact boundaries for the offline basemap",
+    response_model=schemas.BasemapLayer,
+    responses={304: NOT_MODIFIED},
+)
 async def basemap_layer(
-    services: ServicesDep, request: Request, level: Level,
-    bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy; required for municipalities.")] = None,
-) -> Response:  # fmt: skip
+    services: ServicesDep,
+    request: Request,
+    level: Level,
+    bbox: Annotated[
+        str | None, Query(description="minx,miny,maxx,maxy; required for municipalities.")
+    ] = None,
+) -> Response:
     """Simplified, rounded state/district/municipality outlines (municipalities only by bbox)."""
     data_dir = services.settings.data_dir
     if level != Level.MUNICIPALITY:  # the next level is the next a visitor zooming in asks for
         basemap.warm(data_dir, (Level.DISTRICT if level == Level.STATE else Level.MUNICIPALITY,))
     if level != Level.MUNICIPALITY and bbox is None:
         layer = await run_in_threadpool(basemap.layer, data_dir, level)
-        return _json(request, Prepared(layer.body_gz, f'"{level.value}-{len(layer.body)}"', 0, 0),
-                     "public, max-age=86400")  # fmt: skip
+        return _json(
+            request,
+            Prepared(layer.body_gz, f'"{level.value}-{len(layer.body)}"', 0, 0),
+            "public, max-age=86400",
+        )
     box = params.bbox(bbox)
     if box is None:
         raise params.invalid("bbox", "is required for municipalities")
@@ -338,15 +412,26 @@ async def basemap_layer(
 
 @router.get("/embed", summary="How to embed the map widget", response_class=HTMLResponse)
 async def embed_help(
-    services: ServicesDep, request: Request, lang: LangQ = None, category: str | None = None, q: str | None = None,
-    center: str | None = None, zoom: str | None = None, radius_m: str | None = None,
-) -> HTMLResponse:  # fmt: skip
+    services: ServicesDep,
+    request: Request,
+    lang: LangQ = None,
+    category: str | None = None,
+    q: str | None = None,
+    center: str | None = None,
+    zoom: str | None = None,
+    radius_m: str | None = None,
+) -> HTMLResponse:
     """The copy-paste iframe snippet, a form to configure it, and a preview."""
     lang = negotiate.language(request, lang)
     s = services.settings
     base = str(getattr(s, "base_url", "") or request.base_url).rstrip("/")
-    values = {"category": category or "", "q": q or "", "center": center or "", "zoom": zoom or "",
-              "radius_m": radius_m or ""}  # fmt: skip
+    values = {
+        "category": category or "",
+        "q": q or "",
+        "center": center or "",
+        "zoom": zoom or "",
+        "radius_m": radius_m or "",
+    }
     bad = embed_form.errors(values, services, lang)  # shown in the form; the snippet leaves them out
     query = urlencode(
         {k: v.strip() for k, v in {**values, "lang": lang}.items() if v.strip() and k not in bad}
@@ -354,14 +439,24 @@ async def embed_help(
     embed_path = f"{_root(request)}/maps/embed?{query}"
     t = texts(lang)
     html = render_plain(
-        "embed_help.html", lang=lang, t=t, h=EMBED_HELP[lang], assets=assets.asset_urls(_root(request) + "/static"),
-        snippet=snippet(f"{base}/maps/embed?{query}", t["embed_title"]), embed_url=embed_path, values=values,
-        categories=category_options(services.vocabulary, lang), form_action=f"{_root(request)}/embed",
-        frame_ancestors=frame_sources(s.frame_ancestors), errors=bad,
+        "embed_help.html",
+        lang=lang,
+        t=t,
+        h=EMBED_HELP[lang],
+        assets=assets.asset_urls(_root(request) + "/static"),
+        snippet=snippet(f"{base}/maps/embed?{query}", t["embed_title"]),
+        embed_url=embed_path,
+        values=values,
+        categories=category_options(services.vocabulary, lang),
+        form_action=f"{_root(request)}/embed",
+        frame_ancestors=frame_sources(s.frame_ancestors),
+        errors=bad,
         error_summary=embed_form.MESSAGES[lang]["summary"],
-    )  # fmt: skip
-    csp = ("default-src 'none'; style-src 'self'; img-src 'self' data:; frame-src 'self'; form-action 'self'; "
-           "base-uri 'none'; frame-ancestors 'self'")  # fmt: skip
+    )
+    csp = (
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; frame-src 'self'; form-action 'self'; "
+        "base-uri 'none'; frame-ancestors 'self'"
+    )
     return HTMLResponse(
         html, headers={**PAGE_HEADERS, "Content-Security-Policy": csp, "X-Frame-Options": "SAMEORIGIN"}
     )

@@ -46,9 +46,10 @@ router = APIRouter(tags=["meta"], lifespan=_warm_indexes)
 
 
 @router.get(
-    "/", summary="Landing page with links",
+    "/",
+    summary="Landing page with links",
     responses={200: {"content": {"application/json": {}, "text/html": {}}, "description": "Links"}},
-)  # fmt: skip
+)
 async def landing(
     request: Request,
     lang: Annotated[Lang | None, Query(description="Language of the HTML page (browsers): de or en.")] = None,
@@ -61,11 +62,19 @@ async def landing(
         csp = "default-src 'none'; style-src 'self'; img-src data:; base-uri 'none'; frame-ancestors 'self'"
         return HTMLResponse(html, headers={**headers, "Content-Security-Policy": csp})
     base = str(request.base_url).rstrip("/")
-    links = {name: base + path for name, path in (
-        ("docs", "/docs"), ("openapi", "/openapi.json"), ("health", "/health"), ("categories", "/categories"),
-        ("places", "/places"), ("alliance_members", "/alliance/members"), ("alliance_stats", "/alliance/stats"),
-        ("about", "/about"),
-    )}  # fmt: skip
+    links = {
+        name: base + path
+        for name, path in (
+            ("docs", "/docs"),
+            ("openapi", "/openapi.json"),
+            ("health", "/health"),
+            ("categories", "/categories"),
+            ("places", "/places"),
+            ("alliance_members", "/alliance/members"),
+            ("alliance_stats", "/alliance/stats"),
+            ("about", "/about"),
+        )
+    }
     return JSONResponse({"service": "poi-service", "version": __version__, "links": links}, headers=headers)
 
 

@@ -47,8 +47,12 @@ def _sources() -> list[Source]:
     return list(engine.CATALOG.values())
 
 
-@router.get("", summary="OGC API – Features landing page (the API is described at /ogc/api)",
-            response_model=schemas.OgcLanding, responses={200: media("text/html")})  # fmt: skip
+@router.get(
+    "",
+    summary="OGC API – Features landing page (the API is described at /ogc/api)",
+    response_model=schemas.OgcLanding,
+    responses={200: media("text/html")},
+)
 def landing(request: Request) -> Response:
     """Links to the API definition and documentation, the conformance classes and the collections."""
     fmt = _format(request)
@@ -112,8 +116,15 @@ def items(request: Request, services: ServicesDep, collection_id: str) -> Respon
     if fmt == "html":
         query = _form_query(query)
         url = url.replace(query=urlencode(query.multi_items()))
-    req = parse_items(query, services.settings, src.queryables(services), src.properties, src.repeatable,
-                      src.text_search, src.hours)  # fmt: skip
+    req = parse_items(
+        query,
+        services.settings,
+        src.queryables(services),
+        src.properties,
+        src.repeatable,
+        src.text_search,
+        src.hours,
+    )
     found, matched = engine.run(src, services, req)
     features = [engine.render(i, req) for i in found]
     body = documents.items(_base(request), src, url, features, matched, req.limit, req.offset)

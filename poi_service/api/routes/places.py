@@ -78,14 +78,31 @@ def _page(r: Reader, services: Services) -> tuple[int, int]:
 
 # Documentation of the collection answers (handlers return the bytes of api.rendered).
 PAGE: dict[str, Any] = {"response_class": GeoJSONResponse, "response_model": schemas.PlaceCollection}
-WITHIN_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {"anyOf": [
-    {"$ref": "#/components/schemas/GeometryIn"}, {"$ref": "#/components/schemas/PolygonFeature"}]}}}}}  # fmt: skip
+WITHIN_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "anyOf": [
+                        {"$ref": "#/components/schemas/GeometryIn"},
+                        {"$ref": "#/components/schemas/PolygonFeature"},
+                    ]
+                }
+            }
+        },
+    }
+}
 
 
 # The GET routes read their query string with query.Reader (cheap; same 400 problems as declared
 # FastAPI parameters) and document it through openapi_extra.
-@router.get("/places/nearby", summary="Places within a radius, nearest first", **PAGE,
-            openapi_extra=query.openapi(LAT, LON, RADIUS, CATEGORY, TEXT, *HOURS, LIMIT, OFFSET))  # fmt: skip
+@router.get(
+    "/places/nearby",
+    summary="Places within a radius, nearest first",
+    **PAGE,
+    openapi_extra=query.openapi(LAT, LON, RADIUS, CATEGORY, TEXT, *HOURS, LIMIT, OFFSET),
+)
 async def nearby(request: Request) -> Response:
     """GeoJSON features sorted by geodesic distance, each with properties.distance_m."""
     services, r = services_of(request), Reader.of(request.scope["query_string"])
@@ -100,8 +117,12 @@ async def nearby(request: Request) -> Response:
     return RawGeoJSONResponse(body)
 
 
-@router.get("/places/nearest", summary="The k nearest places", **PAGE,
-            openapi_extra=query.openapi(LAT, LON, K, CATEGORY, TEXT, *HOURS))  # fmt: skip
+@router.get(
+    "/places/nearest",
+    summary="The k nearest places",
+    **PAGE,
+    openapi_extra=query.openapi(LAT, LON, K, CATEGORY, TEXT, *HOURS),
+)
 async def nearest(request: Request) -> Response:
     """The k places closest to the point, nearest first, with distance_m."""
     services, r = services_of(request), Reader.of(request.scope["query_string"])
@@ -113,8 +134,12 @@ async def nearest(request: Request) -> Response:
     return RawGeoJSONResponse(unpaged_json(request, services.features.places(hits, flt.open_at)))
 
 
-@router.get("/places", summary="Places in a bounding box and/or a named area", **PAGE,
-            openapi_extra=query.openapi(BBOX, AREA, CATEGORY, TEXT, *HOURS, LIMIT, OFFSET))  # fmt: skip
+@router.get(
+    "/places",
+    summary="Places in a bounding box and/or a named area",
+    **PAGE,
+    openapi_extra=query.openapi(BBOX, AREA, CATEGORY, TEXT, *HOURS, LIMIT, OFFSET),
+)
 async def list_places(request: Request) -> Response:
     """Places matching every given condition, in storage order, with exact numberMatched."""
     services, r = services_of(request), Reader.of(request.scope["query_string"])
@@ -131,13 +156,24 @@ async def list_places(request: Request) -> Response:
 HOT = {"/places/nearby": nearby, "/places/nearest": nearest, "/places": list_places}
 
 
-@router.post("/places/within", summary="Places inside a GeoJSON Polygon or MultiPolygon", **PAGE,
-             openapi_extra=WITHIN_BODY)  # fmt: skip
+@router.post(
+    "/places/within",
+    summary="Places inside a GeoJSON Polygon or MultiPolygon",
+    **PAGE,
+    openapi_extra=WITHIN_BODY,
+)
 async def within(
-    services: ServicesDep, request: Request, geometry: bodies.JsonObject,
-    category: Category = None, q: Text = None, limit: Limit = None, offset: Offset = 0,
-    wheelchair: Wheelchair = None, open_at: OpenAt = None, open_now: OpenNow = None,
-) -> Response:  # fmt: skip
+    services: ServicesDep,
+    request: Request,
+    geometry: bodies.JsonObject,
+    category: Category = None,
+    q: Text = None,
+    limit: Limit = None,
+    offset: Offset = 0,
+    wheelchair: Wheelchair = None,
+    open_at: OpenAt = None,
+    open_now: OpenNow = None,
+) -> Response:
     """Places covered by the polygon (boundary included)."""
     s = services.settings
     size, offset = params.page(limit, offset, s)
@@ -152,8 +188,13 @@ async def within(
     return RawGeoJSONResponse(body)
 
 
-@router.get("/places/{place_id}", summary="One place", response_class=GeoJSONResponse,
-            response_model=schemas.PlaceFeature, responses=answers(404, more=headers(200, ETag=ETAG)))  # fmt: skip
+@router.get(
+    "/places/{place_id}",
+    summary="One place",
+    response_class=GeoJSONResponse,
+    response_model=schemas.PlaceFeature,
+    responses=answers(404, more=headers(200, ETag=ETAG)),
+)
 async def get_place(services: ServicesDep, place_id: str) -> JSONResponse:
     """A place as a GeoJSON Feature with its ETag (for If-Match on writes); 404 problem if unknown."""
     place = await store_call(services.store.places, services.store.places.get, place_id)

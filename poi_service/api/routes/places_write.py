@@ -19,8 +19,16 @@ router = write_router(
         body_doc="Editable fields (name, category, street, housenumber, postcode, locality, phone, website, "
         "description, source, lat, lon) as an object, or a GeoJSON Feature with them as properties and a "
         "Point. Without lat/lon the address is geocoded.",
-        body_example={"name": "Fahrschule Simonsen", "category": "driving_school", "street": "Süderstraße",
-                      "housenumber": "66", "postcode": "24955", "locality": "Harrislee"},
-        input_model=bodies.PlaceInput, patch_model=bodies.PlacePatch, feature_model=schemas.PlaceFeature,
+        body_example={
+            "name": "Fahrschule Simonsen",
+            "category": "driving_school",
+            "street": "Süderstraße",
+            "housenumber": "66",
+            "postcode": "24955",
+            "locality": "Harrislee",
+        },
+        input_model=bodies.PlaceInput,
+        patch_model=bodies.PlacePatch,
+        feature_model=schemas.PlaceFeature,
     )
-)  # fmt: skip
+)

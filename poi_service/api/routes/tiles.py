@@ -61,8 +61,13 @@ def with_streets(request: Request, target: Target) -> Target:
     except (TilesMissing, TilesUnavailable):  # the page keeps its boundary basemap; /tiles.json says why
         log.warning("street tiles unreadable: %s", settings.tiles_path())
         return target
-    spec = {"url": tj["tiles"][0], "minzoom": max(tj["minzoom"], STREETS_MINZOOM), "maxzoom": tj["maxzoom"],
-            "bounds": tj["bounds"], "attribution": tj["attribution"]}  # fmt: skip
+    spec = {
+        "url": tj["tiles"][0],
+        "minzoom": max(tj["minzoom"], STREETS_MINZOOM),
+        "maxzoom": tj["maxzoom"],
+        "bounds": tj["bounds"],
+        "attribution": tj["attribution"],
+    }
     prefix = _root(request) + "/static"
     scripts = (
         assets.url(prefix, "protomaps-leaflet", "protomaps-leaflet.js"),
@@ -94,16 +99,23 @@ class TileJSONDoc(Doc):
     vector_layers: list[VectorLayerDoc]
 
 
-TILE_ANSWERS = answers(404, 503, more={
-    200: {"description": "Mapbox Vector Tile (OpenMapTiles schema), gzip-encoded as stored",
-          "content": {MVT: {"schema": {"type": "string", "format": "binary"}}}},
-    204: {"description": "No tile there: outside the area, or deeper than the file (draw the parent)"},
-    304: NOT_MODIFIED,
-})  # fmt: skip
+TILE_ANSWERS = answers(
+    404,
+    503,
+    more={
+        200: {
+            "description": "Mapbox Vector Tile (OpenMapTiles schema), gzip-encoded as stored",
+            "content": {MVT: {"schema": {"type": "string", "format": "binary"}}},
+        },
+        204: {"description": "No tile there: outside the area, or deeper than the file (draw the parent)"},
+        304: NOT_MODIFIED,
+    },
+)
 
 
-@router.get(TILES_PATH, summary="A vector tile of the street basemap", response_class=Response,
-            responses=TILE_ANSWERS)  # fmt: skip
+@router.get(
+    TILES_PATH, summary="A vector tile of the street basemap", response_class=Response, responses=TILE_ANSWERS
+)
 async def tile(services: ServicesDep, request: Request, z: int, x: int, y: int) -> Response:
     """Mapbox Vector Tile (OpenMapTiles schema), gzip-encoded as stored; 204 where the file has no tile."""
     reader = tiles_of(request.app, services.settings)
@@ -125,8 +137,12 @@ async def tile(services: ServicesDep, request: Request, z: int, x: int, y: int) 
     return Response(body, media_type=MVT, headers=headers)
 
 
-@router.get("/tiles.json", summary="TileJSON of the street basemap", response_model=TileJSONDoc,
-            responses=answers(404, 503))  # fmt: skip
+@router.get(
+    "/tiles.json",
+    summary="TileJSON of the street basemap",
+    response_model=TileJSONDoc,
+    responses=answers(404, 503),
+)
 async def tiles_json(services: ServicesDep, request: Request) -> dict[str, Any]:
     """TileJSON 3.0.0: tile URL, zoom range, bounds, centre and vector layers (404 without a tiles file,
     503 with an unreadable one)."""

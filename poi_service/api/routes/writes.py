@@ -72,8 +72,14 @@ def write_router(res: WriteResource) -> APIRouter:
     def answer(services: Services, record: Any, status: int = 200, location: str | None = None) -> Response:
         return editing.written(res.feature(services, record), record, status, location)
 
-    @router.post(res.collection_path, status_code=201, summary=f"Create a {res.noun} (editor)", **feature,
-                 openapi_extra=body, responses=answers(*WRITE_ERRORS, 409, 422, more=headers(201, ETag=ETAG, Location=LOCATION)))  # fmt: skip
+    @router.post(
+        res.collection_path,
+        status_code=201,
+        summary=f"Create a {res.noun} (editor)",
+        **feature,
+        openapi_extra=body,
+        responses=answers(*WRITE_ERRORS, 409, 422, more=headers(201, ETag=ETAG, Location=LOCATION)),
+    )
     def create(
         services: ServicesDep, request: Request, key: EditorKey, body: bodies.JsonObject, force: Force = False
     ) -> Response:
@@ -82,8 +88,13 @@ def write_router(res: WriteResource) -> APIRouter:
         location = str(request.url_for(res.read_route, **{res.id_param: record.id}))
         return answer(services, record, 201, location)
 
-    @router.put(one, summary=f"Replace a {res.noun} (editor, If-Match)", **feature, openapi_extra=body,
-                responses=answers(*WRITE_ERRORS, 404, 409, 412, 422, 428, more=headers(200, ETag=ETAG)))  # fmt: skip
+    @router.put(
+        one,
+        summary=f"Replace a {res.noun} (editor, If-Match)",
+        **feature,
+        openapi_extra=body,
+        responses=answers(*WRITE_ERRORS, 404, 409, 412, 422, 428, more=headers(200, ETag=ETAG)),
+    )
     def replace(
         services: ServicesDep,
         key: EditorKey,
@@ -97,8 +108,13 @@ def write_router(res: WriteResource) -> APIRouter:
         record = editing.replace_record(res.spec, coll, record_id, body, if_match, services, key.id, force)
         return answer(services, record)
 
-    @router.patch(one, summary=f"Change some fields of a {res.noun} (editor, If-Match)", **feature,
-                  openapi_extra=merge_patch, responses=answers(*WRITE_ERRORS, 404, 409, 412, 422, 428, more=headers(200, ETag=ETAG)))  # fmt: skip
+    @router.patch(
+        one,
+        summary=f"Change some fields of a {res.noun} (editor, If-Match)",
+        **feature,
+        openapi_extra=merge_patch,
+        responses=answers(*WRITE_ERRORS, 404, 409, 412, 422, 428, more=headers(200, ETag=ETAG)),
+    )
     def patch(
         services: ServicesDep,
         key: EditorKey,
@@ -112,20 +128,31 @@ def write_router(res: WriteResource) -> APIRouter:
         record = editing.patch_record(res.spec, coll, record_id, body, if_match, services, key.id, force)
         return answer(services, record)
 
-    @router.delete(one, status_code=204, summary=f"Delete a {res.noun} (editor, If-Match)",
-                   responses=answers(*WRITE_ERRORS, 404, 412, 428))  # fmt: skip
+    @router.delete(
+        one,
+        status_code=204,
+        summary=f"Delete a {res.noun} (editor, If-Match)",
+        responses=answers(*WRITE_ERRORS, 404, 412, 428),
+    )
     def delete(
-        services: ServicesDep, key: EditorKey, record_id: RecordId, if_match: IfMatch = None,
+        services: ServicesDep,
+        key: EditorKey,
+        record_id: RecordId,
+        if_match: IfMatch = None,
         purge: Purge = False,
-    ) -> Response:  # fmt: skip
+    ) -> Response:
         """A soft delete (undo with POST .../restore) unless purge=true."""
         if purge:
             ensure_role(key, KeyRole.ADMIN, "purge=true")
         coll = res.collection(services)
         return editing.deleted_response(editing.delete_record(coll, record_id, if_match, key.id, purge))
 
-    @router.post(f"{one}/restore", summary=f"Undo the deletion of a {res.noun} (editor)", **feature,
-                 responses=answers(*WRITE_ERRORS, 404, 409, 412, more=headers(200, ETag=ETAG)))  # fmt: skip
+    @router.post(
+        f"{one}/restore",
+        summary=f"Undo the deletion of a {res.noun} (editor)",
+        **feature,
+        responses=answers(*WRITE_ERRORS, 404, 409, 412, more=headers(200, ETag=ETAG)),
+    )
     def restore(
         services: ServicesDep, key: EditorKey, record_id: RecordId, if_match: IfMatchOptional = None
     ) -> Response:
@@ -133,8 +160,12 @@ def write_router(res: WriteResource) -> APIRouter:
         record = editing.restore_record(res.collection(services), record_id, if_match, key.id)
         return answer(services, record)
 
-    @router.get(f"{one}/history", summary=f"Every change of a {res.noun} (editor)",
-                response_model=schemas.History, responses=answers(*WRITE_ERRORS, 404))  # fmt: skip
+    @router.get(
+        f"{one}/history",
+        summary=f"Every change of a {res.noun} (editor)",
+        response_model=schemas.History,
+        responses=answers(*WRITE_ERRORS, 404),
+    )
     def history(services: ServicesDep, key: EditorKey, record_id: RecordId) -> Response:
         """Who (key id), when, action, and the states before and after, oldest first."""
         return editing.history_response(record_id, res.collection(services).history(record_id))
