@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
+from fastapi import Query
+
 from poi_service.errors import InvalidInput, InvalidParam
 
 MISSING = "Field required"
@@ -35,6 +37,11 @@ class Param:
     description: str
     required: bool = False
     default: Any = None
+
+    def query(self, **options: Any) -> Any:
+        """FastAPI's Query(...) of this parameter, for routes that declare it the ordinary way: one
+        description for both kinds of route."""
+        return Query(description=self.description, **options)
 
     def openapi(self) -> dict[str, Any]:
         schema: dict[str, Any] = dict(_SCHEMA[self.kind])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from poi_service import opening, params
@@ -22,18 +22,6 @@ from poi_service.store import Near, PlaceFilter
 from poi_service.store import Query as StoreQuery
 
 router = APIRouter(tags=["places"])
-
-Lat = Annotated[float, Query(description="Latitude in degrees (WGS84), -90..90.", allow_inf_nan=False)]
-Lon = Annotated[float, Query(description="Longitude in degrees (WGS84), -180..180.", allow_inf_nan=False)]
-Category = Annotated[
-    list[str] | None, Query(description="Category slug(s), repeated or comma-separated; see /categories.")
-]
-Text = Annotated[str | None, Query(description="Words that must occur in name, address or description.")]
-Limit = Annotated[
-    int | None, Query(description="Page size, 1..POI_MAX_PAGE_SIZE (default POI_DEFAULT_PAGE_SIZE, 50).")
-]
-Offset = Annotated[int, Query(description="Records to skip.")]
-
 
 LAT = Param("lat", "number", "Latitude in degrees (WGS84), -90..90.", required=True)
 LON = Param("lon", "number", "Longitude in degrees (WGS84), -180..180.", required=True)
@@ -56,9 +44,16 @@ OPEN_AT = Param(
 )
 OPEN_NOW = Param("open_now", "string", "true: as open_at with the current time.")
 HOURS = (WHEELCHAIR, OPEN_AT, OPEN_NOW)
-Wheelchair = Annotated[list[str] | None, Query(description=WHEELCHAIR.description)]
-OpenAt = Annotated[str | None, Query(description=OPEN_AT.description)]
-OpenNow = Annotated[str | None, Query(description=OPEN_NOW.description)]
+# The same parameters for the routes FastAPI parses (POST /places/within, the maps, alliance, ...).
+Lat = Annotated[float, LAT.query(allow_inf_nan=False)]
+Lon = Annotated[float, LON.query(allow_inf_nan=False)]
+Category = Annotated[list[str] | None, CATEGORY.query()]
+Text = Annotated[str | None, TEXT.query()]
+Limit = Annotated[int | None, LIMIT.query()]
+Offset = Annotated[int, OFFSET.query()]
+Wheelchair = Annotated[list[str] | None, WHEELCHAIR.query()]
+OpenAt = Annotated[str | None, OPEN_AT.query()]
+OpenNow = Annotated[str | None, OPEN_NOW.query()]
 
 
 def _filter(r: Reader, services: Services) -> PlaceFilter:
