@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
 from poi_service.categories import Vocabulary
 from poi_service.cli.common import CliState, CoordinateCommand, echo_json, geocoder_for, guard_point
 from poi_service.errors import NotFound, invalid
-from poi_service.features.geojson import place_feature
+from poi_service.features.geojson import place_feature, result_feature
 from poi_service.geocode.base import GeocodeQuery, GeocodeResult, ReverseResult
 from poi_service.models import Point
 from poi_service.store import Near, PlaceFilter, Query
@@ -26,26 +24,6 @@ REVERSE_FIELDS = (
     "postcode",
     "source",
 )
-
-
-def result_feature(r: GeocodeResult) -> dict[str, Any]:
-    """A geocoding result as a GeoJSON Feature (the same form as GET /geocode)."""
-    props = {
-        "label": r.label,
-        "precision": r.precision.value,
-        "confidence": r.confidence,
-        "source": r.source,
-        "country": r.country,
-        "ags": r.ags,
-        "state": r.state,
-        "district": r.district,
-        "postcode": r.postcode,
-    }
-    return {
-        "type": "Feature",
-        "geometry": {"type": "Point", "coordinates": [r.point.lon, r.point.lat]},
-        "properties": props,
-    }
 
 
 def _describe(r: GeocodeResult) -> list[str]:

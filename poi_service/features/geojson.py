@@ -7,6 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 from poi_service.categories import Vocabulary
+from poi_service.geocode.base import GeocodeResult
 from poi_service.models import Geocoding, Membership, Place, format_partial_date, iso_time
 from poi_service.opening import hours_properties
 from poi_service.phone import din5008
@@ -110,3 +111,23 @@ def membership_feature(member: Membership, distance_m: float | None = None) -> d
 def membership_features(hits: list[Hit[Membership]]) -> list[dict[str, Any]]:
     """Features of a page of membership hits."""
     return [membership_feature(h.record, h.distance_m) for h in hits]
+
+
+def result_feature(r: GeocodeResult) -> dict[str, Any]:
+    """A geocoding result as a GeoJSON Feature with its precision and provenance."""
+    props = {
+        "label": r.label,
+        "precision": r.precision.value,
+        "confidence": r.confidence,
+        "source": r.source,
+        "country": r.country,
+        "ags": r.ags,
+        "state": r.state,
+        "district": r.district,
+        "postcode": r.postcode,
+    }
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [r.point.lon, r.point.lat]},
+        "properties": props,
+    }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -15,30 +15,11 @@ from poi_service.api.links import unpaged
 from poi_service.api.responses import GeoJSONResponse, JSONResponse
 from poi_service.api.routes.places import Lat, Lon
 from poi_service.errors import NotFound, invalid
-from poi_service.geocode.base import GeocodeQuery, GeocodeResult
+from poi_service.features.geojson import result_feature
+from poi_service.geocode.base import GeocodeQuery
 
 router = APIRouter(tags=["geocoding"])
 Field = Annotated[str | None, Query(max_length=200)]
-
-
-def result_feature(r: GeocodeResult) -> dict[str, Any]:
-    """A geocoding result as a GeoJSON Feature with its precision and provenance."""
-    props = {
-        "label": r.label,
-        "precision": r.precision.value,
-        "confidence": r.confidence,
-        "source": r.source,
-        "country": r.country,
-        "ags": r.ags,
-        "state": r.state,
-        "district": r.district,
-        "postcode": r.postcode,
-    }
-    return {
-        "type": "Feature",
-        "geometry": {"type": "Point", "coordinates": [r.point.lon, r.point.lat]},
-        "properties": props,
-    }
 
 
 @router.get(
