@@ -13,7 +13,7 @@ import orjson
 import pytest
 
 from poi_service.api.app import create_app
-from poi_service.api.routes import maps as maps_routes
+from poi_service.api.routes import map_data as maps_routes
 from poi_service.config import Settings
 from poi_service.maps import persist
 from poi_service.maps.cache import Keeper, PayloadCache, Prepared, gunzip_chunks, prepare, prepare_bytes
