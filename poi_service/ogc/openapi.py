@@ -16,7 +16,7 @@ from poi_service.ogc import (
     SCHEMA_JSON,
 )
 from poi_service.ogc.documents import DESCRIPTION, TITLE
-from poi_service.ogc.request import HOURS_PARAMS
+from poi_service.ogc.request import HOURS_PARAMS, ITEMS_PARAMS
 from poi_service.ogc.sources import Source
 from poi_service.services import Services
 
@@ -116,23 +116,6 @@ PARAMETERS: dict[str, dict[str, Any]] = {
     ),
     "open_now": _param("open_now", "Extension: true is open_at with the current time.", {"type": "boolean"}),
 }
-_ITEMS = (
-    "f",
-    "limit",
-    "offset",
-    "bbox",
-    "bbox-crs",
-    "crs",
-    "datetime",
-    "filter",
-    "filter-lang",
-    "filter-crs",
-    "sortby",
-    "properties",
-    "skipGeometry",
-    "near",
-    "radius_m",
-)
 _F = {"$ref": _REF + "f"}
 
 
@@ -179,7 +162,9 @@ def _collection_paths(src: Source, services: Services) -> dict[str, Any]:
         for n, q in src.queryables(services).items()
         if q.type != "geometry"
     ]
-    items = [{"$ref": _REF + p} for p in _ITEMS] + ([{"$ref": _REF + "q"}] if src.text_search else []) + own
+    items = (
+        [{"$ref": _REF + p} for p in ITEMS_PARAMS] + ([{"$ref": _REF + "q"}] if src.text_search else []) + own
+    )
     items += [{"$ref": _REF + p} for p in (HOURS_PARAMS if src.hours else ())]
     fid = {
         "name": "featureId",

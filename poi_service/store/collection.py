@@ -9,16 +9,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager
 from datetime import datetime
-from pathlib import Path
-from typing import Any, Generic, Protocol
+from typing import Any, Generic
 
 import numpy as np
-import shapely
 
 from poi_service.boundaries import Boundaries
 from poi_service.errors import NotFound
@@ -28,15 +24,10 @@ from poi_service.store.decode import row_decoder
 from poi_service.store.history import plan_rows
 from poi_service.store.hours_filter import nearest_open, open_rows
 from poi_service.store.index import Ball, IntArray
-from poi_service.store.records import HAS_HOURS, D, F, R, RecordSpec, extent_of, extent_sql
+from poi_service.store.records import HAS_HOURS, D, F, R, RecordSpec, ags_range, extent_of, extent_sql
 from poi_service.store.snapshot import Snapshot, build_snapshot
+from poi_service.store.sqlite_rows import Connections, bounds_of, fids_of, in_polygon
 from poi_service.store.text import fts_match
-
-
-def ags_range(prefix: str) -> tuple[str, str]:
-    """[low, high) bounds of every AGS that starts with prefix (uses the ags index)."""
-    return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
-
 
 LIVE = "deleted_at IS NULL"
 KEY_BATCH = 500  # keys per IN (...) list: below SQLite's 999 host parameters of old builds
@@ -44,19 +35,6 @@ Codes = dict[str, int]
 # Decoded records kept per collection, dropped on any change. Reading one back from a 1 GB file costs
 # 15-40 µs (SQL + decode); 32,768 of them (0.8-1.2 KB each, 25-40 MB) hold the busiest areas' places.
 CACHE_RECORDS = 32_768
-
-
-class Connections(Protocol):
-    """What the reads need from their store (SqliteStore): snapshots, and when they were taken."""
-
-    data_dir: Path
-    read_serial: int  # counts read snapshots
-    read_lock: threading.RLock
-
-    def reading(self) -> AbstractContextManager[sqlite3.Connection]: ...
-    def query(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[sqlite3.Row]: ...
-    def in_transaction(self) -> bool: ...
-    def read_stamp(self) -> tuple[int, int]: ...
 
 
 class SqliteReads(Generic[R, D, F]):
@@ -143,7 +121,7 @@ class SqliteReads(Generic[R, D, F]):
             if query.polygon is not None or at is not None:
                 sql = f"SELECT {self._candidates(at)} FROM {t} WHERE {where} ORDER BY fid"  # noqa: S608
                 rows = open_rows(self.store.query(sql, params), at)
-                fids = self._in_polygon(rows, query.polygon) if query.polygon is not None else _fids(rows)
+                fids = in_polygon(rows, query.polygon) if query.polygon is not None else fids_of(rows)
                 return self._page(fids[query.offset : query.offset + query.limit], None, len(fids), query)
             total = int(self.store.query(f"SELECT count(*) FROM {t} WHERE {where}", params)[0][0])  # noqa: S608
             values = self._rows(
@@ -200,7 +178,10 @@ class SqliteReads(Generic[R, D, F]):
         bbox = query.bbox
         boxes = [
             b
-            for b in ((bbox.minx, bbox.miny, bbox.maxx, bbox.maxy) if bbox else None, _bounds(query.polygon))
+            for b in (
+                (bbox.minx, bbox.miny, bbox.maxx, bbox.maxy) if bbox else None,
+                bounds_of(query.polygon),
+            )
             if b
         ]
         for minx, miny, maxx, maxy in boxes:
@@ -239,7 +220,7 @@ class SqliteReads(Generic[R, D, F]):
                 [json.dumps(fids.tolist()), *params],
             )
             rows = open_rows(rows, at)
-            allowed = self._in_polygon(rows, query.polygon) if query.polygon is not None else _fids(rows)
+            allowed = in_polygon(rows, query.polygon) if query.polygon is not None else fids_of(rows)
             ball = ball.keep(np.isin(fids, allowed))
         page = ball.page(query.offset, query.limit)
         return self._page(page.fids, page.distances_m.tolist(), len(ball), query)
@@ -307,7 +288,7 @@ class SqliteReads(Generic[R, D, F]):
 
     def _fids_where(self, conds: list[str], params: list[Any]) -> IntArray:
         rows = self.store.query(f"SELECT fid FROM {self.spec.table} WHERE {' AND '.join(conds)}", params)  # noqa: S608
-        return _fids(rows)
+        return fids_of(rows)
 
     def _hours_of(self, fids: IntArray) -> list[sqlite3.Row]:
         """(fid, lon, lat, opening_hours) rows of these fids."""
@@ -318,17 +299,6 @@ class SqliteReads(Generic[R, D, F]):
     def _candidates(at: datetime | None) -> str:
         """Columns of candidate rows: the hours too when they must be open at a time."""
         return "fid, lon, lat" if at is None else "fid, lon, lat, opening_hours"
-
-    @staticmethod
-    def _in_polygon(rows: list[sqlite3.Row], polygon: Any) -> IntArray:
-        if not rows:
-            return np.empty(0, np.int64)
-        arr = np.array([(r[0], r[1], r[2]) for r in rows], dtype=np.float64)
-        inside = shapely.contains_xy(polygon, arr[:, 1], arr[:, 2]) | shapely.intersects_xy(
-            polygon.boundary, arr[:, 1], arr[:, 2]
-        )
-        fids: IntArray = arr[inside, 0].astype(np.int64)
-        return fids
 
     def _category_codes(self, flt: F, known: Codes) -> tuple[int, ...] | None:
         """Index codes of the filter's categories: () for no filter, None if none is stored."""
@@ -419,12 +389,3 @@ class SqliteReads(Generic[R, D, F]):
 
     def _build_index(self, conn: sqlite3.Connection) -> Snapshot:
         return build_snapshot(conn, self.spec.table, has_category=self.spec.table == "places")
-
-
-def _fids(rows: list[sqlite3.Row]) -> IntArray:
-    out: IntArray = np.fromiter((r[0] for r in rows), np.int64, len(rows))
-    return out
-
-
-def _bounds(polygon: Any) -> tuple[float, float, float, float] | None:
-    return None if polygon is None else tuple(polygon.bounds)

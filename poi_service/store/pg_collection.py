@@ -26,9 +26,9 @@ from poi_service.models import Point
 from poi_service.store.base import Extent, Hit, ImportPlan, Page, Query
 from poi_service.store.history import plan_rows
 from poi_service.store.hours_filter import open_mask
-from poi_service.store.pg_helpers import ags_range, covers, grown
+from poi_service.store.pg_helpers import covers, grown
 from poi_service.store.pg_text import tsquery
-from poi_service.store.records import D, F, R, RecordSpec, extent_of, extent_sql
+from poi_service.store.records import D, F, R, RecordSpec, ags_range, extent_of, extent_sql
 
 Conn = psycopg.Connection[DictRow]
 

@@ -14,11 +14,6 @@ from shapely.geometry.base import BaseGeometry
 POLYGON_GROW_DEG = 1e-9  # the SQL polygon prefilter is grown by this, so no covered point is lost
 
 
-def ags_range(prefix: str) -> tuple[str, str]:
-    """[low, high) bounds of every AGS that starts with prefix (the "C" collation compares bytes)."""
-    return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
-
-
 def grown(polygon: BaseGeometry) -> BaseGeometry | None:
     """The polygon grown by POLYGON_GROW_DEG for the SQL prefilter; None if it is not valid."""
     if not polygon.is_valid or polygon.is_empty:

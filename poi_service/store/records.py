@@ -99,6 +99,12 @@ def _dt(value: Any) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
 
 
+def ags_range(prefix: str) -> tuple[str, str]:
+    """[low, high) bounds of every AGS that starts with prefix (uses the ags index; both backends compare
+    bytes)."""
+    return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
 def utcnow() -> datetime:
     """Every backend stamps its writes in UTC."""
     return datetime.now(UTC)

@@ -18,12 +18,13 @@ import orjson
 from poi_service.errors import Conflict
 from poi_service.store import archive
 from poi_service.store.base import Action
-from poi_service.store.collection import LIVE, Connections, SqliteReads
+from poi_service.store.collection import LIVE, SqliteReads
 from poi_service.store.gpkg import point_blob
 from poi_service.store.history import encode, same_data, snapshot
 from poi_service.store.records import D, F, R, new_id, utcnow
 from poi_service.store.schema import insert_triggers
 from poi_service.store.sqlite_bulk import BulkIndexes, Staging, new_rows_sql, rtree_sql
+from poi_service.store.sqlite_rows import Connections
 from poi_service.store.text import fold_text
 from poi_service.store.writes import HISTORY_COLUMNS, RecordWrites
 
