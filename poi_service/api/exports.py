@@ -149,21 +149,7 @@ class ExportCache:
             child.submit(_export_child, url, self.settings, kind, fmt, path, excel).result()
 
     def _child_url(self) -> str | None:
-        """The URL a child process opens this store by (the settings' one only if it is this store)."""
-        if self.settings is None:
-            return None
-        path = store_file(self.store.url)
-        if path is not None:
-            return str(path)
-        mine, theirs = urlsplit(self.store.url), urlsplit(self.settings.database_url)
-        same = (mine.scheme, mine.hostname, mine.port, mine.username, mine.path) == (
-            theirs.scheme,
-            theirs.hostname,
-            theirs.port,
-            theirs.username,
-            theirs.path,
-        )  # the store's URL has its password redacted
-        return self.settings.database_url if same else None
+        return None if self.settings is None else child_url(self.store, self.settings)
 
     def _drop_older(self, name: str) -> None:
         """Removes superseded versions of the same download (open handles keep streaming them)."""
@@ -173,6 +159,22 @@ class ExportCache:
             if old.name != name:
                 old.unlink(missing_ok=True)
                 Path(self.directory / f".{old.name}.lock").unlink(missing_ok=True)
+
+
+def child_url(store: Store, settings: Settings) -> str | None:
+    """The URL a child process opens this store by (the settings' one only if it is this store)."""
+    path = store_file(store.url)
+    if path is not None:
+        return str(path)
+    mine, theirs = urlsplit(store.url), urlsplit(settings.database_url)
+    same = (mine.scheme, mine.hostname, mine.port, mine.username, mine.path) == (
+        theirs.scheme,
+        theirs.hostname,
+        theirs.port,
+        theirs.username,
+        theirs.path,
+    )  # the store's URL has its password redacted
+    return settings.database_url if same else None
 
 
 def _export_child(url: str, settings: Settings, kind: Kind, fmt: Format, path: Path, excel: bool) -> None:

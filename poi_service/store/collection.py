@@ -19,6 +19,7 @@ import numpy as np
 from poi_service.boundaries import Boundaries
 from poi_service.errors import NotFound
 from poi_service.models import Point
+from poi_service.store import snapshot_file
 from poi_service.store.base import Extent, Hit, ImportPlan, Page, Query
 from poi_service.store.decode import row_decoder
 from poi_service.store.history import plan_rows
@@ -384,8 +385,20 @@ class SqliteReads(Generic[R, D, F]):
                 return self._build_index(conn)
             self._sync(conn)
             if self._snapshot is None:
-                self._snapshot = self._build_index(conn)
+                self._snapshot = self._load_or_build(conn)
             return self._snapshot
+
+    def _load_or_build(self, conn: sqlite3.Connection) -> Snapshot:
+        """The snapshot of this version: from the shared file when the collection is large."""
+        store, table = self.store, self.spec.table
+        biggest = conn.execute(f"SELECT max(fid) FROM {table}").fetchone()[0] or 0  # noqa: S608
+        if biggest < store.snapshot_min_rows:  # cheaper to build than to share (no file, no lock)
+            return self._build_index(conn)
+        stat = store.path.stat()
+        key = snapshot_file.Key(table, self._version, store.store_id, stat.st_dev, stat.st_ino)
+        return snapshot_file.shared(
+            store.snapshots, key, lambda: self._build_index(conn), store.snapshot_min_rows
+        )
 
     def _build_index(self, conn: sqlite3.Connection) -> Snapshot:
         return build_snapshot(conn, self.spec.table, has_category=self.spec.table == "places")

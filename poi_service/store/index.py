@@ -106,13 +106,24 @@ class Ball:
 class PointIndex:
     """Exact radius and k-nearest queries over (fid, lon, lat) rows; a snapshot, rebuilt on change."""
 
-    def __init__(self, fids: IntArray, lons: FloatArray, lats: FloatArray, codes: IntArray) -> None:
+    def __init__(
+        self, fids: IntArray, lons: FloatArray, lats: FloatArray, codes: IntArray, tree: cKDTree | None = None
+    ) -> None:
         self.fids = fids
         self.lons = lons
         self.lats = lats
         self.codes = codes  # small-integer attribute per row (category), -1 when none
-        self._tree = cKDTree(to_xyz(lons, lats)) if len(fids) else None
+        if tree is None and len(fids):
+            # Median splits (balanced_tree) cost twice the build time at 1M rows (0.55 s against
+            # 0.29 s here) for no measurable gain on small balls.
+            tree = cKDTree(to_xyz(lons, lats), balanced_tree=False)
+        self._tree = tree
         self._subsets: dict[tuple[int, ...], PointIndex] = {}
+
+    @property
+    def tree(self) -> cKDTree | None:
+        """The k-d tree over the rows' unit vectors (None when empty); snapshot_file stores it."""
+        return self._tree
 
     def __len__(self) -> int:
         return len(self.fids)

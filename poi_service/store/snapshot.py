@@ -14,6 +14,8 @@ from poi_service.store.index import IntArray, PointIndex
 
 CHUNK = 65536  # rows per fetchmany: bounded transient Python objects during a build
 MAX_AGS_BYTES = 16  # longer (or non-ASCII) stored keys: area queries stay in SQL
+LEVELS = (2, 5, 8)  # prefix lengths of states, districts and municipalities
+Levels = dict[int, tuple[npt.NDArray[np.bytes_], npt.NDArray[np.int64]]]
 
 
 class AreaIndex:
@@ -26,10 +28,24 @@ class AreaIndex:
     trailing NUL bytes, which sorts such keys exactly as SQLite sorts the longer string).
     """
 
-    def __init__(self, fids: IntArray, ags: npt.NDArray[np.bytes_]) -> None:
+    def __init__(self, fids: IntArray, ags: npt.NDArray[np.bytes_], levels: Levels | None = None) -> None:
         self._fids = fids
         self._ags = ags  # b"" for NULL
-        self._levels: dict[int, tuple[npt.NDArray[np.bytes_], npt.NDArray[np.int64]]] = {}
+        self._levels: Levels = dict(levels or {})
+
+    @property
+    def fids(self) -> IntArray:
+        """Every row's fid (the point index's order)."""
+        return self._fids
+
+    @property
+    def ags(self) -> npt.NDArray[np.bytes_]:
+        """Every row's AGS as ASCII bytes (b"" for none)."""
+        return self._ags
+
+    def levels(self, lengths: tuple[int, ...] = LEVELS) -> Levels:
+        """The sorted keys and fids of these prefix lengths (built now where missing)."""
+        return {length: self._level(length) for length in lengths}
 
     def page(self, prefix: str, offset: int, limit: int) -> tuple[int, IntArray] | None:
         """(total, fids of the page) of rows whose ags starts with prefix; None if it cannot tell."""

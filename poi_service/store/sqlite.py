@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from datetime import datetime
@@ -24,7 +25,7 @@ from typing import Any
 from poi_service import keys
 from poi_service.errors import NotFound, PoiError
 from poi_service.models import KeyInfo, KeyRole
-from poi_service.store import archive
+from poi_service.store import archive, snapshot_file
 from poi_service.store.base import MembershipStats
 from poi_service.store.gpkg import register_functions
 from poi_service.store.records import MEMBERSHIPS, PLACES, utcnow
@@ -33,14 +34,19 @@ from poi_service.store.sqlite_addresses import SqliteAddresses
 from poi_service.store.sqlite_write import SqliteCollection
 
 BUSY_TIMEOUT_MS = 10_000
+READ_MMAP_BYTES = 1 << 40  # SQLite caps it at its compile-time maximum (2 GiB in Debian's build)
+READ_CACHE_KIB = 8192
 
 
 class SqliteStore:
     """Store protocol over a GeoPackage file."""
 
-    def __init__(self, path: Path, data_dir: Path) -> None:
+    def __init__(self, path: Path, data_dir: Path, snapshot_min_rows: int = snapshot_file.MIN_ROWS) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        # Point indexes of large collections are shared with other processes through files here.
+        self.snapshots = path.with_name(path.name + ".snapshots")
+        self.snapshot_min_rows = snapshot_min_rows
         self.url = f"sqlite:///{path}"
         self.data_dir = data_dir
         self.conn = self._connect()
@@ -59,8 +65,13 @@ class SqliteStore:
             # bulk imports from spilling (memory is only taken as pages are read).
             self.conn.execute("PRAGMA cache_size = -65536")
             self.conn.execute("PRAGMA temp_store = MEMORY")
+            self.store_id = _store_id(self.conn)
         self._reader = self._connect()
-        self._reader.execute("PRAGMA cache_size = -65536")
+        # Reads map the file (shared with every process through the page cache) rather than copying
+        # its pages into a private cache: ~10 µs less per 10 random rows at 1M places, and a worker
+        # no longer grows by the cache's size under random reads.
+        self._reader.execute(f"PRAGMA mmap_size = {READ_MMAP_BYTES}")
+        self._reader.execute(f"PRAGMA cache_size = -{READ_CACHE_KIB}")
         self.read_lock = threading.RLock()
         self._read_depth = 0
         self.read_serial = 0  # counts read snapshots, so per-snapshot checks run once per snapshot
@@ -289,3 +300,12 @@ def _key(row: sqlite3.Row) -> KeyInfo:
         datetime.fromisoformat(row["created_at"]),
         datetime.fromisoformat(revoked) if revoked else None,
     )
+
+
+def _store_id(conn: sqlite3.Connection) -> str:
+    """The store file's random id (poi_meta), created on first use; it keys the snapshot files."""
+    row = conn.execute("SELECT value FROM poi_meta WHERE key = 'store_id'").fetchone()
+    if row is not None:
+        return str(row[0])
+    conn.execute("INSERT OR IGNORE INTO poi_meta VALUES ('store_id', ?)", (uuid.uuid4().hex,))
+    return str(conn.execute("SELECT value FROM poi_meta WHERE key = 'store_id'").fetchone()[0])

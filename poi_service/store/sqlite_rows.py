@@ -19,6 +19,10 @@ class Connections(Protocol):
     """What the reads need from their store (SqliteStore): snapshots, and when they were taken."""
 
     data_dir: Path
+    path: Path  # the GeoPackage file
+    snapshots: Path  # where large collections' snapshots are shared (store/snapshot_file.py)
+    snapshot_min_rows: int
+    store_id: str
     read_serial: int  # counts read snapshots
     read_lock: threading.RLock
 

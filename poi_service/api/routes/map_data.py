@@ -16,6 +16,7 @@ from poi_service import params
 from poi_service.api import schemas
 from poi_service.api.contract import NOT_MODIFIED
 from poi_service.api.deps import Services, ServicesDep
+from poi_service.api.exports import child_url, store_identity
 from poi_service.api.routes.places import Category, Text
 from poi_service.boundaries import Boundaries, Level
 from poi_service.errors import NotFound
@@ -24,6 +25,7 @@ from poi_service.maps.cache import PayloadCache, Prepared, gunzip_chunks, prepar
 from poi_service.maps.data import members_payload, places_payload, select_places
 from poi_service.maps.open_state import OpenStates
 from poi_service.maps.persist import PLACES_KEY
+from poi_service.maps.shared_build import build_once
 from poi_service.memory import release_free_memory
 from poi_service.models import Point
 from poi_service.store import Near, PlaceFilter
@@ -43,8 +45,16 @@ def all_places(s: Services) -> object:
 
 
 def build_later(cache_: PayloadCache, s: Services, token: int, open_states: OpenStates) -> None:
-    """The places payload when none was kept (seconds at 100k places) and its opening state, then the basemap."""
+    """Takes the kept places payload, else has it built once for all workers in a child process
+    (maps/shared_build.py; in this thread when the store cannot be reopened there), then its opening
+    state and the basemap."""
     try:
+        if not cache_.restore(PLACES_KEY, token):
+            url = child_url(s.store, s.settings)
+            if url is not None:
+                build_once(
+                    url, s.settings, store_identity(s.store), lambda: cache_.restore(PLACES_KEY, token)
+                )
         open_states.body(cache_.get(PLACES_KEY, token, lambda: all_places(s)))
     except Exception:  # the first request builds it then
         log.warning("map payload warm-up failed", exc_info=True)

@@ -43,7 +43,6 @@ from poi_service.maps.pages import (
     served_basemap,
     snippet,
 )
-from poi_service.maps.persist import PLACES_KEY
 
 LangQ = Annotated[
     Lang | None, Query(description="Language of the page: de or en (default: Accept-Language, else de).")
@@ -59,17 +58,15 @@ PAGE_HEADERS = {
 
 @asynccontextmanager
 async def _warm_up(app: FastAPI) -> AsyncIterator[None]:
-    """Before serving: compiles the page templates and takes the kept places payload (both well under a
-    second), so the first visitor after a restart waits for neither; the rest runs in the background."""
+    """Before serving: compiles the page templates, so the first visitor after a restart does not wait
+    for them. The kept places payload is taken (or built once for all workers) in the background: at
+    1M places reading it takes seconds, and /health must answer first; a map request before that takes
+    the kept payload itself."""
     s: Services | None = getattr(app.state, "services", None)
     if s is not None:
         cache_ = payload_cache(app)
         places_page(s.settings, _target_at(""), lang="de", nav=[], data_url="")
         token = await run_in_threadpool(s.store.places.data_version)
-        try:
-            await run_in_threadpool(cache_.restore, PLACES_KEY, token)
-        except Exception:  # an unreadable kept payload is rebuilt below
-            log.warning("could not read the kept map payload", exc_info=True)
         threading.Thread(
             target=build_later, args=(cache_, s, token, open_states(app)), name="poi-maps-warm", daemon=True
         ).start()
