@@ -8,6 +8,7 @@ from typing import Any
 from poi_service.categories import Vocabulary
 from poi_service.config import Settings
 from poi_service.features.cache import FeatureCache
+from poi_service.features.shared import SharedFeatures, shared_features
 from poi_service.geocode.base import Geocoder
 from poi_service.maps.cache import PayloadCache
 from poi_service.maps.open_state import OpenStates
@@ -24,6 +25,9 @@ class Services:
     vocabulary: Vocabulary
     geocoder: Geocoder
     features: FeatureCache = field(init=False)
+    shared: SharedFeatures | None = field(
+        init=False
+    )  # rendered features per data version (features/shared.py)
     maps: PayloadCache = field(init=False)  # prepared map payloads (maps/cache.py)
     maps_open: OpenStates = field(init=False, default_factory=OpenStates)  # their opening state now
     # Derived data kept per app, keyed on the store's change counters: {collection id: (version, extent)}.
@@ -31,4 +35,5 @@ class Services:
 
     def __post_init__(self) -> None:
         self.features = FeatureCache(self.vocabulary)
+        self.shared = shared_features(self.settings, self.store, self.vocabulary)
         self.maps = payload_cache(self.store)

@@ -44,15 +44,23 @@ class FeatureCache:
         else:
             if len(seen) >= self._size:
                 seen.popitem(last=False)
-            # Kept without the closing "}}" of properties and feature, which also makes it a
-            # right-sized copy: orjson's own result holds a 4 KiB allocation whatever its length.
-            head = seen[key] = orjson.dumps(place_feature(place, self.vocabulary))[:-2]
+            head = seen[key] = self.head(place)
         if at is not None:
             head += b"," + orjson.dumps(hours_properties(place, at))[1:-1]
-        if distance_m is None:
-            return head + b"}}"
-        return b'%b,"distance_m":%b}}' % (head, orjson.dumps(round(distance_m, 2)))
+        return finish(head, distance_m)
+
+    def head(self, place: Place) -> bytes:
+        """The Feature's bytes without the closing "}}" of properties and feature (which also makes it
+        a right-sized copy: orjson's own result holds a 4 KiB allocation whatever its length)."""
+        return orjson.dumps(place_feature(place, self.vocabulary))[:-2]
 
     def places(self, hits: list[Hit[Place]], at: datetime | None = None) -> list[bytes]:
         """Features of a page of place hits (with open / next_change at `at` when given)."""
         return [self.place(h.record, h.distance_m, at) for h in hits]
+
+
+def finish(head: bytes, distance_m: float | None) -> bytes:
+    """A feature from its head (FeatureCache.head), with properties.distance_m rounded to cm when given."""
+    if distance_m is None:
+        return head + b"}}"
+    return b'%b,"distance_m":%b}}' % (head, orjson.dumps(round(distance_m, 2)))

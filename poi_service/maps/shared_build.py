@@ -1,25 +1,18 @@
-"""The unfiltered places payload built once for all workers, in a child process at the lowest CPU priority.
-
-Every worker of `serve` used to build it on start in a thread of its own: at 1M places ~40 s of CPU
-and ~900 MB each, holding the GIL against the worker's requests (bench/http_random.py: p99 1.6 s in
-the first minute). Now the first worker to need it takes a lock file, a spawned child at nice 19 builds
-it and keeps it in the store (maps/persist.py), and every worker takes the kept payload: the child only
-gets the CPU time the workers leave idle, and its memory goes back to the system when it exits.
-"""
+"""The unfiltered places payload built once for all workers (poi_service/child.py) and kept in the store
+(maps/persist.py), where every worker takes it. Each worker used to build it on start in a thread of its
+own: at 1M places ~40 s of CPU and ~900 MB each, holding the GIL against its requests (p99 1.6 s in the
+first minute of random nearby queries)."""
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import logging
-import multiprocessing
-import os
 import tempfile
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from poi_service.categories import Vocabulary
+from poi_service.child import once_in_child
 from poi_service.config import Settings
 from poi_service.maps import persist
 from poi_service.maps.cache import prepare
@@ -37,20 +30,11 @@ def lock_path(identity: str) -> Path:
 
 
 def build_once(url: str, settings: Settings, identity: str, kept: Callable[[], bool]) -> bool:
-    """Builds and keeps the payload unless `kept()` says it is there (checked again under the lock, as
-    another worker may have built it meanwhile); True when it is kept now."""
-    with open(lock_path(identity), "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if kept():
-            return True
-        spawn = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as child:
-            child.submit(_build_child, url, settings).result()
-        return kept()
+    """Builds and keeps the payload unless `kept()` says it is there; True when it is kept now."""
+    return once_in_child(lock_path(identity), kept, _build_child, url, settings)
 
 
 def _build_child(url: str, settings: Settings) -> None:
-    os.nice(19)  # only what the workers leave idle
     store = open_store(url, settings.data_dir)
     try:
         token = store.places.data_version()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -99,6 +99,38 @@ class Page(Generic[R_co]):
     total: int
     limit: int
     offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class KeyPage:
+    """A page of a distance query as row keys (the embedded store's fids) and distances, with the exact
+    total and the data version of the snapshot that answered it (store/key_reads.py)."""
+
+    version: int
+    total: int
+    fids: list[int]
+    distances_m: list[float]
+
+
+class KeyedReads(Protocol):
+    """Distance queries answered by the embedded store's point index alone, without reading records.
+
+    A caller that keeps something per record and data version (features/shared.py: rendered features)
+    turns keys into answers itself. None means the filter needs more than the index (text, attributes,
+    opening hours) or the store is inside a write: ask the Collection instead."""
+
+    def near_keys(self, near: Near, filter: PlaceFilter, offset: int, limit: int) -> KeyPage | None: ...
+
+    def nearest_keys(self, point: Point, k: int, filter: PlaceFilter) -> KeyPage | None: ...
+
+    def each_keyed(self, visit: Callable[[int, Place], None]) -> int:
+        """visit(fid, place) for every live place in fid order, all from one read snapshot; returns
+        that snapshot's data version."""
+        ...
+
+    def ready(self) -> bool: ...
+
+    def data_version(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)

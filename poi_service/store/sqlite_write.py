@@ -18,9 +18,10 @@ import orjson
 from poi_service.errors import Conflict
 from poi_service.store import archive
 from poi_service.store.base import Action
-from poi_service.store.collection import LIVE, SqliteReads
+from poi_service.store.collection import LIVE
 from poi_service.store.gpkg import point_blob
 from poi_service.store.history import encode, same_data, snapshot
+from poi_service.store.key_reads import KeyReads
 from poi_service.store.records import D, F, R, new_id, utcnow
 from poi_service.store.schema import insert_triggers
 from poi_service.store.sqlite_bulk import BulkIndexes, Staging, new_rows_sql, rtree_sql
@@ -40,7 +41,7 @@ class WriteConnections(Connections, Protocol):
     def transaction(self) -> AbstractContextManager[None]: ...
 
 
-class SqliteCollection(SqliteReads[R, D, F], RecordWrites[R, D, F]):
+class SqliteCollection(KeyReads[R, D, F], RecordWrites[R, D, F]):
     """Collection protocol over one GeoPackage feature table: the reads plus the writes."""
 
     store: WriteConnections

@@ -27,6 +27,8 @@ def _warm(services: Services) -> None:
     try:
         services.store.places.warm()
         services.store.memberships.warm()
+        if services.shared is not None:
+            services.shared.prepare()
     except Exception:  # the first query builds it then
         log.warning("index warm-up failed", exc_info=True)
 

@@ -105,6 +105,11 @@ async def nearby(request: Request) -> Response:
     size, offset = _page(r, services)
     near = Near(params.point(lat, lon), params.radius(radius_m, services.settings))
     flt = _filter(r, services)
+    shared = services.shared
+    if shared is not None:  # features rendered once per data version (same bytes as below)
+        found = await store_call(shared, shared.near, near, flt, offset, size)
+        if found is not None:
+            return RawGeoJSONResponse(collection_json(request, found[1], found[0], size, offset))
     places = services.store.places
     result = await store_call(places, places.search, StoreQuery(flt, near=near, limit=size, offset=offset))
     features = services.features.places(result.hits, flt.open_at)
@@ -125,6 +130,11 @@ async def nearest(request: Request) -> Response:
     r.done()
     flt = _filter(r, services)
     places, point, k = services.store.places, params.point(lat, lon), params.k_nearest(k, services.settings)
+    shared = services.shared
+    if shared is not None:  # features rendered once per data version (same bytes as below)
+        features = await store_call(shared, shared.nearest, point, k, flt)
+        if features is not None:
+            return RawGeoJSONResponse(unpaged_json(request, features))
     hits = await store_call(places, places.nearest, point, k, flt)
     return RawGeoJSONResponse(unpaged_json(request, services.features.places(hits, flt.open_at)))
 

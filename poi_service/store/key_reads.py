@@ -1,0 +1,90 @@
+"""Distance queries of the embedded store as row keys only (the KeyedReads protocol of store/base.py).
+
+The same point index, snapshot and change check as SqliteReads.search / nearest, minus reading and
+decoding the records: what a caller that keeps rendered records per data version needs
+(features/shared.py). Answers equal the record queries' order, totals and distances
+(tests/store/test_key_reads.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from poi_service.models import Place, Point
+from poi_service.store.base import KeyPage, Near, PlaceFilter
+from poi_service.store.collection import LIVE, SqliteReads
+from poi_service.store.records import D, F, R
+from poi_service.store.snapshot import Snapshot
+
+CHUNK = 4096
+
+
+class KeyReads(SqliteReads[R, D, F]):
+    """SqliteReads plus KeyedReads."""
+
+    def near_keys(self, near: Near, filter: PlaceFilter, offset: int, limit: int) -> KeyPage | None:
+        """Keys of the records within near's radius, nearest first, as search() would page them."""
+        flt: Any = filter
+        found = self._checked() if self._index_only(flt) else None
+        if found is None:
+            return None
+        snap, version = found
+        codes = self._category_codes(flt, snap.codes)
+        if codes is None:
+            return KeyPage(version, 0, [], [])
+        ball = snap.index.within(near.point.lon, near.point.lat, near.radius_m, codes)
+        page = ball.page(offset, limit)
+        return KeyPage(version, len(ball), page.fids.tolist(), page.distances_m.tolist())
+
+    def nearest_keys(self, point: Point, k: int, filter: PlaceFilter) -> KeyPage | None:
+        """Keys of the k nearest records, as nearest() would return them."""
+        flt: Any = filter
+        found = self._checked() if self._index_only(flt) else None
+        if found is None:
+            return None
+        snap, version = found
+        codes = self._category_codes(flt, snap.codes)
+        if codes is None:
+            return KeyPage(version, 0, [], [])
+        nb = snap.index.nearest(point.lon, point.lat, k, codes)
+        fids = nb.fids.tolist()
+        return KeyPage(version, len(fids), fids, nb.distances_m.tolist())
+
+    def _checked(self) -> tuple[Snapshot, int] | None:
+        """The built snapshot and its version if nothing was committed since they were checked, from one
+        `PRAGMA data_version` (no read transaction: no row is read); None, never waiting, when that
+        cannot be told here (another thread reads, a write is open, something was committed): the
+        record queries then check, and rebuild if needed."""
+        store = self.store
+        lock = store.read_lock
+        if store.in_transaction() or not lock.acquire(blocking=False):
+            return None
+        try:
+            snap = self._snapshot
+            if snap is None or store.read_stamp() != self._stamp:
+                return None
+            return snap, self._version
+        finally:
+            lock.release()
+
+    def each_keyed(self, visit: Callable[[int, Place], None]) -> int:
+        """visit(fid, record) for every live record in fid order, from one read snapshot."""
+        with self.store.reading() as conn:
+            if self.store.in_transaction():
+                raise RuntimeError("each_keyed reads committed data only")
+            self._sync(conn)
+            version = self._version
+            cursor = conn.cursor()
+            cursor.row_factory = None
+            cursor.execute(f"{self._select} WHERE {LIVE} ORDER BY fid")
+            decode = self._decode
+            while chunk := cursor.fetchmany(CHUNK):
+                for values in chunk:
+                    visit(values[0], decode(values))
+        return version
+
+    def _index_only(self, flt: F) -> bool:
+        """True when the point index alone answers the filter (categories at most)."""
+        spec = self.spec
+        return not (spec.where(flt)[0] or spec.text(flt) or spec.open_at(flt) is not None)
