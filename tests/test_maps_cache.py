@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from poi_service.api.routes import map_data as maps_routes
 from poi_service.config import Settings
 from poi_service.maps import persist
 from poi_service.maps.cache import Keeper, PayloadCache, Prepared, gunzip_chunks, prepare, prepare_bytes
+from poi_service.maps.open_state import OpenStates
 from poi_service.store import Store
 from tests.browser.data import map_store
 from tests.factories import random_places
@@ -140,3 +142,28 @@ def test_a_gzipped_payload_is_decompressed_piece_by_piece() -> None:
     prepared = prepare_bytes(body)
     pieces = list(gunzip_chunks(prepared.body_gz, chunk=1000))
     assert len(pieces) > 2 and b"".join(pieces) == body == prepared.body
+
+
+def test_the_open_state_from_the_hours_taken_at_build_equals_the_one_from_the_body() -> None:
+    payload = {
+        "n": 4,
+        "lon": [9.43, 9.44, 9.45, 13.4],
+        "lat": [54.78, 54.79, 54.8, 52.5],
+        "oh": [[0, "Mo-Su 08:00-20:00"], [2, "Mo-Fr 09:00-17:00; PH off"], [3, "not a rule"]],
+    }
+    prepared = prepare(payload, 7)
+    assert prepared.hours == (
+        4,
+        (
+            (0, "Mo-Su 08:00-20:00", 54.78, 9.43),
+            (2, "Mo-Fr 09:00-17:00; PH off", 54.8, 9.45),
+            (3, "not a rule", 52.5, 13.4),
+        ),
+    )
+    kept = persist.parse(persist.dump(prepared), 7)
+    assert kept is not None and kept.hours == prepared.hours and kept.etag == prepared.etag
+    at = datetime(2026, 12, 7, 10, 30, tzinfo=UTC)
+    without = replace(prepared, hours=None)  # the old way: parse the body
+    assert OpenStates().body(kept, at) == OpenStates().body(without, at)
+    damaged = persist.dump(prepared)
+    assert persist.parse(damaged[:-8] + "AAAAAAAA", 7) is None  # gzip CRC/length no longer match

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,17 +27,25 @@ KEEP = 4  # payloads (filters) whose parsed rows are kept
 Row = tuple[int, str, OpeningHours]  # payload row, raw text, parsed
 
 
-def _parsed(payload: dict[str, Any]) -> list[Row]:
+def _parsed(hours: Iterable[tuple[int, str, float, float]]) -> list[Row]:
     rows = []
-    lon, lat = payload["lon"], payload["lat"]
-    for i, text in payload.get("oh", ()):
+    for i, text, lat, lon in hours:
         try:
-            rows.append(
-                (i, text, OpeningHours(text, coords=(lat[i], lon[i]), max_interval_days=HORIZON_DAYS))
-            )
+            rows.append((i, text, OpeningHours(text, coords=(lat, lon), max_interval_days=HORIZON_DAYS)))
         except (ParserError, ValueError):  # shown raw on the map, never guessed
             continue
     return rows
+
+
+def _hours(prepared: Prepared) -> tuple[int, list[Row]]:
+    """The payload's row count and parsed rows with hours: from what was taken at build time when
+    there, else from the body."""
+    if prepared.hours is not None:
+        n, hours = prepared.hours
+        return n, _parsed(hours)
+    payload: dict[str, Any] = orjson.loads(prepared.body)
+    lon, lat = payload["lon"], payload["lat"]
+    return int(payload["n"]), _parsed((i, text, lat[i], lon[i]) for i, text in payload.get("oh", ()))
 
 
 Memo = dict[int, tuple[int | None, datetime | None, datetime]]  # row -> (flag, next change, evaluated at)
@@ -88,8 +97,7 @@ class OpenStates:
         if cached is not None and cached[0] == minute:
             return cached[1]
         if parsed is None:
-            payload = orjson.loads(prepared.body)
-            parsed = (int(payload["n"]), _parsed(payload), {})
+            parsed = (*_hours(prepared), {})
         n, rows, memo = parsed
         with self._evaluating:
             body = orjson.dumps({"etag": etag, "n": n, "at": minute, "rows": states(rows, at, memo)})

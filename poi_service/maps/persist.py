@@ -12,18 +12,20 @@ the store comes ttl_s later, not while the first visitors' browsers are busy ren
 from __future__ import annotations
 
 import base64
-import gzip
 import logging
 import time
+import zlib
 from typing import Protocol
 
+import orjson
+
 from poi_service.maps import assets
-from poi_service.maps.cache import Keeper, PayloadCache, Prepared, etag_of
+from poi_service.maps.cache import Keeper, PayloadCache, Prepared
 
 log = logging.getLogger("poi_service.maps")
 PLACES_KEY = ("places", (), None, None)  # the unfiltered resident map: (kind, categories, text, near)
 PROVIDER = "poi-maps"
-FORMAT = "2"
+FORMAT = "3"
 
 
 def places_key() -> str:
@@ -41,21 +43,46 @@ class KeyValue(Protocol):
 
 
 def dump(prepared: Prepared) -> str:
-    """One text value: format, token and the gzipped body in base64."""
-    return f"{FORMAT}\n{prepared.token}\n" + base64.b64encode(prepared.body_gz).decode("ascii")
+    """One text value: format, token, ETag, the hours rows (JSON) and the gzipped body in base64."""
+    hours = orjson.dumps(prepared.hours).decode()
+    return f"{FORMAT}\n{prepared.token}\n{prepared.etag}\n{hours}\n" + base64.b64encode(
+        prepared.body_gz
+    ).decode("ascii")
 
 
 def parse(value: str, token: int) -> Prepared | None:
-    """The kept payload if it was built for this token."""
+    """The kept payload if it was built for this token. The body is checked (gzip's CRC) but not kept
+    decompressed: at 1M places it is ~45 MB, and its ETag is kept beside it."""
     try:
-        fmt, kept_token, body64 = value.split("\n", 2)
-        if fmt != FORMAT or int(kept_token) != token:
+        fmt, kept_token, etag, hours_json, body64 = value.split("\n", 4)
+        if fmt != FORMAT or int(kept_token) != token or not etag.startswith('"'):
             return None
         body_gz = base64.b64decode(body64, validate=True)
-        body = gzip.decompress(body_gz)
-    except (ValueError, OSError, EOFError):
+        if not _gzip_ok(body_gz):
+            return None
+        raw = orjson.loads(hours_json)
+        hours = (
+            None
+            if raw is None
+            else (int(raw[0]), tuple((int(i), str(t), float(y), float(x)) for i, t, y, x in raw[1]))
+        )
+    except (ValueError, TypeError, IndexError, orjson.JSONDecodeError):
         return None
-    return Prepared(body_gz, etag_of(body), time.monotonic(), token)
+    return Prepared(body_gz, etag, time.monotonic(), token, hours)
+
+
+def _gzip_ok(body_gz: bytes, chunk: int = 1 << 20) -> bool:
+    """The gzip stream is complete and its CRC matches (decompressed piece by piece, output dropped)."""
+    inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        for start in range(0, len(body_gz), chunk):
+            inflate.decompress(body_gz[start : start + chunk], 1 << 16)
+            while inflate.unconsumed_tail:
+                inflate.decompress(inflate.unconsumed_tail, 1 << 16)
+        inflate.flush()
+    except zlib.error:
+        return False
+    return inflate.eof and not inflate.unused_data
 
 
 def load(store: KeyValue, key: str, token: int) -> Prepared | None:
