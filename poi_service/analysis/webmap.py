@@ -24,7 +24,7 @@ import shapely.geometry
 from poi_service.attribution import DATA_ATTRIBUTIONS
 from poi_service.boundaries import Boundaries, Level
 from poi_service.maps.assets import find
-from poi_service.maps.page import OfflineMap
+from poi_service.maps.page import offline_map as offline_map_class
 
 HEIGHT_PX = 480
 SIMPLIFY_DEG = 0.0005  # about 50 m: below what the map shows at street zoom
@@ -43,7 +43,7 @@ def offline_map(center: tuple[float, float], zoom: int = 13, *, label: str = "Ka
     Leaflet files; the data credits go into the attribution control."""
     js = [("leaflet", _data_url("leaflet", "leaflet.js"))]
     css = [("leaflet_css", _data_url("leaflet", "leaflet.css"))]
-    m = OfflineMap(
+    m: folium.Map = offline_map_class()(
         aria_label=label,
         js=js,
         css=css,

@@ -8,10 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import folium
 import jinja2
-from branca.element import Figure
-from folium.template import Template
 from markupsafe import Markup
 
 from poi_service.attribution import DATA_ATTRIBUTIONS
@@ -29,41 +26,51 @@ _env = jinja2.Environment(
 )
 
 
-class OfflineMap(folium.Map):  # type: ignore[misc]
-    """folium.Map without folium's CDN defaults (Leaflet, jQuery, Bootstrap, awesome-markers, Font Awesome),
-    without its viewport meta that forbids zooming (WCAG 1.4.4) and without inline styles."""
+@lru_cache(maxsize=1)
+def offline_map() -> type[Any]:
+    """The folium.Map subclass below, made on first use: importing folium (and the pandas it pulls in)
+    costs ~0.4 s and ~90 MB, which a worker that renders no map page (or not yet, while it starts and
+    must answer /health) need not pay."""
+    import folium
+    from folium.template import Template
 
-    _template = Template(
-        """
-        {% macro header(this, kwargs) %}{% endmacro %}
-        {% macro html(this, kwargs) %}
-        <div class="folium-map poi-map" id={{ this.get_name()|tojson }} aria-label="{{ this.aria_label|e }}"
-             role="region"></div>
-        {% endmacro %}
-        {% macro script(this, kwargs) %}
-            var {{ this.get_name() }} = L.map(
-                {{ this.get_name()|tojson }},
-                {
-                    center: {{ this.location|tojson }},
-                    crs: L.CRS.{{ this.crs }},
-                    ...{{ this.options|tojavascript }}
-                }
-            );
-            {%- if this.control_scale %}
-            L.control.scale({imperial: false}).addTo({{ this.get_name() }});
-            {%- endif %}
-        {% endmacro %}
-        """
-    )
+    class OfflineMap(folium.Map):  # type: ignore[misc]
+        """folium.Map without folium's CDN defaults (Leaflet, jQuery, Bootstrap, awesome-markers, Font Awesome),
+        without its viewport meta that forbids zooming (WCAG 1.4.4) and without inline styles."""
 
-    def __init__(
-        self, *, aria_label: str, js: list[tuple[str, str]], css: list[tuple[str, str]], **kwargs: Any
-    ) -> None:
-        super().__init__(tiles=None, **kwargs)
-        self._id = MAP_ID
-        self.aria_label = aria_label
-        self.default_js = js
-        self.default_css = css
+        _template = Template(
+            """
+            {% macro header(this, kwargs) %}{% endmacro %}
+            {% macro html(this, kwargs) %}
+            <div class="folium-map poi-map" id={{ this.get_name()|tojson }} aria-label="{{ this.aria_label|e }}"
+                 role="region"></div>
+            {% endmacro %}
+            {% macro script(this, kwargs) %}
+                var {{ this.get_name() }} = L.map(
+                    {{ this.get_name()|tojson }},
+                    {
+                        center: {{ this.location|tojson }},
+                        crs: L.CRS.{{ this.crs }},
+                        ...{{ this.options|tojavascript }}
+                    }
+                );
+                {%- if this.control_scale %}
+                L.control.scale({imperial: false}).addTo({{ this.get_name() }});
+                {%- endif %}
+            {% endmacro %}
+            """
+        )
+
+        def __init__(
+            self, *, aria_label: str, js: list[tuple[str, str]], css: list[tuple[str, str]], **kwargs: Any
+        ) -> None:
+            super().__init__(tiles=None, **kwargs)
+            self._id = MAP_ID
+            self.aria_label = aria_label
+            self.default_js = js
+            self.default_css = css
+
+    return OfflineMap
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +99,9 @@ def folium_parts(
     if cluster:
         js.append(("markercluster", assets.cluster_js))
         css.append(("markercluster_css", assets.cluster_css))
-    m = OfflineMap(
+    from branca.element import Figure
+
+    m = offline_map()(
         aria_label=label,
         js=js,
         css=css,

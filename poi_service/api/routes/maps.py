@@ -58,18 +58,19 @@ PAGE_HEADERS = {
 
 @asynccontextmanager
 async def _warm_up(app: FastAPI) -> AsyncIterator[None]:
-    """Before serving: compiles the page templates, so the first visitor after a restart does not wait
-    for them. The kept places payload is taken (or built once for all workers) in the background: at
-    1M places reading it takes seconds, and /health must answer first; a map request before that takes
-    the kept payload itself."""
+    """Right after start, in the background (/health answers first): compiles the page templates
+    (importing folium), and takes the kept places payload or has it built once for all workers, so the
+    first visitor after a restart waits for neither; a map request before that does both itself."""
     s: Services | None = getattr(app.state, "services", None)
     if s is not None:
         cache_ = payload_cache(app)
-        places_page(s.settings, _target_at(""), lang="de", nav=[], data_url="")
         token = await run_in_threadpool(s.store.places.data_version)
-        threading.Thread(
-            target=build_later, args=(cache_, s, token, open_states(app)), name="poi-maps-warm", daemon=True
-        ).start()
+
+        def warm() -> None:
+            places_page(s.settings, _target_at(""), lang="de", nav=[], data_url="")
+            build_later(cache_, s, token, open_states(app))
+
+        threading.Thread(target=warm, name="poi-maps-warm", daemon=True).start()
     yield
 
 
