@@ -6,6 +6,15 @@ from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
+def bodiless(scope: Scope) -> bool:
+    """The request can carry no body: neither Content-Length (other than 0) nor Transfer-Encoding
+    (RFC 9112 §6.3), so uvicorn hands the app one empty http.request message."""
+    for name, value in scope["headers"]:
+        if name == b"transfer-encoding" or (name == b"content-length" and value != b"0"):
+            return False
+    return True
+
+
 class BodyTooLarge(HTTPException):
     """A streamed (chunked) body went over the limit while the app read it.
 
@@ -34,6 +43,9 @@ class BodyLimit:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if bodiless(scope):  # nothing to count (most GETs: the hot routes' wrapper costs)
             await self.app(scope, receive, send)
             return
         limit = self.upload_bytes if scope["path"] in self.upload_paths else self.max_bytes

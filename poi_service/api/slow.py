@@ -9,6 +9,7 @@ import time
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from poi_service.api.middleware import bodiless
 from poi_service.api.problems import problem_for
 from poi_service.errors import PoiError
 
@@ -28,7 +29,7 @@ class BodyTimeout:
         self.timeout_s = timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or bodiless(scope):  # no body: nothing to wait for
             await self.app(scope, receive, send)
             return
         deadline: float | None = None
