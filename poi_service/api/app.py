@@ -9,7 +9,7 @@ from fastapi_offline import FastAPIOffline
 from poi_service import __version__
 from poi_service.api import contract
 from poi_service.api.hosts import PublicHost, public_origin
-from poi_service.api.hot import HotRoutes
+from poi_service.api.hot import HotRoutes, dispatch_early
 from poi_service.api.load import HeavyLimiter
 from poi_service.api.middleware import BodyLimit, HeadAsGet, SecurityHeaders
 from poi_service.api.problems import install_problem_handlers
@@ -102,6 +102,8 @@ def create_app(settings: Settings, store: Store, geocoder: Geocoder | None = Non
             PublicHost, origin=public_origin(settings.public_base_url), allowed=settings.allowed_hosts
         )
     app.add_middleware(HeadAsGet)  # outermost: every layer below sees a GET
+    if not (settings.public_base_url or settings.allowed_hosts):  # else every request needs its host checked
+        dispatch_early(app, places.HOT, cors=bool(settings.cors_origins))
     return app
 
 

@@ -5,6 +5,11 @@ from __future__ import annotations
 from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"strict-origin-when-cross-origin"),
+)
+
 
 def bodiless(scope: Scope) -> bool:
     """The request can carry no body: neither Content-Length (other than 0) nor Transfer-Encoding
@@ -107,10 +112,7 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {k.lower() for k, _ in headers}
-                if b"x-content-type-options" not in present:
-                    headers.append((b"x-content-type-options", b"nosniff"))
-                if b"referrer-policy" not in present:
-                    headers.append((b"referrer-policy", b"strict-origin-when-cross-origin"))
+                headers.extend(h for h in SECURITY_HEADERS if h[0] not in present)
                 message["headers"] = headers
             await send(message)
 
