@@ -13,7 +13,18 @@ from collections import Counter
 from pathlib import Path
 
 from bench.generate import generate_places
-from bench.http_random import Bench, PathPool, cut_body, nearby_paths, spawn, wait_health
+from bench.http_random import (
+    Bench,
+    CeilingRun,
+    PathPool,
+    Results,
+    StartPhase,
+    cut_body,
+    nearby_paths,
+    spawn,
+    wait_health,
+)
+from bench.http_random_report import render
 from bench.http_servers import free_port, uvicorn_cmd
 from bench.http_windows import Memory, Window, combine, full_speed_at, parse_wrk, percentile, run_window
 from poi_service.store import open_store
@@ -116,3 +127,23 @@ def test_a_start_phase_on_a_tiny_store_serves_nearby_from_both_workers(tmp_path:
     assert 0 < phase.health_s < 60
     assert [w.errors for w in phase.windows] == [0, 0] and all(w.requests > 0 for w in phase.windows)
     assert len(phase.memory_at_health) == 2 and all(m.pss > 0 for m in phase.memory_after)
+
+
+def test_the_report_renders_targets_from_windows(tmp_path: Path) -> None:
+    fast = [window(float(i), 8000, [900] * 98 + [9000] * 2) for i in range(3)]
+    for w in fast:
+        w.worker_cpu_s, w.worker_conns = {1: 0.5, 2: 0.5}, {1: 8, 2: 8}
+    ceiling = [window(float(i), 10000, [500]) for i in range(3)]
+    start = StartPhase(
+        "cold", 1.5, 0.0, [window(float(i), r, [800]) for i, r in enumerate([500, 7500, 7600])], [], []
+    )
+    mem = [Memory(1, rss=300.0, pss=240.0, uss=230.0, shared=70.0)]
+    res = Results(1000, Path("places.gpkg"), 100, steady=fast, memory_after_load=mem, shipped_memory=mem)
+    res.starts.append(start)
+    res.ceilings.append(CeilingRun("ceiling, 2 KB", 2000, 2, [], ceiling))
+    args = argparse.Namespace(seed=1, query_seed=2, workers=2, threads=1, connections=16, window=1)
+    report = render(args, ["--quick"], res, ("1.0", "2.0"), 0.0)
+    assert "| 8,000 / 10,000 req/s = 80.0% | PASS |" in report
+    assert "| 9.00 ms | PASS |" in report  # p99 of all latencies: 2 % at 9 ms
+    assert "| /health <= 2 s, cold | 1.50 s | PASS |" in report
+    assert "| 1.0 s; every worker serving from never | PASS |" in report  # 7,500 >= 90 % of 8,000 from 1 s on
