@@ -54,19 +54,23 @@ def memory_table(title: str, mem: Sequence[Memory]) -> list[str]:
 
 def workers_cell(w: Window) -> str:
     """Each worker's CPU seconds and (in brackets) how many of wrk's connections it held."""
-    cells = [f"{c:.2f} ({w.worker_conns.get(pid, '?')})" for pid, c in sorted(w.worker_cpu_s.items())]
+    accepted = sum(w.worker_conns.values()) > 0  # 0: wrk had not connected, or no worker had accepted yet
+    cells = [
+        f"{c:.2f} ({w.worker_conns.get(pid, '?') if accepted else '?'})"
+        for pid, c in sorted(w.worker_cpu_s.items())
+    ]
     return " / ".join(cells) or "-"
 
 
 def window_rows(windows: Sequence[Window], origin: float) -> list[str]:
     rows = [
-        "| window | from s | req/s | p50 ms | p99 ms | max ms | errors | server CPU s | each worker: CPU s (connections) "
+        "| window | from s | wall s | req/s | p50 ms | p99 ms | max ms | errors | server CPU s | each worker: CPU s (connections) "
         "| wrk CPU s | machine busy CPU s |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|",
     ]
     for i, w in enumerate(windows, 1):
         rows.append(
-            f"| {i} | {w.start - origin:.1f} | {w.rps:,.0f} | {w.stats['p50_us'] / 1e3:.2f} | {w.p99_ms:.2f} "
+            f"| {i} | {w.start - origin:.1f} | {w.end - w.start:.2f} | {w.rps:,.0f} | {w.stats['p50_us'] / 1e3:.2f} | {w.p99_ms:.2f} "
             f"| {w.stats['max_us'] / 1e3:.1f} | {w.errors} | {w.server_cpu_s:.2f} | {workers_cell(w)} "
             f"| {w.wrk_cpu_s:.2f} | {w.machine_busy_s:.2f} |"
         )
@@ -76,7 +80,7 @@ def window_rows(windows: Sequence[Window], origin: float) -> list[str]:
 def lopsided(w: Window) -> bool:
     """A window in which some worker held none of wrk's connections (uvicorn's workers share one
     listening socket; whichever is awake when wrk connects may accept them all)."""
-    return bool(w.worker_conns) and min(w.worker_conns.values()) == 0
+    return sum(w.worker_conns.values()) > 0 and min(w.worker_conns.values()) == 0
 
 
 def balanced(windows: Sequence[Window]) -> list[Window]:
@@ -190,7 +194,10 @@ def render(
         f"- windows: consecutive wrk runs of {args.window} s (steady) and 1 s (start), each over its own "
         "slice of the pool; each run prints its whole latency histogram, merged for the overall p50/p99 "
         "(exact over all requests, not a max of windows). req/s = requests / summed wrk durations; the "
-        "gaps between runs (wrk start-up, idle for the server) are in the span column",
+        "gaps between runs (wrk start-up, idle for the server) are in the span column. In the window tables "
+        "`from s` is a run's start since the phase began, `wall s` the wrk process from start to exit (its "
+        "measured duration plus start-up), connections = wrk's connections each worker had accepted "
+        "(sampled while the run starts; ? = none accepted yet)",
         "- ceiling: bench/ceiling_app.py answering every request with one fixed body: "
         + "; ".join(f"{c.label} = {c.body_bytes:,} bytes" for c in res.ceilings)
         + f". The bodies are a real nearby answer of ours at {res.n:,} places (the first 10-feature answer "

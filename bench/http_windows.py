@@ -291,10 +291,14 @@ def run_window(
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     conns: dict[int, int] = {}
-    if master:  # which worker holds wrk's connections, sampled once they are open
-        time.sleep(min(0.3, seconds / 3))
+    if master:  # which worker accepted wrk's connections: sampled until all are accepted (or half-time)
         port = int(base_url.rsplit(":", 1)[1].split("/")[0])
-        conns = connections_by_pid(port, worker_pids(master))
+        pids = worker_pids(master)
+        while time.monotonic() - start < seconds / 2:
+            time.sleep(0.05)
+            conns = connections_by_pid(port, pids)
+            if sum(conns.values()) >= connections:
+                break
     stdout, stderr = proc.communicate()
     end = time.monotonic()
     ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
