@@ -210,6 +210,10 @@ def render(
         "",
         "## Steady state (after an untimed warm-up until two windows agreed within 10 %)",
         "",
+        f"Before the warm-up, after the cold start's windows, the server was left without requests until it "
+        f"used under 5 % of a core over 2 s: {res.idle_wait_s:.0f} s, in which it used "
+        f"{res.idle_wait_cpu_s:.1f} CPU s (work the workers do after a start besides answering).",
+        "",
         "| server | requests | wrk s (span) | req/s | p50 ms | p99 ms | max window p99 | min window req/s "
         "| errors | server CPU s | wrk CPU s | machine busy CPU s | windows with a worker holding no connection |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
