@@ -1,28 +1,24 @@
 """HTTP benchmark of issue 16 (not a test): nearby at random locations at 1M places beside a FastAPI
 ceiling, start to full speed (cold and warm), and per-worker memory (PSS/USS/RSS), through the public
-CLI and HTTP only, so it measures whatever store code is checked out.
+CLI and HTTP only, so it measures whatever store code is checked out (bench/README.md says more).
 
-    .venv/bin/python bench/http_random.py --store-dir /work/benchstore      # N = 1M, about 7 minutes
-    .venv/bin/python bench/http_random.py --store-dir /work/benchstore --quick   # smoke: N = 200k, < 2 min
+    .venv/bin/python bench/http_random.py --store-dir /work/benchstore          # N = 1M, 6-8 minutes
+    .venv/bin/python bench/http_random.py --store-dir /work/benchstore --quick  # N = 200k, ~2 minutes
 
 In order, one server at a time, wrk (1 thread, 16 connections) on the same machine:
-1. ours, cold: a copy of the store in the temporary directory gets one place through
-   `poi-service import` (a new data version), then uvicorn starts (the flags of bench/http_servers.py:
-   2 workers, uvloop, httptools, no access log); time to the first 200 from /health, then 1-s wrk
-   windows from that moment, with each worker's CPU per window (both must serve) and memory;
-2. ours, steady: left alone until it uses under 5 % of a core over 2 s (background work after the start,
-   e.g. payload warm-ups, is not the steady state; the wait and its CPU are reported), then 2-s windows
-   until two agree within 10 %, then --duration s of --window-s windows:
-   req/s and p99 per window, exact p50/p99 over all of them (wrk's latency histograms merged), CPU of
-   the server tree, wrk and the machine, memory after the load;
+1. ours, cold: a copy of the store gets one place through `poi-service import` (a new data version),
+   uvicorn starts (bench/http_servers.uvicorn_cmd: 2 workers, uvloop, httptools, no access log); time
+   to the first 200 from /health, then 1-s wrk windows from then, each worker's CPU and connections
+   per window, memory;
+2. ours, steady: left alone until it uses under 5 % of a core over 2 s (background work after a start
+   is not the steady state; the wait is reported), 2-s windows until two agree within 10 %, then
+   --duration s of --window s windows: req/s and p99 per window, exact p50/p99 over all (wrk's latency
+   histograms merged), CPU of the server, wrk and the machine, memory after the load;
 3. ours, warm restart (same data version): as 1;
-4. the ceiling (bench/ceiling_app.py, same uvicorn flags) answering one fixed body, measured as 2:
-   the issue's ~2 KB (a real answer of ours saved in 1, cut to the features that fit in --ceiling-kb;
-   the target uses this one), then the whole 10-feature answer (about 8 KB at these places);
-5. `poi-service serve` on a store built from the shipped data: memory after a few requests of each
-   common kind.
-Every request of ours is a different query (make_workload with --query-seed, one pool for the run;
-the report counts distinct paths against requests sent).
+4. the ceiling (bench/ceiling_app.py, same flags) with one fixed body, as 2: ours saved in 1 cut to
+   --ceiling-kb (the issue's 2 KB; the target uses it), then the whole 10-feature answer (~8 KB);
+5. `poi-service serve` on the shipped data: memory after a few requests of each common kind.
+Every request of ours is a different query (make_workload with --query-seed, one pool for the run).
 """
 
 from __future__ import annotations
