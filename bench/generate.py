@@ -193,3 +193,33 @@ def make_workload(m: int, seed: int = DEFAULT_SEED, bbox_half_km: float = 1.0) -
     names, weight = district_weights()
     picks = rng.choice(len(names), size=m, p=weight)
     return Workload(lons, lats, [names[i] for i in picks.tolist()], bbox_half_km)
+
+
+def uniform_points(
+    m: int, seed: int = DEFAULT_SEED
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """m points uniformly random in Germany (inside the shipped VG5000 state boundaries), uniform in
+    area: latitudes by the sine of the latitude, so a square kilometre in the north is as likely as
+    one in the south. The issue's public workload: most such points are rural, with few places near."""
+    import shapely
+    from shapely.ops import unary_union
+
+    from poi_service.boundaries import Boundaries, Level
+
+    states = [a.geometry for a in Boundaries.load(DATA_DIR).areas if a.level == Level.STATE]
+    germany = unary_union(states)
+    shapely.prepare(germany)
+    minx, miny, maxx, maxy = germany.bounds
+    rng = np.random.default_rng([seed, 2])
+    lons: list[npt.NDArray[np.float64]] = []
+    lats: list[npt.NDArray[np.float64]] = []
+    have = 0
+    s0, s1 = np.sin(np.radians(miny)), np.sin(np.radians(maxy))
+    while have < m:
+        x = rng.uniform(minx, maxx, 2 * m)
+        y = np.degrees(np.arcsin(rng.uniform(s0, s1, 2 * m)))
+        inside = shapely.contains_xy(germany, x, y)
+        lons.append(x[inside])
+        lats.append(y[inside])
+        have += int(inside.sum())
+    return np.concatenate(lons)[:m], np.concatenate(lats)[:m]

@@ -41,7 +41,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import http_random_report  # noqa: E402
-from bench.generate import DEFAULT_SEED, make_workload  # noqa: E402
+from bench.generate import DEFAULT_SEED, make_workload, uniform_points  # noqa: E402
 from bench.http_bench import LIMIT, RADIUS_M, ensure_store, load, log  # noqa: E402
 from bench.http_servers import Server, free_port, uvicorn_cmd  # noqa: E402
 from bench.http_windows import (  # noqa: E402
@@ -104,12 +104,17 @@ class Results:
     overflow: int = 0
 
 
-def nearby_paths(m: int, seed: int) -> list[str]:
-    """m nearby paths at make_workload's centres (coordinates to 1 cm, as bench/http_bench.py)."""
-    wl = make_workload(m, seed)
+def nearby_paths(m: int, seed: int, points: str = "population") -> list[str]:
+    """m nearby paths at uniformly random points in Germany (the issue's public workload) or at
+    make_workload's population-weighted centres (coordinates to 1 cm, as bench/http_bench.py)."""
+    if points == "uniform":
+        lons, lats = uniform_points(m, seed)
+    else:
+        wl = make_workload(m, seed)
+        lons, lats = wl.lons, wl.lats
     return [
         f"/places/nearby?lat={la:.7f}&lon={lo:.7f}&radius_m={RADIUS_M:g}&limit={LIMIT}"
-        for lo, la in zip(wl.lons.tolist(), wl.lats.tolist(), strict=True)
+        for lo, la in zip(lons.tolist(), lats.tolist(), strict=True)
     ]
 
 
@@ -324,6 +329,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--places", type=int, default=1_000_000, help="N (default 1000000)")
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the store's places")
     ap.add_argument("--query-seed", type=int, default=DEFAULT_SEED + 1, help="seed of the query centres")
+    ap.add_argument(
+        "--points",
+        choices=("uniform", "population"),
+        default="uniform",
+        help="query centres: uniform in Germany (the issue's workload, default) or population-weighted",
+    )
     ap.add_argument("--pool", type=int, default=1_500_000, help="distinct request paths for the run")
     ap.add_argument("--store-dir", type=Path, help="stores places_<N>_<seed>.gpkg (made if missing)")
     ap.add_argument("--duration", type=float, default=60.0, help="seconds measured (ours and ceiling)")
@@ -378,7 +389,7 @@ def main(argv: list[str] | None = None) -> None:
             log(f"generating and importing {args.places:,} places into {store}")
             ensure_store(generate_arrays(args.places, args.seed), args.places, args.seed, store_dir)
         log(f"N = {args.places:,}: store {store}; {args.pool:,} query paths (seed {args.query_seed})")
-        paths = nearby_paths(args.pool, args.query_seed)
+        paths = nearby_paths(args.pool, args.query_seed, args.points)
         res = Results(args.places, store, len(set(paths)))
         bench = Bench(args, tmp)
         body = bench.run_ours(res, paths)

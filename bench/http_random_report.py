@@ -186,8 +186,13 @@ def render(
         f"- servers: `uvicorn --workers {args.workers} --loop uvloop --http httptools --no-access-log` "
         "(bench/http_servers.uvicorn_cmd) for ours (the app factory) and the ceiling; one at a time; "
         f"wrk {args.threads} thread(s), {args.connections} connections, on the same machine",
-        f"- workload: `GET /places/nearby?lat&lon&radius_m=1000&limit=10` at make_workload centres (seed "
-        f"{args.query_seed}, population-weighted like the places); pool of {res.pool_size:,} distinct paths; "
+        "- workload: `GET /places/nearby?lat&lon&radius_m=1000&limit=10` at "
+        + (
+            "uniformly random points in Germany (bench.generate.uniform_points, the issue's public workload; "
+            if getattr(args, "points", "population") == "uniform"
+            else "make_workload centres (population-weighted like the places; "
+        )
+        + f"seed {args.query_seed}); pool of {res.pool_size:,} distinct paths; "
         f"{res.sent:,} requests sent to ours, {res.distinct:,} distinct paths handed out, "
         f"{res.overflow:,} requests beyond a window's slice (repeats): "
         f"{'no path repeated' if res.overflow == 0 and res.distinct >= res.sent else 'SOME PATHS REPEATED'}",

@@ -9,13 +9,17 @@ workers leave idle, and its memory goes back to the system when it exits.
 
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
+
+PR_SET_PDEATHSIG = 1
 
 
 def once_in_child(lock: Path, done: Callable[[], bool], work: Callable[..., None], *args: Any) -> bool:
@@ -32,5 +36,18 @@ def once_in_child(lock: Path, done: Callable[[], bool], work: Callable[..., None
 
 
 def _niced(work: Callable[..., None], *args: Any) -> None:
+    _die_with_parent()
     os.nice(19)
     work(*args)
+
+
+def _die_with_parent() -> None:
+    """SIGTERM when the process that started this one exits (Linux prctl PR_SET_PDEATHSIG): a build
+    must not outlive the server that asked for it, holding the CPU and a read snapshot."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux: the build finishes on its own
+        return
+    if os.getppid() == 1:  # the parent was gone before the call took effect
+        os._exit(1)

@@ -55,3 +55,38 @@ def test_hot_routes_have_no_dependencies_and_stay_innermost(tmp_path: Path) -> N
         assert app.user_middleware[-1].cls is HotRoutes, "middleware added inside HotRoutes is skipped"
     finally:
         store.close()
+
+
+# What PoiApp's early dispatch (api/hot.py) accounts for, middleware by middleware.
+ACCOUNTED = {
+    "HotRoutes": "the same endpoints",
+    "HeavyLimiter": "weighs OGC item pages only (request_weight is 0 on the hot paths)",
+    "CORSMiddleware": "requests with an Origin header take the stack",
+    "BodyTimeout": "steps aside for bodiless requests, the only ones dispatched early",
+    "SecurityHeaders": "the early dispatch adds SECURITY_HEADERS itself",
+    "BodyLimit": "steps aside for bodiless requests",
+    "PublicHost": "configured host rules turn the early dispatch off",
+    "HeadAsGet": "only GET is dispatched early",
+}
+
+
+def test_early_dispatch_accounts_for_every_middleware(tmp_path: Path) -> None:
+    store = open_store(str(tmp_path / "s.gpkg"), DATA_DIR)
+    try:
+        settings = Settings(cors_origins=["https://example.org"], allowed_hosts=["example.org"])
+        names = {m.cls.__name__ for m in create_app(settings, store).user_middleware}  # type: ignore[attr-defined]
+        names |= {m.cls.__name__ for m in create_app(Settings(), store).user_middleware}  # type: ignore[attr-defined]
+        assert names <= set(ACCOUNTED), f"{names - set(ACCOUNTED)}: make PoiApp (api/hot.py) account for it"
+        from poi_service.api.load import request_weight
+
+        for path in places.HOT:
+            scope = {
+                "type": "http",
+                "method": "GET",
+                "path": path,
+                "query_string": b"limit=10000",
+                "headers": [],
+            }
+            assert request_weight(scope, 10**9) == 0
+    finally:
+        store.close()

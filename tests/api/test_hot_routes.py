@@ -61,6 +61,7 @@ class Pair:
 
 def _without_hot_routes(app: FastAPI) -> FastAPI:
     app.user_middleware = [m for m in app.user_middleware if m.cls is not HotRoutes]
+    app.hot = None  # type: ignore[attr-defined]  # and no early dispatch (PoiApp)
     return app
 
 
@@ -106,6 +107,7 @@ def test_the_hot_paths_are_get_routes_of_the_app(tmp_path: Path) -> None:
     spec = app.openapi()["paths"]
     assert all("get" in spec[path] for path in HOT)
     assert any(m.cls is HotRoutes for m in app.user_middleware)
+    assert app.hot == HOT  # type: ignore[attr-defined]  # dispatched before the middleware too
     store.close()
 
 
