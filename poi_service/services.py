@@ -30,6 +30,7 @@ class Services:
     )  # rendered features per data version (features/shared.py)
     maps: PayloadCache = field(init=False)  # prepared map payloads (maps/cache.py)
     maps_open: OpenStates = field(init=False, default_factory=OpenStates)  # their opening state now
+    server: bool = False  # a server process (app_from_env): start-up objects are frozen (memory.settle)
     # Derived data kept per app, keyed on the store's change counters: {collection id: (version, extent)}.
     extents: dict[str, tuple[int, Any]] = field(init=False, default_factory=dict)
 

@@ -112,5 +112,6 @@ def app_from_env() -> FastAPI:
     settings = Settings()
     store = open_store(settings.database_url, settings.data_dir)
     app = create_app(settings, store)
+    app.state.services.server = True
     app.router.on_shutdown.append(store.close)
     return app

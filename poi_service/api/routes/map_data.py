@@ -26,7 +26,7 @@ from poi_service.maps.data import members_payload, places_payload, select_places
 from poi_service.maps.open_state import OpenStates
 from poi_service.maps.persist import PLACES_KEY
 from poi_service.maps.shared_build import build_once
-from poi_service.memory import release_free_memory
+from poi_service.memory import settle
 from poi_service.models import Point
 from poi_service.store import Near, PlaceFilter
 
@@ -59,7 +59,7 @@ def build_later(cache_: PayloadCache, s: Services, token: int, open_states: Open
     except Exception:  # the first request builds it then
         log.warning("map payload warm-up failed", exc_info=True)
     basemap.warm(s.settings.data_dir, (Level.STATE,))
-    release_free_memory()  # what building the payload and the basemap parsed and dropped
+    settle(s.server)  # what building the payload and the basemap parsed and dropped; the rest frozen
 
 
 def payload_cache(app: Any) -> PayloadCache:

@@ -19,6 +19,7 @@ from poi_service.api.landing import landing_html
 from poi_service.api.responses import JSONResponse
 from poi_service.attribution import DATA_ATTRIBUTIONS
 from poi_service.maps.i18n import Lang
+from poi_service.memory import settle
 
 log = logging.getLogger("poi_service.api")
 
@@ -29,6 +30,7 @@ def _warm(services: Services) -> None:
         services.store.memberships.warm()
         if services.shared is not None:
             services.shared.prepare()
+        settle(services.server)
     except Exception:  # the first query builds it then
         log.warning("index warm-up failed", exc_info=True)
 
