@@ -34,8 +34,10 @@ LIVE = "deleted_at IS NULL"
 KEY_BATCH = 500  # keys per IN (...) list: below SQLite's 999 host parameters of old builds
 Codes = dict[str, int]
 # Decoded records kept per collection, dropped on any change. Reading one back from a 1 GB file costs
-# 15-40 µs (SQL + decode); 32,768 of them (0.8-1.2 KB each, 25-40 MB) hold the busiest areas' places.
-CACHE_RECORDS = 32_768
+# 15-40 µs (SQL + decode). 8,192 of them (~3 tracked objects each) keep a garbage collection of a
+# worker at a few ms; 32,768 made it ~80 ms, a recurring stall under random queries, which missed
+# the cache anyway (nearby/nearest at scale are answered from rendered features: features/shared.py).
+CACHE_RECORDS = 8_192
 
 
 class SqliteReads(Generic[R, D, F]):
