@@ -156,11 +156,15 @@ def wait_health(server: Server, t0: float, timeout_s: float = 180.0) -> float:
 
 
 def copy_store(src: Path, dst: Path) -> Path:
-    """A file copy of the store (and its WAL, if any) that the run may write to."""
+    """A file copy of the store (and its WAL, if any) that the run may write to, with the derived files
+    kept beside it (`<store>.snapshots`), as a deployment keeps them across a restart."""
     for suffix in ("", "-wal"):
         source = Path(f"{src}{suffix}")
         if source.exists() and source.stat().st_size > 0:
             shutil.copyfile(source, f"{dst}{suffix}")
+    derived = Path(f"{src}.snapshots")
+    if derived.is_dir():
+        shutil.copytree(derived, f"{dst}.snapshots", ignore=shutil.ignore_patterns("*.lock", ".*"))
     return dst
 
 

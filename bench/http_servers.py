@@ -35,8 +35,9 @@ def free_port() -> int:
 
 
 def tree_cpu_s(pid: int) -> float:
-    """utime + stime of pid and its direct children (uvicorn's master and workers), in seconds."""
-    return sum(int(fields[11]) + int(fields[12]) for _, fields in family(pid)) / CLK_TCK
+    """utime + stime of pid and all its descendants (uvicorn's master, workers and the background
+    builds the workers start), in seconds."""
+    return sum(int(fields[11]) + int(fields[12]) for _, fields in family(pid, deep=True)) / CLK_TCK
 
 
 def machine_cpu_s() -> tuple[float, float]:

@@ -123,9 +123,14 @@ class KeyedReads(Protocol):
 
     def nearest_keys(self, point: Point, k: int, filter: PlaceFilter) -> KeyPage | None: ...
 
-    def each_keyed(self, visit: Callable[[int, Place], None]) -> int:
-        """visit(fid, place) for every live place in fid order, all from one read snapshot; returns
-        that snapshot's data version."""
+    def each_keyed(self, visit: Callable[[int, Place], None], fids: Sequence[int] | None = None) -> int:
+        """visit(fid, place) for every live place (or those of fids) in fid order, all from one read
+        snapshot; returns that snapshot's data version."""
+        ...
+
+    def row_stamps(self) -> tuple[int, Any, Any]:
+        """(data version, fids, stamps) of every live place in fid order (int64 arrays), one snapshot;
+        a stamp changes whenever its record does."""
         ...
 
     def ready(self) -> bool: ...

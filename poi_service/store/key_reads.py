@@ -8,12 +8,16 @@ decoding the records: what a caller that keeps rendered records per data version
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
+
+import numpy as np
 
 from poi_service.models import Place, Point
 from poi_service.store.base import KeyPage, Near, PlaceFilter
-from poi_service.store.collection import LIVE, SqliteReads
+from poi_service.store.collection import KEY_BATCH, LIVE, SqliteReads
+from poi_service.store.index import IntArray
 from poi_service.store.records import D, F, R
 from poi_service.store.snapshot import Snapshot
 
@@ -68,8 +72,9 @@ class KeyReads(SqliteReads[R, D, F]):
         finally:
             lock.release()
 
-    def each_keyed(self, visit: Callable[[int, Place], None]) -> int:
-        """visit(fid, record) for every live record in fid order, from one read snapshot."""
+    def each_keyed(self, visit: Callable[[int, Place], None], fids: Sequence[int] | None = None) -> int:
+        """visit(fid, record) for every live record (or those of `fids`) in fid order, from one read
+        snapshot; returns its data version."""
         with self.store.reading() as conn:
             if self.store.in_transaction():
                 raise RuntimeError("each_keyed reads committed data only")
@@ -77,12 +82,44 @@ class KeyReads(SqliteReads[R, D, F]):
             version = self._version
             cursor = conn.cursor()
             cursor.row_factory = None
-            cursor.execute(f"{self._select} WHERE {LIVE} ORDER BY fid")
             decode = self._decode
-            while chunk := cursor.fetchmany(CHUNK):
-                for values in chunk:
-                    visit(values[0], decode(values))
+            batches: Iterable[Sequence[int] | None] = (
+                [None] if fids is None else (fids[i : i + KEY_BATCH] for i in range(0, len(fids), KEY_BATCH))
+            )
+            for batch in batches:
+                if batch is None:
+                    cursor.execute(f"{self._select} WHERE {LIVE} ORDER BY fid")
+                else:
+                    marks = ",".join("?" * len(batch))
+                    cursor.execute(
+                        f"{self._select} WHERE {LIVE} AND fid IN ({marks}) ORDER BY fid", list(batch)
+                    )
+                while chunk := cursor.fetchmany(CHUNK):
+                    for values in chunk:
+                        visit(values[0], decode(values))
         return version
+
+    def row_stamps(self) -> tuple[int, IntArray, IntArray]:
+        """(data version, fids, stamps) of every live record in fid order, from one read snapshot; a
+        stamp changes whenever its record does (its version, and a CRC of updated_at, which every
+        write sets: rows of two copies of a store that were edited apart differ there too)."""
+        with self.store.reading() as conn:
+            if self.store.in_transaction():
+                raise RuntimeError("row_stamps reads committed data only")
+            self._sync(conn)
+            version = self._version
+            cursor = conn.cursor()
+            cursor.row_factory = None
+            cursor.execute(
+                f"SELECT fid, version, updated_at FROM {self.spec.table} WHERE {LIVE} ORDER BY fid"
+            )  # noqa: S608
+            fids: list[int] = []
+            stamps: list[int] = []
+            while chunk := cursor.fetchmany(CHUNK):
+                for fid, row_version, updated in chunk:
+                    fids.append(fid)
+                    stamps.append((zlib.crc32(updated.encode()) << 31) ^ row_version)
+        return version, np.array(fids, np.int64), np.array(stamps, np.int64)
 
     def _index_only(self, flt: F) -> bool:
         """True when the point index alone answers the filter (categories at most)."""
