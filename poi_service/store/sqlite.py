@@ -73,6 +73,9 @@ class SqliteStore:
         self._reader.execute(f"PRAGMA mmap_size = {READ_MMAP_BYTES}")
         self._reader.execute(f"PRAGMA cache_size = -{READ_CACHE_KIB}")
         self.read_lock = threading.RLock()
+        self._status: sqlite3.Connection | None = None  # info() only (/health)
+        self._status_lock = threading.Lock()
+        self._counts: dict[str, tuple[int, int]] = {}  # table -> (change counter, live rows)
         self._read_depth = 0
         self.read_serial = 0  # counts read snapshots, so per-snapshot checks run once per snapshot
         self._places = SqliteCollection(self, PLACES)
@@ -220,13 +223,32 @@ class SqliteStore:
             )
 
     def info(self) -> dict[str, object]:
-        """Backend, schema version and counts."""
-        version = self.query("SELECT value FROM poi_meta WHERE key = 'schema_version'")[0][0]
+        """Backend, schema version and counts, through a connection of its own: /health must not wait
+        for the read connection while it builds an index (seconds at 1M places). Counts are kept per
+        change-counter version (a count of 1M rows takes ~0.2 s)."""
+        with self._status_lock:
+            if self._status is None:
+                self._status = self._connect()
+            conn = self._status
+            conn.execute("BEGIN")
+            try:
+                version = conn.execute("SELECT value FROM poi_meta WHERE key = 'schema_version'").fetchone()[
+                    0
+                ]
+                counts = {}
+                for table, changes in conn.execute("SELECT collection, version FROM poi_changes").fetchall():
+                    kept = self._counts.get(table)
+                    if kept is None or kept[0] != changes:
+                        sql = f"SELECT (SELECT count(*) FROM {table}) - (SELECT count(*) FROM {table} WHERE deleted_at IS NOT NULL)"  # noqa: S608
+                        kept = self._counts[table] = (changes, int(conn.execute(sql).fetchone()[0]))
+                    counts[table] = kept[1]
+            finally:
+                conn.execute("COMMIT")
         return {
             "backend": "sqlite-geopackage",
             "schema_version": int(version),
-            "places": self._places.count(),
-            "memberships": self._memberships.count(),
+            "places": counts[PLACES.table],
+            "memberships": counts[MEMBERSHIPS.table],
         }
 
     def meta_get(self, key: str) -> str | None:
@@ -279,9 +301,11 @@ class SqliteStore:
 
     def close(self) -> None:
         """Closes the connections."""
-        with self.lock, self.read_lock:
+        with self.lock, self.read_lock, self._status_lock:
             self.conn.close()
             self._reader.close()
+            if self._status is not None:
+                self._status.close()
 
 
 def _meta_key(key: str) -> str:

@@ -14,6 +14,7 @@ from poi_service.models import KeyRole, Point
 from poi_service.store import Near, PlaceFilter, Query, open_store
 from poi_service.store.base import SCHEMA_VERSION
 from poi_service.store.gpkg import register_functions
+from poi_service.store.sqlite import SqliteStore
 from tests.conftest import DATA_DIR
 from tests.factories import random_places
 
@@ -289,3 +290,30 @@ def test_rows_deleted_in_place_by_an_older_version_move_out_on_open(tmp_path: Pa
     finally:
         store.close()
     assert len(gpd.read_file(path, layer="places")) == 10
+
+
+def test_info_does_not_wait_for_the_read_connection(tmp_path: Path) -> None:
+    # /health asks info(); an index build holds the read connection for seconds at 1M places.
+    import threading
+
+    store = SqliteStore(tmp_path / "s.gpkg", DATA_DIR)
+    store.places.add_many(random_places(5))
+    held, release = threading.Event(), threading.Event()
+
+    def build() -> None:
+        with store.read_lock:
+            held.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=build)
+    thread.start()
+    held.wait(5)
+    try:
+        info = store.info()
+        assert info["places"] == 5
+        store.places.add(random_places(1, seed=9)[0])  # a new change version: counted again
+        assert store.info()["places"] == 6
+    finally:
+        release.set()
+        thread.join()
+        store.close()
