@@ -32,6 +32,7 @@ from poi_service.errors import NotFound, PoiError
 from poi_service.models import KeyInfo, KeyRole, Membership, MembershipData, Place, PlaceData
 from poi_service.store.base import MembershipFilter, MembershipStats, PlaceFilter
 from poi_service.store.pg_addresses import PgAddresses
+from poi_service.store.pg_async import LoopPools
 from poi_service.store.pg_collection import Conn
 from poi_service.store.pg_schema import migrate
 from poi_service.store.pg_write import PgCollection
@@ -98,9 +99,15 @@ class PostgisStore:
             open=True,
         )
         self._local = threading.local()
+        self._loop_pools = LoopPools(conninfo, max(min_size, max_size), options["pool_timeout"])
         self._places = PgCollection[Place, PlaceData, PlaceFilter](self, PLACES)
         self._memberships = PgCollection[Membership, MembershipData, MembershipFilter](self, MEMBERSHIPS)
         self._addresses = PgAddresses(self)
+
+    @property
+    def loop_pools(self) -> LoopPools:
+        """Connections of the async reads (store.pg_async), one pool per event loop."""
+        return self._loop_pools
 
     @property
     def places(self) -> PgCollection[Place, PlaceData, PlaceFilter]:
@@ -301,7 +308,8 @@ class PostgisStore:
         return _key(row)
 
     def close(self) -> None:
-        """Closes the pool's connections."""
+        """Closes the pools' connections."""
+        self._loop_pools.close()
         self.pool.close()
 
 
