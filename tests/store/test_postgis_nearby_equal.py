@@ -1,0 +1,129 @@
+"""The PostGIS radius search's fast paths (one statement with whole rows on a degree box, and the same
+on the event loop) answer exactly as the embedded store and as the two-statement path: ids in order,
+distances to 1 mm, totals, on clustered places (dense pages, later pages, category filters) and near
+the antimeridian and a pole, where the degree box gives way to the geography index."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import math
+import random
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from geopy.distance import geodesic
+
+from poi_service.geo import R_MIN_M
+from poi_service.models import PlaceData, Point
+from poi_service.store import Near, Page, PlaceFilter, Query, Store, open_store, pg_collection
+from poi_service.store.pg_helpers import radius_box
+from poi_service.store.postgis import PostgisStore
+from tests import pg
+from tests.conftest import DATA_DIR
+from tests.factories import CATEGORIES, random_places
+
+pytestmark = pytest.mark.postgis
+
+# (lon, lat, spread in degrees): towns, plus places across the antimeridian and near the north pole.
+CLUSTERS = [(9.43, 54.79, 0.02), (9.40, 54.80, 0.005), (13.40, 52.52, 0.03), (179.995, 10.0, 0.01)]
+CLUSTERS += [(-179.995, -20.0, 0.01), (40.0, 88.995, 0.004), (9.3, 60.0, 0.01)]
+
+
+def clustered_places(n: int, seed: int) -> list[PlaceData]:
+    rng = random.Random(seed)
+    out = []
+    for i, data in enumerate(random_places(n, seed=seed)):
+        lon, lat, spread = CLUSTERS[i % len(CLUSTERS)]
+        lon = lon + rng.gauss(0, spread)
+        lon = lon - 360 if lon > 180 else lon + 360 if lon < -180 else lon
+        out.append(dataclasses.replace(data, point=Point(lon, min(89.9999, lat + rng.gauss(0, spread / 2)))))
+    return out
+
+
+@pytest.fixture(scope="module")
+def stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, PostgisStore]]:
+    pg.require()
+    places = clustered_places(400, seed=16)
+    embedded = open_store(str(Path(tmp_path_factory.mktemp("eq")) / "eq.gpkg"), DATA_DIR)
+    postgis = PostgisStore(pg.fresh_database_url(), DATA_DIR)
+    embedded.places.add_many(places)
+    postgis.places.add_many(places)
+    try:
+        yield embedded, postgis
+    finally:
+        embedded.close()
+        postgis.close()
+
+
+def queries(m: int, seed: int) -> list[Query[PlaceFilter]]:
+    rng = random.Random(seed)
+    out = []
+    for i in range(m):
+        lon, lat, spread = CLUSTERS[i % len(CLUSTERS)]
+        centre = Point(
+            max(-180.0, min(180.0, lon + rng.gauss(0, spread))), min(89.99, lat + rng.gauss(0, spread))
+        )
+        cats = (rng.choice(CATEGORIES),) if i % 3 == 0 else ()
+        near = Near(centre, rng.choice([150.0, 500.0, 1000.0, 3000.0]))
+        out.append(Query(PlaceFilter(categories=cats), near=near, limit=5, offset=rng.choice([0, 0, 5, 10])))
+    return out
+
+
+def key(page: Page[object]) -> tuple[int, list[str]]:
+    return page.total, [h.record.id for h in page.hits]  # type: ignore[attr-defined]
+
+
+def assert_same(got: Page[object], want: Page[object], where: str) -> None:
+    assert key(got) == key(want), where
+    for g, w in zip(got.hits, want.hits, strict=True):
+        assert g.distance_m is not None and w.distance_m is not None
+        assert abs(g.distance_m - w.distance_m) < 1e-3, where
+
+
+def test_radius_search_equals_embedded_on_every_path(
+    stores: tuple[Store, PostgisStore], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    embedded, postgis = stores
+    qs = queries(300, seed=3)
+    want = [embedded.places.search(q) for q in qs]
+    assert sum(p.total for p in want) > 300 and sum(len(p.hits) > 0 for p in want if p.offset) > 20
+
+    fast = [postgis.places.search(q) for q in qs]
+
+    async def on_loop() -> list[Page[object]]:
+        return [await postgis.places.asearch(q) for q in qs]  # type: ignore[misc]
+
+    loop_pages = asyncio.run(on_loop())
+    monkeypatch.setattr(pg_collection, "FEW_CANDIDATES", 0)  # every search: the two statements
+    two = [postgis.places.search(q) for q in qs]
+    loop_two = asyncio.run(on_loop())
+    for i, w in enumerate(want):
+        for name, got in (
+            ("one", fast[i]),
+            ("loop", loop_pages[i]),
+            ("two", two[i]),
+            ("loop two", loop_two[i]),
+        ):
+            assert_same(got, w, f"{name} {qs[i]}")  # type: ignore[arg-type]
+
+
+def test_radius_box_holds_every_point_of_the_circle() -> None:
+    """Points at the circle's edge (geopy's geodesic, just inside) in every direction lie in the box;
+    boxes that would reach a pole or the antimeridian are refused."""
+    rng = random.Random(5)
+    for _ in range(300):
+        lon, lat = rng.uniform(-179, 179), rng.uniform(-88, 88)
+        radius = rng.choice([1.0, 50.0, 1000.0, 50_000.0, 500_000.0])
+        b = radius_box(lon, lat, radius)
+        if b is None:
+            theta = math.degrees(radius / R_MIN_M)
+            assert (
+                abs(lat) + theta >= 88 or abs(lon) + theta / math.cos(math.radians(abs(lat) + theta)) >= 179
+            )
+            continue
+        for bearing in range(0, 360, 5):
+            p = geodesic(meters=radius * (1 - 1e-9)).destination((lat, lon), bearing)
+            assert b[0] <= p.longitude <= b[2] and b[1] <= p.latitude <= b[3], (lon, lat, radius, bearing)
+    assert radius_box(179.999, 0.0, 1000) is None and radius_box(0.0, 89.99, 1000) is None
