@@ -107,6 +107,8 @@ def test_radius_search_equals_embedded_on_every_path(
             ("loop two", loop_two[i]),
         ):
             assert_same(got, w, f"{name} {qs[i]}")  # type: ignore[arg-type]
+            # whole records (binary and text rows alike) as the two-statement path reads them
+            assert [h.record for h in got.hits] == [h.record for h in two[i].hits], name
 
 
 def test_radius_box_holds_every_point_of_the_circle() -> None:
