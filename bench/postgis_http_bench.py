@@ -3,7 +3,6 @@
 
     .venv/bin/python bench/postgis_http_bench.py                  # N = 200k, 20 s timed (about 4 minutes)
     .venv/bin/python bench/postgis_http_bench.py --quick          # smoke run: N = 20k, 5 s
-    .venv/bin/python bench/postgis_http_bench.py --embedded       # + the embedded store on the same places
 
 The places of bench/generate.py (spread like Germany's population) are imported through
 PostgisStore.add_many into a fresh database of a throwaway cluster (tests/pg.py, with
@@ -15,8 +14,8 @@ before timing. wrk warms up, then one timed run; measured over that run:
 - database CPU: utime + stime of the postmaster and its children (the backends) / requests;
 - API CPU: the same for the uvicorn master and workers;
 - statements per request and their mean execution time (pg_stat_statements, reset before the run);
-- baseline, same run: a bare geography KNN statement (k = 10) on one connection, its database CPU
-  per query; with --embedded the embedded (GeoPackage) store over HTTP on the same places.
+- baselines, same run: a bare geography KNN statement (k = 10) on one connection, its database CPU
+  per query; the embedded (GeoPackage) store over HTTP on the same places (--no-embedded: not).
 The machine is shared: the load average and the CPU the rest of the machine used are reported.
 """
 
@@ -139,10 +138,14 @@ class Timed:
         return None if seconds is None else seconds * 1e3 / max(1, self.requests)
 
 
-def timed(args: argparse.Namespace, label: str, server: Server, paths: Path, pm: int | None) -> Timed:
-    """Warm-up runs, then one timed run."""
+def timed(
+    args: argparse.Namespace, label: str, server: Server, paths: Path, pm: int | None, url: str | None = None
+) -> Timed:
+    """Warm-up runs, then one timed run (pg_stat_statements of url reset in between)."""
     for _ in range(args.warmups):
         run_wrk(server.base_url, paths, args.warmup, args.connections, args.threads)
+    if url is not None:
+        reset_statements(url)
     busy = load()
     api0, db0 = server.cpu_s(), (tree_cpu_s(pm) if pm else None)
     run = run_wrk(server.base_url, paths, args.duration, args.connections, args.threads)
@@ -176,23 +179,31 @@ def render(args: argparse.Namespace, notes: dict[str, Any], rows: list[Timed]) -
         + (f"{notes['import_s']:.0f} s." if notes.get("import_s") else "reused."),
         f"Answers checked before timing: {notes['checked']} (numberMatched, ids in order, distances to the cm).",
         "",
-        "| engine | req/s | p50 ms | p99 ms | DB CPU ms/req | API CPU ms/req | wrk CPU s | rest of machine CPU s "
-        "| load (1/5/15) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| engine | req/s | p50 ms | p99 ms | DB CPU ms/req | API CPU ms/req | wrk CPU ms/req | req/s the CPUs "
+        "allow | rest of machine CPU s | load (1/5/15) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for t in rows:
         s = t.run.stats
         db = t.per_request_ms(t.db_cpu_s)
         rest = t.run.machine_busy_s - t.run.wrk_cpu_s - t.api_cpu_s - (t.db_cpu_s or 0.0)
+        cpu_ms = (
+            (db or 0.0) + (t.per_request_ms(t.api_cpu_s) or 0.0) + (t.per_request_ms(t.run.wrk_cpu_s) or 0.0)
+        )
         out.append(
             f"| {t.label} | {t.run.rps:,.0f} | {s['p50_us'] / 1e3:.1f} | {s['p99_us'] / 1e3:.1f} | "
             f"{'–' if db is None else f'{db:.3f}'} | {t.per_request_ms(t.api_cpu_s):.3f} | "
-            f"{t.run.wrk_cpu_s:.1f} | {rest:.1f} | {t.load} |"
+            f"{t.per_request_ms(t.run.wrk_cpu_s):.3f} | {(os.cpu_count() or 1) * 1e3 / cpu_ms:,.0f} | {rest:.1f} | "
+            f"{t.load} |"
         )
     knn_cpu, knn_wall = notes["knn"]
     out += [
         f"| bare geography KNN k={K}, one connection, prepared | {1e3 / knn_wall:,.0f} | {knn_wall:.3f} | | "
-        f"{knn_cpu:.3f} | | | | |",
+        f"{knn_cpu:.3f} | | | | | |",
+        "",
+        "req/s the CPUs allow: the machine's CPUs / (database + API + wrk CPU per request), what the run "
+        "would reach with the machine to itself; *rest of machine*: CPU seconds other processes used during "
+        "the timed run.",
         "",
     ]
     pgt = rows[0]
@@ -237,7 +248,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--pool", default="pool_max_size=8", help="pool options added to the database URL")
     ap.add_argument("--check", type=int, default=200, help="queries checked against the brute force first")
     ap.add_argument("--url", help="an existing database (local server) holding exactly these N places")
-    ap.add_argument("--embedded", action="store_true", help="also the embedded store on the same places")
+    ap.add_argument("--no-embedded", action="store_true", help="skip the embedded store on the same places")
     ap.add_argument("--quick", action="store_true", help="smoke run: N = 20k, 5 s, 1 warm-up")
     ap.add_argument("--out", type=Path, help="report path (default bench/results/postgis_http_<date>.md)")
     ap.add_argument("--no-write", action="store_true", help="print the report only")
@@ -277,26 +288,21 @@ def main(argv: list[str] | None = None) -> None:
             ours = start_ours(tmp, args.workers, tmp, {"POI_DATABASE_URL": f"{url}{sep}{args.pool}"})
             try:
                 k = args.check
-                seen = http_checks.check_nearby(ours.base_url, p.nearby[:k], p.centres[:k], brute, RADIUS_M, LIMIT)
+                seen = http_checks.check_nearby(
+                    ours.base_url, p.nearby[:k], p.centres[:k], brute, RADIUS_M, LIMIT
+                )
                 notes["checked"] = f"{k} queries, {seen} features = brute force"
-                reset = False
-                for _ in range(args.warmups):
-                    run_wrk(ours.base_url, paths, args.warmup, args.connections, args.threads)
-                reset = reset_statements(url)
-                args_warm, args.warmups = args.warmups, 0
-                rows.append(timed(args, "poi-service, PostGIS store", ours, paths, pm))
-                args.warmups = args_warm
-                notes["statements"] = statements(url) if reset else None
+                rows.append(timed(args, "poi-service, PostGIS store", ours, paths, pm, url))
+                notes["statements"] = statements(url)
             finally:
                 ours.stop()
             log("bare KNN statement")
             notes["knn"] = bare_knn(url, pm, p.centres[:5000])
-            if args.embedded:
+            if not args.no_embedded:
                 arrays = generate_arrays(args.n, args.seed)
                 db, _ = ensure_store(arrays, args.n, args.seed, tmp)
                 emb = start_ours(db, args.workers, tmp)
                 try:
-                    timed(args, "poi-service, embedded store", emb, paths, None)
                     rows.append(timed(args, "poi-service, embedded store", emb, paths, None))
                 finally:
                     emb.stop()

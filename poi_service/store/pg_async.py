@@ -68,6 +68,8 @@ class LoopPool:
             finally:
                 if waiter in self._waiters:
                     self._waiters.remove(waiter)
+                elif waiter.done() and not waiter.cancelled() and self._idle:
+                    self._wake()  # woken but leaving (cancelled): pass the turn on
 
     def put(self, conn: AsyncConn) -> None:
         """Takes a connection back (or drops it, see the class) and wakes one waiting request."""
