@@ -1,7 +1,8 @@
 """The PostGIS radius search's fast paths (one statement with whole rows on a degree box, and the same
 on the event loop) answer exactly as the embedded store and as the two-statement path: ids in order,
 distances to 1 mm, totals, on clustered places (dense pages, later pages, category filters) and near
-the antimeridian and a pole, where the degree box gives way to the geography index."""
+the antimeridian and a pole, where the degree box gives way to the geography index; with opening
+hours and wheelchair filters."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import dataclasses
 import math
 import random
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -22,7 +24,8 @@ from poi_service.store.pg_helpers import radius_box
 from poi_service.store.postgis import PostgisStore
 from tests import pg
 from tests.conftest import DATA_DIR
-from tests.factories import CATEGORIES, random_places
+from tests.factories import CATEGORIES
+from tests.hours_data import with_hours
 
 pytestmark = pytest.mark.postgis
 
@@ -34,7 +37,7 @@ CLUSTERS += [(-179.995, -20.0, 0.01), (40.0, 88.995, 0.004), (9.3, 60.0, 0.01)]
 def clustered_places(n: int, seed: int) -> list[PlaceData]:
     rng = random.Random(seed)
     out = []
-    for i, data in enumerate(random_places(n, seed=seed)):
+    for i, data in enumerate(with_hours(n, seed=seed)):
         lon, lat, spread = CLUSTERS[i % len(CLUSTERS)]
         lon = lon + rng.gauss(0, spread)
         lon = lon - 360 if lon > 180 else lon + 360 if lon < -180 else lon
@@ -66,8 +69,13 @@ def queries(m: int, seed: int) -> list[Query[PlaceFilter]]:
             max(-180.0, min(180.0, lon + rng.gauss(0, spread))), min(89.99, lat + rng.gauss(0, spread))
         )
         cats = (rng.choice(CATEGORIES),) if i % 3 == 0 else ()
+        flt = PlaceFilter(categories=cats)
+        if i % 5 == 1:  # opening hours (decided in Python from the rows) and wheelchair (in SQL)
+            flt = dataclasses.replace(flt, open_at=datetime(2026, 6, 3, 10 + i % 12, 30, tzinfo=UTC))
+        if i % 7 == 2:
+            flt = dataclasses.replace(flt, wheelchair=("yes", "limited"))
         near = Near(centre, rng.choice([150.0, 500.0, 1000.0, 3000.0]))
-        out.append(Query(PlaceFilter(categories=cats), near=near, limit=5, offset=rng.choice([0, 0, 5, 10])))
+        out.append(Query(flt, near=near, limit=5, offset=rng.choice([0, 0, 5, 10])))
     return out
 
 
