@@ -1,7 +1,8 @@
 """One record kind in the PostGIS store: CRUD and exact spatial search.
 
 PostGIS narrows, Python decides: the GiST indexes find candidates with bounds that can only
-over-include (a sphere radius padded for the ellipsoid, float32 boxes, a polygon grown by 1e-9°),
+over-include (a lon/lat box or a sphere radius padded for the ellipsoid, float32 boxes, a polygon
+grown by 1e-9°),
 and the final test and every distance use the same code as the embedded store (pyproj's
 geodesics, shapely's covers, exact lon/lat comparisons). Results therefore equal the embedded
 backend's in content and order: distance then fid for radius and k-nearest queries, fid otherwise.

@@ -3,10 +3,11 @@
 Connections come from a psycopg_pool ConnectionPool (autocommit; sessions in UTC). Writes run
 in a transaction on one pooled connection that the calling thread keeps until it ends; nested
 `transaction()` blocks become savepoints. Area, bbox, text and k-nearest searches are one
-statement each (total and page from one snapshot); a radius or polygon search reads candidates,
-then its page's rows, and should a row change in between (its xmin), reruns in a REPEATABLE READ
-snapshot. Every write is visible to every
-other PostgisStore on the same database at commit. A read-only database (a hot-standby replica)
+statement each (total and page from one snapshot); so is a radius or polygon search with up to
+FEW_CANDIDATES candidates (their whole rows); one with more reads candidates, then its page's rows,
+and should a row change in between (its xmin), reruns in a REPEATABLE READ snapshot. Async callers
+(GET /places/nearby) run the one statement on their event loop (store/pg_async.py). Every write is
+visible to every other PostgisStore on the same database at commit. A read-only database (a hot-standby replica)
 serves reads; writes get a 503 PoiError, geocode-cache writes are skipped.
 
 URL: postgresql://user:password@host:port/dbname?sslmode=...; besides libpq's parameters it
