@@ -356,8 +356,8 @@ class PgReads(Generic[R, D, F]):
         row version) from the indexes, the exact test and order here, then the page's rows by fid.
         None if one of them changed between the two statements (not final).
 
-        (One statement that also returns the page's rows is possible, but it measured twice the
-        database time of these two: the database is what several API hosts share.)"""
+        (Whole rows of every candidate, as _few_candidates reads them, would cost the database and
+        the API far more than the page's rows once the candidates run into the thousands.)"""
         hours = "" if self.spec.open_at(query.filter) is None else ", opening_hours"
         sql = f"SELECT fid, lon, lat, xmin::text{hours} FROM {self.spec.table} WHERE {' AND '.join(conds)}"  # noqa: S608
         rows = conn.cursor(row_factory=tuple_row).execute(sql, params).fetchall()
