@@ -10,6 +10,7 @@ import asyncio
 import dataclasses
 import math
 import random
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -137,3 +138,50 @@ def test_radius_box_holds_every_point_of_the_circle() -> None:
             p = geodesic(meters=radius * (1 - 1e-9)).destination((lat, lon), bearing)
             assert b[0] <= p.longitude <= b[2] and b[1] <= p.latitude <= b[3], (lon, lat, radius, bearing)
     assert radius_box(179.999, 0.0, 1000) is None and radius_box(0.0, 89.99, 1000) is None
+
+
+def test_radius_search_sees_whole_rows_while_another_server_writes() -> None:
+    """Another server moves a place back and forth while searches run (in a thread and on the event
+    loop): every hit's distance is the distance of the record it comes with, and lies in the radius."""
+    pg.require()
+    url = pg.fresh_database_url()
+    reader, writer = PostgisStore(url, DATA_DIR), PostgisStore(url, DATA_DIR)
+    centre, far = Point(9.43, 54.79), Point(9.6, 54.9)
+    try:
+        added = reader.places.add_many(clustered_places(60, seed=4)[:40:7])
+        base = dataclasses.replace(clustered_places(1, seed=5)[0], point=centre)
+        moving = writer.places.add(base)
+        stop = threading.Event()
+
+        def move() -> None:
+            i = 0
+            while not stop.is_set():
+                i += 1
+                point = far if i % 2 else Point(centre.lon + 1e-4 * (i % 7), centre.lat)
+                writer.places.update(moving.id, dataclasses.replace(base, point=point))
+
+        query = Query(PlaceFilter(), near=Near(centre, 5000.0), limit=50)
+
+        async def on_loop() -> list[Page[object]]:
+            return [await reader.places.asearch(query) for _ in range(100)]  # type: ignore[misc]
+
+        thread = threading.Thread(target=move)
+        thread.start()
+        try:
+            pages = [reader.places.search(query) for _ in range(100)] + asyncio.run(on_loop())
+        finally:
+            stop.set()
+            thread.join()
+        assert added > 0
+        seen = set()
+        for page in pages:
+            assert page.total == len(page.hits)
+            for hit in page.hits:
+                point = hit.record.point  # type: ignore[attr-defined]
+                want = geodesic((centre.lat, centre.lon), (point.lat, point.lon)).meters
+                assert hit.distance_m is not None and abs(hit.distance_m - want) < 1e-3 and want <= 5000.0
+                seen.add(hit.record.id == moving.id)  # type: ignore[attr-defined]
+        assert seen == {True, False}  # the moving place was seen, and other places too
+    finally:
+        reader.close()
+        writer.close()
