@@ -1,7 +1,7 @@
 """HTTP benchmark of the PostGIS backend (not a test): GET /places/nearby at random points, uvicorn with
 2 workers over PostgreSQL 15 + PostGIS on the same machine, driven by wrk.
 
-    .venv/bin/python bench/postgis_http_bench.py                  # N = 200k, 20 s timed (about 4 minutes)
+    .venv/bin/python bench/postgis_http_bench.py                  # N = 200k, 3 x 20 s timed (about 6 minutes)
     .venv/bin/python bench/postgis_http_bench.py --quick          # smoke run: N = 20k, 5 s
 
 The places of bench/generate.py (spread like Germany's population) are imported through
@@ -171,8 +171,9 @@ def render(args: argparse.Namespace, notes: dict[str, Any], rows: list[Timed]) -
         "",
         f"N = {args.n:,} places (bench/generate.py), {args.queries:,} distinct random query centres; "
         f"`GET /places/nearby?lat&lon&radius_m={RADIUS_M:g}&limit={LIMIT}`; uvicorn {args.workers} workers "
-        f"(uvloop, httptools), wrk {args.threads} thread / {args.connections} connections, {args.duration:g} s "
-        f"timed after {args.warmups} x {args.warmup:g} s warm-up; database URL options `{args.pool}`.",
+        f"(uvloop, httptools), wrk {args.threads} thread / {args.connections} connections; each timed run "
+        f"{args.duration:g} s after {args.warmups} x {args.warmup:g} s warm-up ({args.runs} PostGIS runs, one "
+        f"embedded); database URL options `{args.pool}`.",
         f"{notes['server_version']}; throwaway cluster (tests/pg.py: fsync off, shared_buffers 256 MB) on the "
         f"same {os.cpu_count()} CPUs. Load average {notes['load0']} at start, {load()} at end "
         "(shared machine). Import + VACUUM ANALYZE "
@@ -206,11 +207,14 @@ def render(args: argparse.Namespace, notes: dict[str, Any], rows: list[Timed]) -
         "the timed run.",
         "",
     ]
-    pgt = rows[0]
+    pg_rows = [t for t in rows if "PostGIS" in t.label]
+    pgt = min(
+        pg_rows, key=lambda t: t.run.machine_busy_s - t.run.wrk_cpu_s - t.api_cpu_s - (t.db_cpu_s or 0.0)
+    )
     db_ms = pgt.per_request_ms(pgt.db_cpu_s) or float("inf")
     p99 = pgt.run.stats["p99_us"] / 1e3
     out += [
-        "Targets (issue 16), PostGIS row: "
+        f"Targets (issue 16), on the PostGIS run the rest of the machine disturbed least ({pgt.label}): "
         f"req/s {pgt.run.rps:,.0f} ≥ {TARGET_RPS:,.0f} **{verdict(pgt.run.rps >= TARGET_RPS)}**; "
         f"p99 {p99:.1f} ms ≤ {TARGET_P99_MS:g} ms **{verdict(p99 <= TARGET_P99_MS)}**; "
         f"database CPU {db_ms:.3f} ms/request ≤ {TARGET_DB_MS} ms **{verdict(db_ms <= TARGET_DB_MS)}**; "
@@ -220,16 +224,18 @@ def render(args: argparse.Namespace, notes: dict[str, Any], rows: list[Timed]) -
     stmts = notes.get("statements")
     if stmts:
         out += [
-            "Statements during the timed PostGIS run (pg_stat_statements; calls per request, mean execution "
-            "time):",
+            "Statements during the first timed PostGIS run (pg_stat_statements; calls per request, mean "
+            "execution time):",
             "",
             "| calls/req | mean ms | statement |",
             "|---:|---:|---|",
         ]
         for calls, mean, query in stmts:
-            if calls >= pgt.requests / 100:
+            if calls >= notes["statements_requests"] / 100:
                 q = query if len(query) <= 160 else query[:157] + "..."
-                out.append(f"| {calls / pgt.requests:.2f} | {mean:.3f} | `{q.replace('|', '/')}` |")
+                out.append(
+                    f"| {calls / notes['statements_requests']:.2f} | {mean:.3f} | `{q.replace('|', '/')}` |"
+                )
         out.append("")
     return "\n".join(out)
 
@@ -242,6 +248,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--duration", type=float, default=20.0, help="seconds of the timed wrk run")
     ap.add_argument("--warmup", type=float, default=3.0, help="seconds per wrk warm-up run")
     ap.add_argument("--warmups", type=int, default=2, help="wrk warm-up runs")
+    ap.add_argument("--runs", type=int, default=3, help="timed PostGIS runs (the machine is shared)")
     ap.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
     ap.add_argument("--threads", type=int, default=1, help="wrk threads")
     ap.add_argument("--workers", type=int, default=2, help="uvicorn workers")
@@ -255,7 +262,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = ap.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
     if args.quick:
-        args.n, args.duration, args.warmups, args.queries, args.check = 20_000, 5, 1, 2000, 50
+        args.n, args.duration, args.warmups, args.queries, args.check, args.runs = 20_000, 5, 1, 2000, 50, 1
     return args
 
 
@@ -292,8 +299,10 @@ def main(argv: list[str] | None = None) -> None:
                     ours.base_url, p.nearby[:k], p.centres[:k], brute, RADIUS_M, LIMIT
                 )
                 notes["checked"] = f"{k} queries, {seen} features = brute force"
-                rows.append(timed(args, "poi-service, PostGIS store", ours, paths, pm, url))
-                notes["statements"] = statements(url)
+                for i in range(args.runs):  # each after its own warm-up; statements of the first
+                    rows.append(timed(args, f"poi-service, PostGIS store, run {i + 1}", ours, paths, pm, url))
+                    notes.setdefault("statements", statements(url))
+                    notes.setdefault("statements_requests", rows[-1].requests)
             finally:
                 ours.stop()
             log("bare KNN statement")
