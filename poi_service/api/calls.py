@@ -9,11 +9,14 @@ worker thread, so that other requests keep being served meanwhile.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from fastapi.concurrency import run_in_threadpool
 
+from poi_service.store.base import Page
+
 T = TypeVar("T")
+Q = TypeVar("Q")
 
 
 class Ready(Protocol):
@@ -25,3 +28,14 @@ async def store_call(collection: Ready, fn: Callable[..., T], *args: object) -> 
     if collection.ready():
         return fn(*args)
     return await run_in_threadpool(fn, *args)
+
+
+async def search_call(collection: Ready, query: Q) -> Page[Any]:
+    """collection.search(query); on a backend with an async search (PostGIS) that one, which
+    answers a radius search on the event loop without a thread hop."""
+    asearch = getattr(collection, "asearch", None)
+    if asearch is not None:
+        page: Page[Any] = await asearch(query)
+        return page
+    search: Callable[[Q], Page[Any]] = getattr(collection, "search")  # noqa: B009
+    return await store_call(collection, search, query)

@@ -1,7 +1,8 @@
 """One record kind in the PostGIS store: CRUD and exact spatial search.
 
 PostGIS narrows, Python decides: the GiST indexes find candidates with bounds that can only
-over-include (a sphere radius padded for the ellipsoid, float32 boxes, a polygon grown by 1e-9°),
+over-include (a lon/lat box or a sphere radius padded for the ellipsoid, float32 boxes, a polygon
+grown by 1e-9°),
 and the final test and every distance use the same code as the embedded store (pyproj's
 geodesics, shapely's covers, exact lon/lat comparisons). Results therefore equal the embedded
 backend's in content and order: distance then fid for radius and k-nearest queries, fid otherwise.
@@ -14,6 +15,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Generic, Protocol
 
+import anyio.to_thread
 import numpy as np
 import psycopg
 import shapely
@@ -23,10 +25,11 @@ from poi_service.boundaries import Boundaries
 from poi_service.errors import NotFound
 from poi_service.geo import R_LOW_M, geodesic_m
 from poi_service.models import Point
-from poi_service.store.base import Extent, Hit, ImportPlan, Page, Query
+from poi_service.store.base import Extent, Hit, ImportPlan, Near, Page, Query
 from poi_service.store.history import plan_rows
 from poi_service.store.hours_filter import open_mask
-from poi_service.store.pg_helpers import covers, grown
+from poi_service.store.pg_async import LoopPools
+from poi_service.store.pg_helpers import covers, grown, radius_box
 from poi_service.store.pg_text import tsquery
 from poi_service.store.records import D, F, R, RecordSpec, ags_range, extent_of, extent_sql
 
@@ -41,6 +44,8 @@ class Connections(Protocol):
     def reading(self) -> AbstractContextManager[Conn]: ...
     def writing(self) -> AbstractContextManager[Conn]: ...
     def snapshot(self) -> AbstractContextManager[Conn]: ...
+    @property
+    def loop_pools(self) -> LoopPools: ...
 
 
 # PostGIS computes geography distances with use_spheroid=false on a sphere of this radius.
@@ -49,12 +54,27 @@ R_SPHERE_M = 6_371_008.771415
 # distance of at most d * SPHERE_PAD; conversely sphere distance s means a geodesic >= s / SPHERE_PAD.
 SPHERE_PAD = R_SPHERE_M / R_LOW_M
 BATCH = 1000
+# Candidates of a radius/polygon search read as whole rows in one statement; more: two statements.
+FEW_CANDIDATES = 200
 LIVE = "deleted_at IS NULL"
 # Counters of committed changes. A sequence or timestamps would not do: they are taken before
 # commit, so a transaction committing late could leave the maximum unchanged.
 CHANGE_VERSION = "SELECT version FROM poi_changes WHERE collection = %s"
 CHANGE_BUMP = "UPDATE poi_changes SET version = version + 1 WHERE collection = %s"
 POINT_SQL = "ST_SetSRID(ST_MakePoint(%s, %s), 4326)"
+
+
+def near_conditions(near: Near | None, conds: list[str], params: list[Any]) -> tuple[list[str], list[Any]]:
+    """The conditions with the radius's index condition first: a lon/lat box on the geometry index
+    where radius_box gives one (a fraction of the geography test's cost), else ST_DWithin on the
+    geography index, on a sphere padded to over-include. The geodesic decides in Python."""
+    if near is None:
+        return conds, params
+    box = radius_box(near.point.lon, near.point.lat, near.radius_m)
+    if box is not None:
+        return ["geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)", *conds], [*box, *params]
+    dwithin = f"ST_DWithin(geog, {POINT_SQL}::geography, %s, false)"
+    return [dwithin, *conds], [near.point.lon, near.point.lat, near.radius_m * SPHERE_PAD + 1.0, *params]
 
 
 def _pg(conditions: list[str]) -> list[str]:
@@ -78,6 +98,9 @@ class PgReads(Generic[R, D, F]):
         )
         self._from = f"{self._select} FROM {t}"
         self._versioned = f"SELECT xmin::text AS row_version, {self._select.removeprefix('SELECT ')} FROM {t}"  # noqa: S608
+        self._names = ["fid", "id", *spec.columns, "created_at", "updated_at", "version", "deleted_at"]
+        # Where _few_candidates finds what the exact tests need in a whole row.
+        self._at = {c: self._names.index(c) for c in ("lon", "lat", "opening_hours") if c in self._names}
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -142,7 +165,8 @@ class PgReads(Generic[R, D, F]):
         params: list[Any]
         conds, params = self._conditions(query)
         if query.near is not None or query.polygon is not None or self.spec.open_at(query.filter) is not None:
-            return self._consistently(
+            conds, params = near_conditions(query.near, conds, params)
+            return self._few_candidates(query, conds, params) or self._consistently(
                 lambda conn, final: self._spatial_page(conn, final, query, conds, params)
             )
         where = " AND ".join(conds) or "true"
@@ -254,46 +278,100 @@ class PgReads(Generic[R, D, F]):
         assert page is not None
         return page
 
-    def _spatial_page(
-        self, conn: Conn, final: bool, query: Query[F], conds: list[str], params: list[Any]
-    ) -> Page[R] | None:
-        """A radius and/or polygon search: every candidate's (fid, lon, lat, row version) from
-        the indexes, the exact test and order here, then the page's rows by fid. None if one of
-        them changed between the two statements (not final).
-
-        (One statement that also returns the page's rows is possible, but it measured twice the
-        database time of these two: the database is what several API hosts share.)"""
-        near = query.near
-        conds, params = list(conds), list(params)
-        if near is not None:
-            conds.insert(0, f"ST_DWithin(geog, {POINT_SQL}::geography, %s, false)")
-            params[:0] = [near.point.lon, near.point.lat, near.radius_m * SPHERE_PAD + 1.0]
-        at = self.spec.open_at(query.filter)
-        hours = "" if at is None else ", opening_hours"
-        sql = f"SELECT fid, lon, lat, xmin::text{hours} FROM {self.spec.table} WHERE {' AND '.join(conds)}"  # noqa: S608
-        rows = conn.cursor(row_factory=tuple_row).execute(sql, params).fetchall()
+    def _decide(self, query: Query[F], rows: list[Any], lon: int, lat: int, hours: int) -> tuple[Any, Any]:
+        """The exact tests on candidate rows (tuples, fid first, then lon, lat and opening hours at
+        these positions): (indexes of the matches in answer order, distances)."""
         fids = np.fromiter((r[0] for r in rows), np.int64, len(rows))
-        lons = np.fromiter((r[1] for r in rows), np.float64, len(rows))
-        lats = np.fromiter((r[2] for r in rows), np.float64, len(rows))
-        keep = np.ones(len(fids), dtype=bool) if at is None else open_mask(rows, at, hours=4)
+        lons = np.fromiter((r[lon] for r in rows), np.float64, len(rows))
+        lats = np.fromiter((r[lat] for r in rows), np.float64, len(rows))
+        at = self.spec.open_at(query.filter)
+        keep = np.ones(len(fids), dtype=bool)
+        if at is not None:
+            keep = open_mask(rows, at, lon=lon, lat=lat, hours=hours)
         if query.polygon is not None:
             keep &= covers(query.polygon, lons, lats)
+        near = query.near
         dist = np.zeros(len(fids))
         if near is not None:
             dist = geodesic_m(near.point.lon, near.point.lat, lons, lats)
             keep &= dist <= near.radius_m
         (idx,) = np.nonzero(keep)
-        idx = idx[np.lexsort((fids[idx], dist[idx]))]  # by distance (if any), ties by fid
-        window = idx[query.offset : query.offset + query.limit].tolist()
-        page = self._fetch(conn, [int(fids[i]) for i in window])
+        return idx[np.lexsort((fids[idx], dist[idx]))], dist  # by distance (if any), ties by fid
+
+    def _few_sql(self, conds: list[str]) -> str:
+        return f"{self._from} WHERE {' AND '.join(conds)} LIMIT {FEW_CANDIDATES + 1}"
+
+    def _few_candidates(self, query: Query[F], conds: list[str], params: list[Any]) -> Page[R] | None:
+        """A radius and/or polygon search in one statement, when the indexes find at most
+        FEW_CANDIDATES candidates (a 1 km radius almost always): their whole rows, the exact test
+        and order here. One statement sees one snapshot, so nothing can change in between. None
+        when there are more (they stay unread on the server: psycopg decodes rows on fetch). Binary
+        rows: timestamps and numbers decode for a fraction of their text's cost."""
+        with self.store.reading() as conn:
+            cur = conn.cursor(row_factory=tuple_row).execute(self._few_sql(conds), params, binary=True)
+            if cur.rowcount > FEW_CANDIDATES:
+                return None
+            return self._few_page(query, cur.fetchall())
+
+    def _few_page(self, query: Query[F], rows: list[Any]) -> Page[R]:
+        """The page of _few_candidates from the candidates' whole rows (tuples)."""
+        at = self._at
+        idx, dist = self._decide(query, rows, at["lon"], at["lat"], at.get("opening_hours", -1))
+        names, near = self._names, query.near is not None
+        hits = [
+            Hit(self.spec.from_row(dict(zip(names, rows[i], strict=True))), float(dist[i]) if near else None)
+            for i in idx[query.offset : query.offset + query.limit].tolist()
+        ]
+        return Page(hits, len(idx), query.limit, query.offset)
+
+    async def asearch(self, query: Query[F]) -> Page[R]:
+        """search() for async callers: a radius/polygon search with few candidates and no text
+        (GET /places/nearby) on the running event loop (store.pg_async), anything else in a worker
+        thread. The same statements and the same exact tests as search(), so the same answers."""
+        spatial = query.near is not None or query.polygon is not None or self.spec.open_at(query.filter)
+        # Text search wants a plan for its words (the loop's connections keep generic plans).
+        if not spatial or self.spec.text(query.filter) or query.area is not None:
+            return await anyio.to_thread.run_sync(self.search, query)
+        conds: list[str]
+        params: list[Any]
+        conds, params = self._conditions(query)
+        conds, params = near_conditions(query.near, conds, params)
+        pool = self.store.loop_pools.current()
+        conn = await pool.get()
+        try:
+            cur = await conn.cursor().execute(self._few_sql(conds), params, binary=True)
+            rows = await cur.fetchall() if cur.rowcount <= FEW_CANDIDATES else None
+        finally:
+            pool.put(conn)
+        if rows is not None:
+            return self._few_page(query, rows)
+        return await anyio.to_thread.run_sync(
+            self._consistently, lambda conn, final: self._spatial_page(conn, final, query, conds, params)
+        )
+
+    def _spatial_page(
+        self, conn: Conn, final: bool, query: Query[F], conds: list[str], params: list[Any]
+    ) -> Page[R] | None:
+        """A radius and/or polygon search with many candidates: every candidate's (fid, lon, lat,
+        row version) from the indexes, the exact test and order here, then the page's rows by fid.
+        None if one of them changed between the two statements (not final).
+
+        (Whole rows of every candidate, as _few_candidates reads them, would cost the database and
+        the API far more than the page's rows once the candidates run into the thousands.)"""
+        hours = "" if self.spec.open_at(query.filter) is None else ", opening_hours"
+        sql = f"SELECT fid, lon, lat, xmin::text{hours} FROM {self.spec.table} WHERE {' AND '.join(conds)}"  # noqa: S608
+        rows = conn.cursor(row_factory=tuple_row).execute(sql, params).fetchall()
+        idx, dist = self._decide(query, rows, 1, 2, 4)
+        fids = [int(rows[i][0]) for i in idx[query.offset : query.offset + query.limit].tolist()]
+        page = self._fetch(conn, fids)
         hits: list[Hit[R]] = []
-        for i in window:
-            row = page.get(int(fids[i]))
+        for i in idx[query.offset : query.offset + query.limit].tolist():
+            row = page.get(int(rows[i][0]))
             if row is None or row["row_version"] != rows[i][3]:
                 if not final:
                     return None
                 continue  # inside a READ COMMITTED write transaction: skip what another one removed
-            hits.append(Hit(self.spec.from_row(row), float(dist[i]) if near is not None else None))
+            hits.append(Hit(self.spec.from_row(row), float(dist[i]) if query.near is not None else None))
         return Page(hits, len(idx), query.limit, query.offset)
 
     def _fetch(self, conn: Conn, fids: list[int]) -> dict[int, DictRow]:

@@ -3,10 +3,11 @@
 Connections come from a psycopg_pool ConnectionPool (autocommit; sessions in UTC). Writes run
 in a transaction on one pooled connection that the calling thread keeps until it ends; nested
 `transaction()` blocks become savepoints. Area, bbox, text and k-nearest searches are one
-statement each (total and page from one snapshot); a radius or polygon search reads candidates,
-then its page's rows, and should a row change in between (its xmin), reruns in a REPEATABLE READ
-snapshot. Every write is visible to every
-other PostgisStore on the same database at commit. A read-only database (a hot-standby replica)
+statement each (total and page from one snapshot); so is a radius or polygon search with up to
+FEW_CANDIDATES candidates (their whole rows); one with more reads candidates, then its page's rows,
+and should a row change in between (its xmin), reruns in a REPEATABLE READ snapshot. Async callers
+(GET /places/nearby) run the one statement on their event loop (store/pg_async.py). Every write is
+visible to every other PostgisStore on the same database at commit. A read-only database (a hot-standby replica)
 serves reads; writes get a 503 PoiError, geocode-cache writes are skipped.
 
 URL: postgresql://user:password@host:port/dbname?sslmode=...; besides libpq's parameters it
@@ -32,6 +33,7 @@ from poi_service.errors import NotFound, PoiError
 from poi_service.models import KeyInfo, KeyRole, Membership, MembershipData, Place, PlaceData
 from poi_service.store.base import MembershipFilter, MembershipStats, PlaceFilter
 from poi_service.store.pg_addresses import PgAddresses
+from poi_service.store.pg_async import LoopPools
 from poi_service.store.pg_collection import Conn
 from poi_service.store.pg_schema import migrate
 from poi_service.store.pg_write import PgCollection
@@ -98,9 +100,15 @@ class PostgisStore:
             open=True,
         )
         self._local = threading.local()
+        self._loop_pools = LoopPools(conninfo, max(min_size, max_size), options["pool_timeout"])
         self._places = PgCollection[Place, PlaceData, PlaceFilter](self, PLACES)
         self._memberships = PgCollection[Membership, MembershipData, MembershipFilter](self, MEMBERSHIPS)
         self._addresses = PgAddresses(self)
+
+    @property
+    def loop_pools(self) -> LoopPools:
+        """Connections of the async reads (store.pg_async), one pool per event loop."""
+        return self._loop_pools
 
     @property
     def places(self) -> PgCollection[Place, PlaceData, PlaceFilter]:
@@ -301,7 +309,8 @@ class PostgisStore:
         return _key(row)
 
     def close(self) -> None:
-        """Closes the pool's connections."""
+        """Closes the pools' connections."""
+        self._loop_pools.close()
         self.pool.close()
 
 

@@ -25,7 +25,7 @@ import psycopg
 
 from poi_service.errors import Conflict, PoiError, PreconditionFailed
 from poi_service.models import BBox, Place, Point
-from poi_service.store import Hit, Near, Page, PlaceFilter, Query, Store, open_store
+from poi_service.store import Hit, Near, Page, PlaceFilter, Query, Store, open_store, pg_collection
 from poi_service.store.pg_schema import SCHEMA_VERSION, STEPS, migrate
 from poi_service.store.postgis import PostgisStore, redacted, split_url
 from tests.conftest import DATA_DIR
@@ -196,9 +196,10 @@ def test_url_forms(url: str) -> None:
 def test_radius_search_is_consistent_when_a_row_changes_between_statements(
     url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A radius search reads candidates, then the page's rows; a write committed in between must
-    not yield a record whose data disagrees with its distance: the search notices (xmin) and
-    retries in a snapshot."""
+    """A radius search with many candidates reads them, then the page's rows; a write committed in
+    between must not yield a record whose data disagrees with its distance: the search notices (xmin)
+    and retries in a snapshot."""
+    monkeypatch.setattr(pg_collection, "FEW_CANDIDATES", 0)  # every search takes the two statements
     a, b = PostgisStore(url, DATA_DIR), PostgisStore(url, DATA_DIR)
     try:
         data = dataclasses.replace(random_places(1)[0], point=HARRISLEE_HALL)

@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from poi_service import opening, params
 from poi_service.api import bodies, query, schemas
-from poi_service.api.calls import store_call
+from poi_service.api.calls import search_call, store_call
 from poi_service.api.contract import ETAG, answers, headers
 from poi_service.api.deps import Services, ServicesDep, services_of
 from poi_service.api.editing import etag
@@ -111,7 +111,7 @@ async def nearby(request: Request) -> Response:
         if found is not None:
             return RawGeoJSONResponse(collection_json(request, found[1], found[0], size, offset))
     places = services.store.places
-    result = await store_call(places, places.search, StoreQuery(flt, near=near, limit=size, offset=offset))
+    result = await search_call(places, StoreQuery(flt, near=near, limit=size, offset=offset))
     features = services.features.places(result.hits, flt.open_at)
     body = collection_json(request, features, result.total, size, offset)
     return RawGeoJSONResponse(body)
