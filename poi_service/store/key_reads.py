@@ -110,9 +110,8 @@ class KeyReads(SqliteReads[R, D, F]):
             version = self._version
             cursor = conn.cursor()
             cursor.row_factory = None
-            cursor.execute(
-                f"SELECT fid, version, updated_at FROM {self.spec.table} WHERE {LIVE} ORDER BY fid"
-            )  # noqa: S608
+            sql = f"SELECT fid, version, updated_at FROM {self.spec.table} WHERE {LIVE} ORDER BY fid"  # noqa: S608
+            cursor.execute(sql)
             fids: list[int] = []
             stamps: list[int] = []
             while chunk := cursor.fetchmany(CHUNK):

@@ -132,6 +132,6 @@ def test_a_write_is_seen_at_once_and_the_file_follows(served: Served) -> None:
     wait_mapped(served, store.places.data_version())
     [new] = snapshots.glob("features-*.bin")
     assert new != old and not old.exists()
-    for target in [target, *targets(2, 20)]:
-        fast, plain = both(served, target)
-        assert fast == plain, target
+    for again in [target, *targets(2, 20)]:
+        fast, plain = both(served, again)
+        assert fast == plain, again

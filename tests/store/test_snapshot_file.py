@@ -149,7 +149,10 @@ def test_processes_build_once_and_share(stored: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", WORKER, str(stored), str(DATA_DIR)], stdout=subprocess.PIPE, env=env, text=True
+            [sys.executable, "-c", WORKER, str(stored), str(DATA_DIR)],
+            stdout=subprocess.PIPE,
+            env=env,
+            text=True,
         )
         for _ in range(3)
     ]
