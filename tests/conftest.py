@@ -70,3 +70,26 @@ def chromium() -> Iterator[Any]:
 
     with browser() as b:
         yield b
+
+
+def run_async(coro: Any) -> Any:
+    """asyncio.run(coro) in a thread of its own: the browser tests' Playwright (sync API) leaves an event
+    loop running in the main thread, where asyncio.run refuses to start."""
+    import asyncio
+    import threading
+
+    out: list[Any] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            out.append(asyncio.run(coro))
+        except BaseException as exc:  # re-raised in the caller's thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+    return out[0]

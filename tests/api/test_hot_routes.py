@@ -3,7 +3,6 @@ routing of the same endpoints answers: same status, headers that matter and byte
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,7 @@ from poi_service.api.routes import places
 from poi_service.api.routes.places import HOT
 from poi_service.config import Settings
 from poi_service.store import Store, open_store
-from tests.conftest import DATA_DIR
+from tests.conftest import DATA_DIR, run_async
 from tests.hours_data import with_hours
 from tests.server import serve
 
@@ -146,7 +145,7 @@ def test_behind_a_path_prefix_both_ways_agree(pair: Pair) -> None:
             r = await client.get("/poi/places/nearby?lat=54.8&lon=9.4&radius_m=5000&limit=2")
             return r.status_code, r.headers["content-type"], r.content
 
-    answers = [asyncio.run(ask(app)) for app in apps]
+    answers = [run_async(ask(app)) for app in apps]
     assert answers[0] == answers[1] and answers[0][0] == 200
     body = orjson.loads(answers[0][2])
     assert body["links"][0]["href"].startswith("http://proxy.test/poi/places/nearby?")
@@ -168,10 +167,10 @@ def test_the_short_path_matches_behind_a_prefix_and_only_on_get(pair: Pair) -> N
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
             return (await client.request(method, path + "?lat=54.8&lon=9.4")).status_code
 
-    assert asyncio.run(status("GET", "/places/nearby")) == 200
-    assert asyncio.run(status("GET", "/poi/places/nearby", root_path="/poi")) == 200
-    assert asyncio.run(status("POST", "/places/nearby")) == 599
-    assert asyncio.run(status("GET", "/places/nearby/")) == 599
+    assert run_async(status("GET", "/places/nearby")) == 200
+    assert run_async(status("GET", "/poi/places/nearby", root_path="/poi")) == 200
+    assert run_async(status("POST", "/places/nearby")) == 599
+    assert run_async(status("GET", "/places/nearby/")) == 599
     assert passed_on == ["POST /places/nearby", "GET /places/nearby/"]
 
 

@@ -14,7 +14,7 @@ from poi_service.store import Near, PlaceFilter, Query
 from poi_service.store.pg_async import LoopPool
 from poi_service.store.postgis import PostgisStore
 from tests import pg
-from tests.conftest import DATA_DIR
+from tests.conftest import DATA_DIR, run_async
 from tests.factories import random_places
 
 pytestmark = pytest.mark.postgis
@@ -44,7 +44,7 @@ def test_many_searches_share_few_connections(store: PostgisStore) -> None:
         pages = await asyncio.gather(*(store.places.asearch(q) for q in queries))
         return list(pages), store.loop_pools.current()._size
 
-    pages, size = asyncio.run(run())
+    pages, size = run_async(run())
     assert pages == want and size <= 2
 
 
@@ -61,7 +61,7 @@ def test_no_free_connection_is_a_503(store: PostgisStore) -> None:
         pool.put(again)
         pool.close()
 
-    asyncio.run(run())
+    run_async(run())
 
 
 def test_a_cancelled_or_broken_connection_is_replaced(store: PostgisStore) -> None:
@@ -85,4 +85,4 @@ def test_a_cancelled_or_broken_connection_is_replaced(store: PostgisStore) -> No
         pool.put(last)
         pool.close()
 
-    asyncio.run(run())
+    run_async(run())

@@ -6,7 +6,6 @@ hours and wheelchair filters."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import math
 import random
@@ -24,7 +23,7 @@ from poi_service.store import Near, Page, PlaceFilter, Query, Store, open_store,
 from poi_service.store.pg_helpers import radius_box
 from poi_service.store.postgis import PostgisStore
 from tests import pg
-from tests.conftest import DATA_DIR
+from tests.conftest import DATA_DIR, run_async
 from tests.factories import CATEGORIES
 from tests.hours_data import with_hours
 
@@ -104,10 +103,10 @@ def test_radius_search_equals_embedded_on_every_path(
     async def on_loop() -> list[Page[object]]:
         return [await postgis.places.asearch(q) for q in qs]  # type: ignore[misc]
 
-    loop_pages = asyncio.run(on_loop())
+    loop_pages = run_async(on_loop())
     monkeypatch.setattr(pg_collection, "FEW_CANDIDATES", 0)  # every search: the two statements
     two = [postgis.places.search(q) for q in qs]
-    loop_two = asyncio.run(on_loop())
+    loop_two = run_async(on_loop())
     for i, w in enumerate(want):
         for name, got in (
             ("one", fast[i]),
@@ -168,7 +167,7 @@ def test_radius_search_sees_whole_rows_while_another_server_writes() -> None:
         thread = threading.Thread(target=move)
         thread.start()
         try:
-            pages = [reader.places.search(query) for _ in range(100)] + asyncio.run(on_loop())
+            pages = [reader.places.search(query) for _ in range(100)] + run_async(on_loop())
         finally:
             stop.set()
             thread.join()
