@@ -15,7 +15,9 @@ import shapely
 from poi_service.boundaries import NEAREST_FALLBACK_DEG, Boundaries
 from poi_service.categories import Vocabulary
 from poi_service.errors import ImportFailed, InvalidParam
+from poi_service.geocode.addresses import AddressGeocoder
 from poi_service.geocode.base import GeocodeAnswer, GeocodeQuery, Geocoder, GeocodeResult
+from poi_service.geocode.offline import OfflineGeocoder
 from poi_service.ingest.validate import MAX_FIELD, Fields, PlaceFields, check_place
 from poi_service.models import Geocoding, PlaceData, Point, Precision
 
@@ -168,10 +170,8 @@ def build_places(
         progress("geocode", i, len(rows))
     exact = [p for p in built if p.from_point]
     if exact:
-        boundaries = Boundaries.load(data_dir)
-        lons, lats = np.array([p.point.lon for p in exact]), np.array([p.point.lat for p in exact])
-        for p, ags in zip(exact, boundaries.municipality_ags(lons, lats), strict=True):
-            p.ags = _stated_ags(p, ags, geocoder, boundaries)
+        for p, ags in zip(exact, _stated_ags(exact, geocoder, Boundaries.load(data_dir)), strict=True):
+            p.ags = ags
     unique_keys([(p.where, p.key) for p in built], errors)
     if errors:
         raise refuse(errors, len(rows), what)
@@ -219,27 +219,61 @@ def _locate_place(
     return _Place(row.where, f, found.point, found.provenance(at), ags, key, False)
 
 
-def _stated_ags(place: _Place, found: str | None, geocoder: Geocoder, boundaries: Boundaries) -> str | None:
-    """The address's own municipality when the point lies within the border generalisation of it.
+def _stated_ags(places: Sequence[_Place], geocoder: Geocoder, boundaries: Boundaries) -> list[str | None]:
+    """Each point's municipality, or its address's own one when the point lies within the border
+    generalisation of that.
 
     The shipped borders are generalised (1:5,000,000): a point a few hundred metres across a border
     keeps the municipality its address names (e.g. a Harrislee address just inside Flensburg's outline).
-    Only points that close to a border cost a geocoder call.
+    Only points that close to a border cost a geocoder call, one per distinct address: the distances
+    are measured for all points at once (the same GEOS distance as one at a time).
     """
-    a = place.fields.address
-    area = boundaries.get(found) if found else None
-    point = shapely.Point(place.point.lon, place.point.lat)
-    if area is None or not (a.postcode or a.locality):
+    lons = np.fromiter((p.point.lon for p in places), np.float64, len(places))
+    lats = np.fromiter((p.point.lat for p in places), np.float64, len(places))
+    found = boundaries.municipality_ags(lons, lats)
+    points = shapely.points(lons, lats)
+    edges: dict[str, shapely.Geometry] = {}
+    todo: list[int] = []
+    for i, (p, ags) in enumerate(zip(places, found, strict=True)):
+        area = boundaries.get(ags) if ags else None
+        if area is not None and (p.fields.address.postcode or p.fields.address.locality):
+            if ags not in edges:
+                edges[ags] = area.geometry.boundary
+            todo.append(i)
+    if not todo:
         return found
-    if area.geometry.boundary.distance(point) > NEAREST_FALLBACK_DEG:
-        return found
-    query = GeocodeQuery(None, a.street, a.housenumber, a.postcode, a.locality, None, "DE")
-    best = geocoder.geocode(query).best
-    stated = best.ags if best and best.ags and len(best.ags) == 8 and best.confidence >= 1.0 else None
-    stated_area = boundaries.get(stated) if stated and stated != found else None
-    if stated_area is None or stated_area.geometry.distance(point) > NEAREST_FALLBACK_DEG:
-        return found
-    return stated
+    borders = np.array([edges[found[i]] for i in todo], dtype=object)
+    close = shapely.distance(borders, points[todo]) <= NEAREST_FALLBACK_DEG
+    geocoder, town_only = _town_geocoder(geocoder)
+    answers: dict[tuple[str | None, ...], str | None] = {}
+    out = list(found)
+    for i in np.asarray(todo)[close].tolist():
+        a = places[i].fields.address
+        key = (a.postcode, a.locality) if town_only else (a.street, a.housenumber, a.postcode, a.locality)
+        if key not in answers:
+            query = GeocodeQuery(None, a.street, a.housenumber, a.postcode, a.locality, None, "DE")
+            best = geocoder.geocode(query).best
+            ok = best is not None and best.ags is not None and len(best.ags) == 8 and best.confidence >= 1.0
+            answers[key] = best.ags if ok and best is not None else None
+        stated = answers[key]
+        stated_area = boundaries.get(stated) if stated and stated != found[i] else None
+        if stated_area is not None and stated_area.geometry.distance(points[i]) <= NEAREST_FALLBACK_DEG:
+            out[i] = stated
+    return out
+
+
+def _town_geocoder(geocoder: Geocoder) -> tuple[Geocoder, bool]:
+    """The geocoder that answers an import's address queries, and whether only postcode and locality
+    matter to it (so one answer serves every address of a town).
+
+    An AddressGeocoder over an empty address index answers exactly like the gazetteer geocoder it
+    wraps (every street lookup finds nothing); the gazetteer geocoder reads no street or house number.
+    """
+    if isinstance(geocoder, AddressGeocoder):
+        counts = geocoder.index.counts()
+        if counts.addresses == 0 and counts.streets == 0:
+            geocoder = geocoder.base
+    return geocoder, isinstance(geocoder, OfflineGeocoder)
 
 
 def lookup_ags(found: GeocodeResult, geocoder: Geocoder) -> str | None:

@@ -92,6 +92,12 @@ class Fields:
     ) -> str | None:
         """A stripped string (blank is None), at most max_len characters, without control characters."""
         value = self.raw.get(name)
+        if type(value) is str:
+            # Most cells: printable text (so no control, bidi or invisible characters: str.isprintable
+            # is False for categories Cc, Cf, Zs but ' ', Zl, Zp) starting with a character that shows.
+            text = value.strip()
+            if text and len(text) <= max_len and text.isprintable() and text[0] not in BLANK_LETTERS:
+                return text
         if value is None or (isinstance(value, float) and math.isnan(value)):
             value = ""
         if isinstance(value, bool) or not isinstance(value, str | int | float):

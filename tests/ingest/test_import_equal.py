@@ -1,0 +1,191 @@
+"""The fast CSV import equals the plain path: same records, history, report and refusals, on both backends.
+
+The plain path is today's per-row code: every text cell through Fields.text's full checks (cells
+wrapped in a str subclass skip the fast path) and one geocoder call per point near a border
+(`plain_stated_ags`, the former build._stated_ags).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import shapely
+
+from bench.import_bench import write_csv
+from poi_service.boundaries import NEAREST_FALLBACK_DEG, Boundaries
+from poi_service.errors import ImportFailed
+from poi_service.geocode import make_geocoder
+from poi_service.geocode.base import GeocodeQuery, Geocoder
+from poi_service.ingest import build, importer
+from poi_service.ingest.importer import ImportReport, import_file
+from poi_service.ingest.readers import Table, read_table
+from poi_service.store import Store, open_store
+from tests.conftest import DATA_DIR, backend_params
+
+ROWS = 3000
+# Rows every import test knows to refuse, each a different rule (appended to the generated rows).
+BAD_ROWS = (
+    "Ort bad phone,church,,,24937,Flensburg,1,,,54.78,9.43,SYNTHETIC,,\n"
+    "\u200b\u200b,church,,,24937,Flensburg,,,,54.78,9.43,SYNTHETIC,,\n"  # invisible name
+    "Ort bidi \u202e,church,,,24937,Flensburg,,,,54.78,9.43,SYNTHETIC,,\n"
+    "Ort filler,church,\u3164,,24937,Flensburg,,,,54.78,9.43,SYNTHETIC,,\n"  # Hangul filler street
+    "Ort bad postcode,church,,,2493,Flensburg,,,,54.78,9.43,SYNTHETIC,,\n"
+    "Ort half point,church,,,24937,Flensburg,,,,54.78,,SYNTHETIC,,\n"
+    "Ort no place,church,,,,,,,,,,SYNTHETIC,,\n"  # no coordinates, nothing to geocode
+    "Ort far,church,,,24937,Flensburg,,,,95,9.43,SYNTHETIC,,\n"
+    "Ort bad url,church,,,24937,Flensburg,,ftp://x,,54.78,9.43,SYNTHETIC,,\n"
+    "Ort bad category,no such thing,,,24937,Flensburg,,,,54.78,9.43,SYNTHETIC,,\n"
+    "Ort 5,stolperstein,Kirchweg,3,24937,Flensburg,,,,54.78,9.43,SYNTHETIC,,\n"
+    "Ort 5,stolperstein,Kirchweg,3,24937,Flensburg,,,,54.79,9.43,SYNTHETIC,,\n"  # duplicate key
+    "Ort wheel,church,,,24937,Flensburg,,,,54.78,9.43,SYNTHETIC,,sometimes\n"
+    "Ort long,church,,,24937,Flensburg,,,,54.78,9.43," + "x" * 2001 + ",,\n"
+    "Ort tab,church,a\tb,,24937,Flensburg,,,,54.78,9.43,SYNTHETIC,,\n"
+    " ,church,,,24937,Flensburg,,,,54.78,9.43,SYNTHETIC,,\n"  # blank name
+)
+STAMPS = ("created_at", "updated_at", "geocoded_at")
+
+
+class Cell(str):
+    """A CSV cell that Fields.text does not take for plain text (so it runs every check)."""
+
+    __slots__ = ()
+
+
+def plain_table(path: Path, layer: str | None = None, prefer: str | None = None) -> Table:
+    """read_table with every text cell wrapped as a Cell."""
+    table = read_table(path, layer, prefer)
+    rows = [
+        build.RawRow(
+            r.where, {k: Cell(v) if isinstance(v, str) else v for k, v in r.fields.items()}, r.problems
+        )
+        for r in table.rows
+    ]
+    return Table(rows, table.columns)
+
+
+def plain_stated_ags(places: Any, geocoder: Geocoder, boundaries: Boundaries) -> list[str | None]:
+    """The former per-row lookup: one geocoder call per point near the border of its municipality."""
+    out: list[str | None] = []
+    for p in places:
+        found = boundaries.municipality_ags(np.array([p.point.lon]), np.array([p.point.lat]))[0]
+        a = p.fields.address
+        area = boundaries.get(found) if found else None
+        point = shapely.Point(p.point.lon, p.point.lat)
+        if (
+            area is None
+            or not (a.postcode or a.locality)
+            or area.geometry.boundary.distance(point) > NEAREST_FALLBACK_DEG
+        ):
+            out.append(found)
+            continue
+        query = GeocodeQuery(None, a.street, a.housenumber, a.postcode, a.locality, None, "DE")
+        best = geocoder.geocode(query).best
+        stated = best.ags if best and best.ags and len(best.ags) == 8 and best.confidence >= 1.0 else None
+        stated_area = boundaries.get(stated) if stated and stated != found else None
+        if stated_area is None or stated_area.geometry.distance(point) > NEAREST_FALLBACK_DEG:
+            out.append(found)
+        else:
+            out.append(stated)
+    return out
+
+
+@pytest.fixture(params=backend_params())
+def two_stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Store, Store]]:
+    """Two empty stores of one backend: one for the fast import, one for the plain one."""
+    if request.param == "sqlite":
+        urls = [str(tmp_path / "fast.gpkg"), str(tmp_path / "plain.gpkg")]
+    else:
+        from tests.pg import fresh_database_url
+
+        urls = [fresh_database_url(), fresh_database_url()]
+    stores = [open_store(u, DATA_DIR) for u in urls]
+    try:
+        yield stores[0], stores[1]
+    finally:
+        for s in stores:
+            s.close()
+
+
+@pytest.fixture(scope="module")
+def good_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("equal") / "places.csv"
+    write_csv(path, ROWS, seed=7)
+    return path
+
+
+def run(
+    store: Store, path: Path, monkeypatch: pytest.MonkeyPatch, *, plain: bool
+) -> ImportReport | ImportFailed:
+    """import_file as the CLI calls it (offline geocoder over the store's address index)."""
+    with monkeypatch.context() as m:
+        if plain:
+            m.setattr(importer, "read_table", plain_table)
+            m.setattr(build, "_stated_ags", plain_stated_ags)
+        from poi_service.config import Settings
+
+        geocoder = make_geocoder(Settings(data_dir=DATA_DIR), store, store.addresses)
+        try:
+            return import_file(store, path, geocoder, data_dir=DATA_DIR, actor="cli")
+        except ImportFailed as exc:
+            return exc
+
+
+def stored(store: Store) -> list[dict[str, Any]]:
+    """Every stored place, field by field (timestamps of the run aside), with its history."""
+    out = []
+    for p in sorted(store.places.iter_all(), key=lambda p: p.id):
+        record = dataclasses.asdict(p)
+        for key in STAMPS:
+            record.pop(key, None)
+        record["geocoding"].pop("at")
+        changes = [
+            (c.record_id, c.version, c.action, c.actor, _unstamped(c.before), _unstamped(c.after))
+            for c in store.places.history(p.id)
+        ]
+        out.append({**record, "history": changes})
+    return out
+
+
+def _unstamped(state: dict[str, Any] | None) -> dict[str, Any] | None:
+    return None if state is None else {k: v for k, v in state.items() if k not in STAMPS}
+
+
+def test_fast_import_stores_what_the_plain_path_stores(
+    two_stores: tuple[Store, Store], good_csv: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast_store, plain_store = two_stores
+    fast = run(fast_store, good_csv, monkeypatch, plain=False)
+    plain = run(plain_store, good_csv, monkeypatch, plain=True)
+    assert isinstance(fast, ImportReport) and isinstance(plain, ImportReport)
+    assert fast == plain
+    assert fast.written == ROWS
+    fast_rows, plain_rows = stored(fast_store), stored(plain_store)
+    assert len(fast_rows) == ROWS
+    assert fast_rows == plain_rows
+    # The rows near a border did take their address's municipality somewhere (the case is exercised).
+    boundaries = Boundaries.load(DATA_DIR)
+    lons, lats = (np.array([r["point"][c] for r in fast_rows]) for c in ("lon", "lat"))
+    inside = boundaries.municipality_ags(lons, lats)
+    assert any(r["address"]["ags"] != a for r, a in zip(fast_rows, inside, strict=True))
+
+
+def test_fast_import_refuses_what_the_plain_path_refuses(
+    two_stores: tuple[Store, Store], good_csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text(good_csv.read_text(encoding="utf-8") + BAD_ROWS, encoding="utf-8")
+    fast_store, plain_store = two_stores
+    fast = run(fast_store, bad, monkeypatch, plain=False)
+    plain = run(plain_store, bad, monkeypatch, plain=True)
+    assert isinstance(fast, ImportFailed) and isinstance(plain, ImportFailed)
+    assert fast.detail == plain.detail
+    assert [(p.name, p.reason) for p in fast.invalid_params] == [
+        (p.name, p.reason) for p in plain.invalid_params
+    ]
+    assert len({p.name.split(":")[0] for p in fast.invalid_params}) >= 15, fast.invalid_params
+    assert fast_store.places.count() == plain_store.places.count() == 0
