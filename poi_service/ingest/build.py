@@ -234,15 +234,16 @@ def _stated_ags(places: Sequence[_Place], geocoder: Geocoder, boundaries: Bounda
     points = shapely.points(lons, lats)
     edges: dict[str, shapely.Geometry] = {}
     todo: list[int] = []
+    borders: list[shapely.Geometry] = []
     for i, (p, ags) in enumerate(zip(places, found, strict=True)):
         area = boundaries.get(ags) if ags else None
-        if area is not None and (p.fields.address.postcode or p.fields.address.locality):
+        if ags and area is not None and (p.fields.address.postcode or p.fields.address.locality):
             if ags not in edges:
                 edges[ags] = area.geometry.boundary
             todo.append(i)
+            borders.append(edges[ags])
     if not todo:
         return found
-    borders = np.array([edges[found[i]] for i in todo], dtype=object)
     close = shapely.distance(borders, points[todo]) <= NEAREST_FALLBACK_DEG
     geocoder, town_only = _town_geocoder(geocoder)
     answers: dict[tuple[str | None, ...], str | None] = {}

@@ -13,6 +13,7 @@ from poi_service.categories import Vocabulary
 from poi_service.config import DEFAULT_DATA_DIR
 from poi_service.errors import ImportFailed
 from poi_service.geocode.base import Geocoder
+from poi_service.geocode.world import gc_paused
 from poi_service.ingest.build import Progress, RawRow, build_places, no_progress
 from poi_service.ingest.members import build_memberships
 from poi_service.ingest.readers import Table, read_table
@@ -133,10 +134,11 @@ def source_alias(rows: list[RawRow]) -> list[RawRow]:
     """Places accept 'source_url' (the shipped CSV's column) where 'source' is absent."""
     out = []
     for row in rows:
-        fields = dict(row.fields)
+        fields = row.fields
         if fields.get("source") in (None, "") and fields.get("source_url") not in (None, ""):
-            fields["source"] = fields["source_url"]
-        out.append(RawRow(row.where, fields, row.problems))
+            fields = {**fields, "source": fields["source_url"]}
+            row = RawRow(row.where, fields, row.problems)
+        out.append(row)
     return out
 
 
@@ -159,6 +161,23 @@ def import_file(
     """
     if kind not in KINDS:
         raise ImportFailed(f"unknown kind {kind!r}; use places or memberships")
+    # The rows' objects hold no cycles: the collector would rescan millions of them to free nothing.
+    with gc_paused():
+        return _import(store, path, geocoder, dry_run, kind, progress, data_dir, vocabulary, layer, actor)
+
+
+def _import(
+    store: Store,
+    path: Path,
+    geocoder: Geocoder,
+    dry_run: bool,
+    kind: Kind,
+    progress: Progress,
+    data_dir: Path,
+    vocabulary: Vocabulary | None,
+    layer: str | None,
+    actor: str | None,
+) -> ImportReport:
     table = read_table(path, layer, prefer=kind)
     ignored = check_columns(table, kind, path.name)
     if not table.rows:

@@ -189,3 +189,25 @@ def test_fast_import_refuses_what_the_plain_path_refuses(
     ]
     assert len({p.name.split(":")[0] for p in fast.invalid_params}) >= 15, fast.invalid_params
     assert fast_store.places.count() == plain_store.places.count() == 0
+
+
+def test_fast_reimport_updates_like_the_plain_path(
+    two_stores: tuple[Store, Store], good_csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second import changing every third row: same updates, unchanged rows and history on both paths."""
+    lines = good_csv.read_text(encoding="utf-8").splitlines(keepends=True)
+    changed = [
+        line.replace(",SYNTHETIC,", ",SYNTHETIC (revised),") if i % 3 == 1 else line
+        for i, line in enumerate(lines)
+    ]
+    second = tmp_path / "second.csv"
+    second.write_text("".join(changed), encoding="utf-8")
+    fast_store, plain_store = two_stores
+    results = []
+    for store, plain in ((fast_store, False), (plain_store, True)):
+        assert isinstance(run(store, good_csv, monkeypatch, plain=plain), ImportReport)
+        results.append(run(store, second, monkeypatch, plain=plain))
+    fast, plain_report = results
+    assert isinstance(fast, ImportReport) and fast == plain_report
+    assert (fast.updated, fast.unchanged) == (ROWS // 3, ROWS - ROWS // 3)
+    assert stored(fast_store) == stored(plain_store)
