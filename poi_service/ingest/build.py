@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
@@ -19,7 +19,7 @@ from poi_service.geocode.addresses import AddressGeocoder
 from poi_service.geocode.base import GeocodeAnswer, GeocodeQuery, Geocoder, GeocodeResult
 from poi_service.geocode.offline import OfflineGeocoder
 from poi_service.ingest.validate import MAX_FIELD, Fields, PlaceFields, check_place
-from poi_service.models import Geocoding, PlaceData, Point, Precision
+from poi_service.models import Address, Geocoding, PlaceData, Point, Precision
 
 MIN_CONFIDENCE = 0.5  # weaker geocoder answers are refused rather than stored
 MAX_SHOWN_ERRORS = 50
@@ -179,7 +179,7 @@ def build_places(
         PlaceData(
             name=p.fields.name,
             category=p.fields.category,
-            address=replace(p.fields.address, ags=p.ags),
+            address=Address(a.street, a.housenumber, a.postcode, a.locality, p.ags),
             point=p.point,
             geocoding=p.geocoding,
             phone=p.fields.phone,
@@ -194,6 +194,7 @@ def build_places(
             osm_timestamp=p.fields.osm_timestamp,
         )
         for p in built
+        for a in (p.fields.address,)
     ]
 
 

@@ -98,6 +98,10 @@ class Fields:
             text = value.strip()
             if text and len(text) <= max_len and text.isprintable() and text[0] not in BLANK_LETTERS:
                 return text
+        elif value is None:  # a column the file does not have
+            if required:
+                self.error(name, "is required")
+            return None
         if value is None or (isinstance(value, float) and math.isnan(value)):
             value = ""
         if isinstance(value, bool) or not isinstance(value, str | int | float):

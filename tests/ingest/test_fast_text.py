@@ -40,3 +40,11 @@ def test_lengths_blanks_and_fillers() -> None:
         fast, full = both(text)
         assert fast == full, text
     assert both("x" * 201)[0] == (None, [("x", "must be at most 200 characters, got 201")])
+
+
+def test_missing_columns_are_blank() -> None:
+    for raw in ({}, {"x": None}, {"x": float("nan")}, {"x": ""}, {"x": Cell("")}):
+        optional, required = Fields(raw), Fields(raw)
+        assert optional.text("x") is None and optional.errors == []
+        assert required.text("x", required=True) is None
+        assert [(e.name, e.reason) for e in required.errors] == [("x", "is required")]
