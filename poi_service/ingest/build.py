@@ -23,6 +23,13 @@ from poi_service.models import Address, Geocoding, PlaceData, Point, Precision
 
 MIN_CONFIDENCE = 0.5  # weaker geocoder answers are refused rather than stored
 MAX_SHOWN_ERRORS = 50
+PROVENANCE_COLUMNS = (
+    "coord_source",
+    "geocode_source",
+    "geocode_precision",
+    "geocode_confidence",
+    "geocoded_at",
+)
 
 
 class Progress(Protocol):
@@ -68,6 +75,8 @@ def given_geocoding(
     raw: Mapping[str, object], at: datetime, errors: list[InvalidParam], where: str
 ) -> Geocoding:
     """Provenance of input coordinates: EXACT from 'input', unless the row carries its own (exports)."""
+    if all(raw.get(c) is None for c in PROVENANCE_COLUMNS):  # none to check (files not from an export)
+        return Geocoding("input", Precision.EXACT, 1.0, at)
     f = Fields(raw)
     coord_source = f.text("coord_source", 500)
     source = f.text("geocode_source", 100) or ("input: " + coord_source if coord_source else "input")

@@ -14,7 +14,7 @@ from poi_service.config import DEFAULT_DATA_DIR
 from poi_service.errors import ImportFailed
 from poi_service.geocode.base import Geocoder
 from poi_service.geocode.world import gc_paused
-from poi_service.ingest.build import Progress, RawRow, build_places, no_progress
+from poi_service.ingest.build import PROVENANCE_COLUMNS, Progress, RawRow, build_places, no_progress
 from poi_service.ingest.members import build_memberships
 from poi_service.ingest.readers import Table, read_table
 from poi_service.models import Geocoding, MembershipData, PlaceData
@@ -22,7 +22,7 @@ from poi_service.store import ImportPlan, Store
 
 Kind = Literal["places", "memberships"]
 KINDS: tuple[Kind, ...] = ("places", "memberships")
-PROVENANCE = ("coord_source", "geocode_source", "geocode_precision", "geocode_confidence", "geocoded_at")
+PROVENANCE = PROVENANCE_COLUMNS
 COLUMNS: dict[Kind, tuple[str, ...]] = {
     "places": (
         "name",

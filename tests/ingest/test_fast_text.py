@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 
+from poi_service.errors import InvalidParam
+from poi_service.ingest.build import PROVENANCE_COLUMNS, given_geocoding
 from poi_service.ingest.validate import BLANK_LETTERS, Fields
+from poi_service.models import Geocoding, Precision
 from tests.ingest.test_import_equal import Cell
 
 
@@ -48,3 +52,12 @@ def test_missing_columns_are_blank() -> None:
         assert optional.text("x") is None and optional.errors == []
         assert required.text("x", required=True) is None
         assert [(e.name, e.reason) for e in required.errors] == [("x", "is required")]
+
+
+def test_rows_without_provenance_columns_are_input_exact() -> None:
+    at = datetime(2026, 1, 2, tzinfo=UTC)
+    blank = {c: Cell("") for c in PROVENANCE_COLUMNS}
+    errors: list[InvalidParam] = []
+    assert given_geocoding({}, at, errors, "line 2") == given_geocoding(blank, at, errors, "line 2")
+    assert given_geocoding({}, at, errors, "line 2") == Geocoding("input", Precision.EXACT, 1.0, at)
+    assert errors == []
