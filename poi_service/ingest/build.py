@@ -23,6 +23,7 @@ from poi_service.models import Address, Geocoding, PlaceData, Point, Precision
 
 MIN_CONFIDENCE = 0.5  # weaker geocoder answers are refused rather than stored
 MAX_SHOWN_ERRORS = 50
+MANY_QUERIES = 200  # border geocodes worth one count of the address index (_town_geocoder)
 PROVENANCE_COLUMNS = (
     "coord_source",
     "geocode_source",
@@ -254,11 +255,11 @@ def _stated_ags(places: Sequence[_Place], geocoder: Geocoder, boundaries: Bounda
             borders.append(edges[ags])
     if not todo:
         return found
-    close = shapely.distance(borders, points[todo]) <= NEAREST_FALLBACK_DEG
-    geocoder, town_only = _town_geocoder(geocoder)
+    close = np.asarray(todo)[shapely.distance(borders, points[todo]) <= NEAREST_FALLBACK_DEG].tolist()
+    geocoder, town_only = _town_geocoder(geocoder, len(close))
     answers: dict[tuple[str | None, ...], str | None] = {}
     out = list(found)
-    for i in np.asarray(todo)[close].tolist():
+    for i in close:
         a = places[i].fields.address
         key = (a.postcode, a.locality) if town_only else (a.street, a.housenumber, a.postcode, a.locality)
         if key not in answers:
@@ -273,14 +274,15 @@ def _stated_ags(places: Sequence[_Place], geocoder: Geocoder, boundaries: Bounda
     return out
 
 
-def _town_geocoder(geocoder: Geocoder) -> tuple[Geocoder, bool]:
+def _town_geocoder(geocoder: Geocoder, queries: int) -> tuple[Geocoder, bool]:
     """The geocoder that answers an import's address queries, and whether only postcode and locality
     matter to it (so one answer serves every address of a town).
 
     An AddressGeocoder over an empty address index answers exactly like the gazetteer geocoder it
     wraps (every street lookup finds nothing); the gazetteer geocoder reads no street or house number.
+    Counting the index costs more than a few queries: only asked for many.
     """
-    if isinstance(geocoder, AddressGeocoder):
+    if isinstance(geocoder, AddressGeocoder) and queries >= MANY_QUERIES:
         counts = geocoder.index.counts()
         if counts.addresses == 0 and counts.streets == 0:
             geocoder = geocoder.base

@@ -7,6 +7,7 @@ wrapped in a str subclass skip the fast path) and one geocoder call per point ne
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,13 +19,17 @@ import shapely
 
 from bench.import_bench import write_csv
 from poi_service.boundaries import NEAREST_FALLBACK_DEG, Boundaries
+from poi_service.config import Settings
 from poi_service.errors import ImportFailed
 from poi_service.geocode import make_geocoder
 from poi_service.geocode.base import GeocodeQuery, Geocoder
+from poi_service.geocode.housenumbers import street_match_key
 from poi_service.ingest import build, importer
 from poi_service.ingest.importer import ImportReport, import_file
 from poi_service.ingest.readers import Table, read_table
+from poi_service.models import Point, Precision
 from poi_service.store import Store, open_store
+from poi_service.store.base import AddressPoint
 from tests.conftest import DATA_DIR, backend_params
 
 ROWS = 3000
@@ -126,8 +131,6 @@ def run(
         if plain:
             m.setattr(importer, "read_table", plain_table)
             m.setattr(build, "_stated_ags", plain_stated_ags)
-        from poi_service.config import Settings
-
         geocoder = make_geocoder(Settings(data_dir=DATA_DIR), store, store.addresses)
         try:
             return import_file(store, path, geocoder, data_dir=DATA_DIR, actor="cli")
@@ -210,4 +213,37 @@ def test_fast_reimport_updates_like_the_plain_path(
     fast, plain_report = results
     assert isinstance(fast, ImportReport) and fast == plain_report
     assert (fast.updated, fast.unchanged) == (ROWS // 3, ROWS - ROWS // 3)
+    assert stored(fast_store) == stored(plain_store)
+
+
+def test_fast_import_with_an_address_index_asks_per_address(
+    two_stores: tuple[Store, Store], good_csv: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With OSM addresses in the store the street matters: one geocoder call per distinct address, same answers."""
+    rows = list(csv.DictReader(good_csv.open(encoding="utf-8")))[:300]
+    addresses = [
+        AddressPoint(
+            r["street"],
+            street_match_key(r["street"]),
+            r["housenumber"],
+            Point(float(r["lon"]) + 0.01, float(r["lat"])),  # a door elsewhere: the answer is the index's
+            r["postcode"],
+            r["locality"],
+            None,
+            f"n{i}",
+        )
+        for i, r in enumerate(rows)
+    ]
+    for store in two_stores:
+        store.addresses.replace_area("test", addresses, [])
+    geocoder = make_geocoder(Settings(data_dir=DATA_DIR), two_stores[0], two_stores[0].addresses)
+    assert build._town_geocoder(geocoder, build.MANY_QUERIES) == (geocoder, False)
+    r = rows[0]
+    query = GeocodeQuery(None, r["street"], r["housenumber"], r["postcode"], r["locality"], None, "DE")
+    answer = geocoder.geocode(query).best
+    assert answer is not None and answer.precision == Precision.ADDRESS
+    fast_store, plain_store = two_stores
+    fast = run(fast_store, good_csv, monkeypatch, plain=False)
+    plain = run(plain_store, good_csv, monkeypatch, plain=True)
+    assert isinstance(fast, ImportReport) and fast == plain
     assert stored(fast_store) == stored(plain_store)
