@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -164,48 +164,72 @@ def build_places(
     progress: Progress = no_progress,
 ) -> list[PlaceData]:
     """PlaceData for every row, or ImportFailed naming each bad row; nothing is written here."""
+    chunks = place_chunks(rows, geocoder, vocabulary, data_dir, at=at, what=what, progress=progress)
+    return [p for chunk in chunks for p in chunk]
+
+
+def place_chunks(
+    rows: Sequence[RawRow],
+    geocoder: Geocoder,
+    vocabulary: Vocabulary,
+    data_dir: Path,
+    *,
+    at: datetime,
+    what: str,
+    progress: Progress = no_progress,
+    size: int | None = None,
+) -> Iterator[list[PlaceData]]:
+    """The PlaceData of each `size` rows (default: all) once checked, while no row has failed; at the end
+    ImportFailed naming each bad row (also after handing out chunks: the caller must then drop them)."""
     errors: list[InvalidParam] = []
-    built: list[_Place] = []
-    for i, row in enumerate(rows, start=1):
-        fields, problems = check_place(row.fields, vocabulary)
-        errors.extend(row.problems)
-        errors.extend(InvalidParam(f"{row.where}: {p.name}", p.reason) for p in problems)
-        key = own_key(row.fields, row.where, errors)
-        if fields is not None and not row.problems:
-            a = fields.address
-            key = key or place_key(fields.name, a.street, a.housenumber, a.locality)
-            place = _locate_place(row, fields, key, geocoder, at, errors)
-            if place is not None:
-                built.append(place)
-        progress("geocode", i, len(rows))
-    exact = [p for p in built if p.from_point]
-    if exact:
-        for p, ags in zip(exact, _stated_ags(exact, geocoder, Boundaries.load(data_dir)), strict=True):
-            p.ags = ags
-    unique_keys([(p.where, p.key) for p in built], errors)
+    keys: list[tuple[str, str]] = []
+    towns = _Towns(geocoder)
+    step = max(1, size or len(rows))
+    for start in range(0, len(rows), step):
+        built: list[_Place] = []
+        for i, row in enumerate(rows[start : start + step], start=start + 1):
+            fields, problems = check_place(row.fields, vocabulary)
+            errors.extend(row.problems)
+            errors.extend(InvalidParam(f"{row.where}: {p.name}", p.reason) for p in problems)
+            key = own_key(row.fields, row.where, errors)
+            if fields is not None and not row.problems:
+                a = fields.address
+                key = key or place_key(fields.name, a.street, a.housenumber, a.locality)
+                place = _locate_place(row, fields, key, geocoder, at, errors)
+                if place is not None:
+                    built.append(place)
+            progress("geocode", i, len(rows))
+        exact = [p for p in built if p.from_point]
+        if exact:
+            for p, ags in zip(exact, _stated_ags(exact, towns, Boundaries.load(data_dir)), strict=True):
+                p.ags = ags
+        keys.extend((p.where, p.key) for p in built)
+        if not errors:
+            yield [_place_data(p) for p in built]
+    unique_keys(keys, errors)
     if errors:
         raise refuse(errors, len(rows), what)
-    return [
-        PlaceData(
-            name=p.fields.name,
-            category=p.fields.category,
-            address=Address(a.street, a.housenumber, a.postcode, a.locality, p.ags),
-            point=p.point,
-            geocoding=p.geocoding,
-            phone=p.fields.phone,
-            website=p.fields.website,
-            description=p.fields.description,
-            source=p.fields.source,
-            external_key=p.key,
-            opening_hours=p.fields.opening_hours,
-            wheelchair=p.fields.wheelchair,
-            names=p.fields.names,
-            osm_version=p.fields.osm_version,
-            osm_timestamp=p.fields.osm_timestamp,
-        )
-        for p in built
-        for a in (p.fields.address,)
-    ]
+
+
+def _place_data(p: _Place) -> PlaceData:
+    a = p.fields.address
+    return PlaceData(
+        name=p.fields.name,
+        category=p.fields.category,
+        address=Address(a.street, a.housenumber, a.postcode, a.locality, p.ags),
+        point=p.point,
+        geocoding=p.geocoding,
+        phone=p.fields.phone,
+        website=p.fields.website,
+        description=p.fields.description,
+        source=p.fields.source,
+        external_key=p.key,
+        opening_hours=p.fields.opening_hours,
+        wheelchair=p.fields.wheelchair,
+        names=p.fields.names,
+        osm_version=p.fields.osm_version,
+        osm_timestamp=p.fields.osm_timestamp,
+    )
 
 
 def _locate_place(
@@ -230,7 +254,25 @@ def _locate_place(
     return _Place(row.where, f, found.point, found.provenance(at), ags, key, False)
 
 
-def _stated_ags(places: Sequence[_Place], geocoder: Geocoder, boundaries: Boundaries) -> list[str | None]:
+class _Towns:
+    """The geocoder answers of an import's border points, by address (or by town where that is the same)."""
+
+    def __init__(self, geocoder: Geocoder) -> None:
+        self.geocoder = geocoder
+        self.resolved: tuple[Geocoder, bool] | None = None
+        self.answers: dict[tuple[str | None, ...], str | None] = {}
+
+    def resolve(self, queries: int) -> tuple[Geocoder, bool]:
+        """_town_geocoder, asked once it is worth it and then kept for the import."""
+        if self.resolved is not None:
+            return self.resolved
+        found = _town_geocoder(self.geocoder, queries)
+        if queries >= MANY_QUERIES:
+            self.resolved = found
+        return found
+
+
+def _stated_ags(places: Sequence[_Place], towns: _Towns, boundaries: Boundaries) -> list[str | None]:
     """Each point's municipality, or its address's own one when the point lies within the border
     generalisation of that.
 
@@ -256,8 +298,8 @@ def _stated_ags(places: Sequence[_Place], geocoder: Geocoder, boundaries: Bounda
     if not todo:
         return found
     close = np.asarray(todo)[shapely.distance(borders, points[todo]) <= NEAREST_FALLBACK_DEG].tolist()
-    geocoder, town_only = _town_geocoder(geocoder, len(close))
-    answers: dict[tuple[str | None, ...], str | None] = {}
+    geocoder, town_only = towns.resolve(len(close))
+    answers = towns.answers
     out = list(found)
     for i in close:
         a = places[i].fields.address

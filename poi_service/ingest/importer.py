@@ -14,6 +14,7 @@ from poi_service.config import DEFAULT_DATA_DIR
 from poi_service.errors import ImportFailed
 from poi_service.geocode.base import Geocoder
 from poi_service.geocode.world import gc_paused
+from poi_service.ingest import overlap
 from poi_service.ingest.build import PROVENANCE_COLUMNS, Progress, RawRow, build_places, no_progress
 from poi_service.ingest.members import build_memberships
 from poi_service.ingest.readers import Table, read_table
@@ -186,9 +187,13 @@ def _import(
     what = f"import of {path.name}"
     if kind == "places":
         rows = source_alias(table.rows)
-        places = build_places(
-            rows, geocoder, vocabulary or Vocabulary.load(), data_dir, at=at, what=what, progress=progress
-        )
+        vocabulary = vocabulary or Vocabulary.load()
+        if not dry_run and overlap.can_overlap(rows, geocoder):
+            done, plan = overlap.import_places(
+                store, rows, geocoder, vocabulary, data_dir, at=at, what=what, progress=progress, actor=actor
+            )
+            return _report(path, kind, done, plan, dry_run, ignored)
+        places = build_places(rows, geocoder, vocabulary, data_dir, at=at, what=what, progress=progress)
         report = _report(path, kind, places, store.places.plan(places), dry_run, ignored)
         if not dry_run:
             write_places(store, places, progress, actor)

@@ -22,9 +22,10 @@ from poi_service.boundaries import NEAREST_FALLBACK_DEG, Boundaries
 from poi_service.config import Settings
 from poi_service.errors import ImportFailed
 from poi_service.geocode import make_geocoder
+from poi_service.geocode.addresses import AddressGeocoder
 from poi_service.geocode.base import GeocodeQuery, Geocoder
 from poi_service.geocode.housenumbers import street_match_key
-from poi_service.ingest import build, importer
+from poi_service.ingest import build, importer, overlap
 from poi_service.ingest.importer import ImportReport, import_file
 from poi_service.ingest.readers import Table, read_table
 from poi_service.models import Point, Precision
@@ -73,8 +74,9 @@ def plain_table(path: Path, layer: str | None = None, prefer: str | None = None)
     return Table(rows, table.columns)
 
 
-def plain_stated_ags(places: Any, geocoder: Geocoder, boundaries: Boundaries) -> list[str | None]:
+def plain_stated_ags(places: Any, towns: Any, boundaries: Boundaries) -> list[str | None]:
     """The former per-row lookup: one geocoder call per point near the border of its municipality."""
+    geocoder: Geocoder = towns.geocoder
     out: list[str | None] = []
     for p in places:
         found = boundaries.municipality_ags(np.array([p.point.lon]), np.array([p.point.lat]))[0]
@@ -124,10 +126,15 @@ def good_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def run(
-    store: Store, path: Path, monkeypatch: pytest.MonkeyPatch, *, plain: bool
+    store: Store, path: Path, monkeypatch: pytest.MonkeyPatch, *, plain: bool, overlapped: bool = True
 ) -> ImportReport | ImportFailed:
-    """import_file as the CLI calls it (offline geocoder over the store's address index)."""
+    """import_file as the CLI calls it (offline geocoder over the store's address index); the fast path
+    with writes overlapping the checks (chunks of 700 rows) unless told otherwise."""
     with monkeypatch.context() as m:
+        if not plain and overlapped:
+            m.setattr(overlap, "CHUNK", 700)
+            m.setattr(overlap, "MIN_ROWS", 1000)
+            m.setattr(overlap, "can_overlap", lambda rows, g: _overlapping(rows, g))
         if plain:
             m.setattr(importer, "read_table", plain_table)
             m.setattr(build, "_stated_ags", plain_stated_ags)
@@ -136,6 +143,12 @@ def run(
             return import_file(store, path, geocoder, data_dir=DATA_DIR, actor="cli")
         except ImportFailed as exc:
             return exc
+
+
+def _overlapping(rows: Any, geocoder: Geocoder) -> bool:
+    """overlap.can_overlap, insisting on yes (the test is about that path)."""
+    assert len(rows) >= overlap.MIN_ROWS and isinstance(geocoder, AddressGeocoder)
+    return True
 
 
 def stored(store: Store) -> list[dict[str, Any]]:
@@ -158,11 +171,12 @@ def _unstamped(state: dict[str, Any] | None) -> dict[str, Any] | None:
     return None if state is None else {k: v for k, v in state.items() if k not in STAMPS}
 
 
+@pytest.mark.parametrize("overlapped", [True, False])
 def test_fast_import_stores_what_the_plain_path_stores(
-    two_stores: tuple[Store, Store], good_csv: Path, monkeypatch: pytest.MonkeyPatch
+    two_stores: tuple[Store, Store], good_csv: Path, monkeypatch: pytest.MonkeyPatch, overlapped: bool
 ) -> None:
     fast_store, plain_store = two_stores
-    fast = run(fast_store, good_csv, monkeypatch, plain=False)
+    fast = run(fast_store, good_csv, monkeypatch, plain=False, overlapped=overlapped)
     plain = run(plain_store, good_csv, monkeypatch, plain=True)
     assert isinstance(fast, ImportReport) and isinstance(plain, ImportReport)
     assert fast == plain
@@ -243,7 +257,7 @@ def test_fast_import_with_an_address_index_asks_per_address(
     answer = geocoder.geocode(query).best
     assert answer is not None and answer.precision == Precision.ADDRESS
     fast_store, plain_store = two_stores
-    fast = run(fast_store, good_csv, monkeypatch, plain=False)
+    fast = run(fast_store, good_csv, monkeypatch, plain=False, overlapped=False)
     plain = run(plain_store, good_csv, monkeypatch, plain=True)
     assert isinstance(fast, ImportReport) and fast == plain
     assert stored(fast_store) == stored(plain_store)
