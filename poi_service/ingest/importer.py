@@ -13,7 +13,9 @@ from poi_service.categories import Vocabulary
 from poi_service.config import DEFAULT_DATA_DIR
 from poi_service.errors import ImportFailed
 from poi_service.geocode.base import Geocoder
-from poi_service.ingest.build import Progress, RawRow, build_places, no_progress
+from poi_service.geocode.world import gc_paused
+from poi_service.ingest import overlap
+from poi_service.ingest.build import PROVENANCE_COLUMNS, Progress, RawRow, build_places, no_progress
 from poi_service.ingest.members import build_memberships
 from poi_service.ingest.readers import Table, read_table
 from poi_service.models import Geocoding, MembershipData, PlaceData
@@ -21,7 +23,7 @@ from poi_service.store import ImportPlan, Store
 
 Kind = Literal["places", "memberships"]
 KINDS: tuple[Kind, ...] = ("places", "memberships")
-PROVENANCE = ("coord_source", "geocode_source", "geocode_precision", "geocode_confidence", "geocoded_at")
+PROVENANCE = PROVENANCE_COLUMNS
 COLUMNS: dict[Kind, tuple[str, ...]] = {
     "places": (
         "name",
@@ -133,10 +135,11 @@ def source_alias(rows: list[RawRow]) -> list[RawRow]:
     """Places accept 'source_url' (the shipped CSV's column) where 'source' is absent."""
     out = []
     for row in rows:
-        fields = dict(row.fields)
+        fields = row.fields
         if fields.get("source") in (None, "") and fields.get("source_url") not in (None, ""):
-            fields["source"] = fields["source_url"]
-        out.append(RawRow(row.where, fields, row.problems))
+            fields = {**fields, "source": fields["source_url"]}
+            row = RawRow(row.where, fields, row.problems)
+        out.append(row)
     return out
 
 
@@ -159,6 +162,23 @@ def import_file(
     """
     if kind not in KINDS:
         raise ImportFailed(f"unknown kind {kind!r}; use places or memberships")
+    # The rows' objects hold no cycles: the collector would rescan millions of them to free nothing.
+    with gc_paused():
+        return _import(store, path, geocoder, dry_run, kind, progress, data_dir, vocabulary, layer, actor)
+
+
+def _import(
+    store: Store,
+    path: Path,
+    geocoder: Geocoder,
+    dry_run: bool,
+    kind: Kind,
+    progress: Progress,
+    data_dir: Path,
+    vocabulary: Vocabulary | None,
+    layer: str | None,
+    actor: str | None,
+) -> ImportReport:
     table = read_table(path, layer, prefer=kind)
     ignored = check_columns(table, kind, path.name)
     if not table.rows:
@@ -167,9 +187,13 @@ def import_file(
     what = f"import of {path.name}"
     if kind == "places":
         rows = source_alias(table.rows)
-        places = build_places(
-            rows, geocoder, vocabulary or Vocabulary.load(), data_dir, at=at, what=what, progress=progress
-        )
+        vocabulary = vocabulary or Vocabulary.load()
+        if not dry_run and overlap.can_overlap(rows, geocoder):
+            done, plan = overlap.import_places(
+                store, rows, geocoder, vocabulary, data_dir, at=at, what=what, progress=progress, actor=actor
+            )
+            return _report(path, kind, done, plan, dry_run, ignored)
+        places = build_places(rows, geocoder, vocabulary, data_dir, at=at, what=what, progress=progress)
         report = _report(path, kind, places, store.places.plan(places), dry_run, ignored)
         if not dry_run:
             write_places(store, places, progress, actor)

@@ -113,7 +113,11 @@ def read_csv(path: Path) -> Table:
             if len(cells) > len(names):
                 reason = f"has {len(cells)} fields, the header has {len(names)}"
                 problems = (InvalidParam(where, reason),)
-            fields = {n: _cell_value(n, c, delimiter) for n, c in zip(names, cells, strict=False) if n}
+            if delimiter == "," and "'" not in "".join(cells):
+                # No decimal commas to mend and no formula guard to undo: the cells as they are.
+                fields = {n: c for n, c in zip(names, cells, strict=False) if n}
+            else:
+                fields = {n: _cell_value(n, c, delimiter) for n, c in zip(names, cells, strict=False) if n}
             rows.append(RawRow(where, fields, problems))
     except csv.Error as exc:
         raise ImportFailed(

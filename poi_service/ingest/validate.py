@@ -92,6 +92,16 @@ class Fields:
     ) -> str | None:
         """A stripped string (blank is None), at most max_len characters, without control characters."""
         value = self.raw.get(name)
+        if type(value) is str:
+            # Most cells: printable text (so no control, bidi or invisible characters: str.isprintable
+            # is False for categories Cc, Cf, Zs but ' ', Zl, Zp) starting with a character that shows.
+            text = value.strip()
+            if text and len(text) <= max_len and text.isprintable() and text[0] not in BLANK_LETTERS:
+                return text
+        elif value is None:  # a column the file does not have
+            if required:
+                self.error(name, "is required")
+            return None
         if value is None or (isinstance(value, float) and math.isnan(value)):
             value = ""
         if isinstance(value, bool) or not isinstance(value, str | int | float):

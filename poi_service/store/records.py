@@ -6,6 +6,7 @@ Columns are plain scalars, so the same mapping serves SQLite and PostgreSQL. Fil
 
 from __future__ import annotations
 
+import hashlib
 import os
 import uuid
 from collections.abc import Iterable, Sequence
@@ -55,10 +56,15 @@ OSM_COLUMNS = ("opening_hours", "wheelchair", "names", "osm_version", "osm_times
 def new_id(external_key: str | None) -> str:
     """A stable id: derived from the external key when there is one, so re-imports keep ids."""
     if external_key:
-        return str(uuid.uuid5(_ID_NAMESPACE, external_key))
-    # uuid4's layout (version 4, RFC 4122 variant) without the UUID object: bulk imports make millions.
-    b = bytearray(os.urandom(16))
-    b[6] = b[6] & 0x0F | 0x40
+        # uuid.uuid5's bytes (SHA-1 of namespace and name; version 5, RFC 4122 variant) without the
+        # UUID object: bulk imports make millions.
+        b = bytearray(
+            hashlib.sha1(_ID_NAMESPACE.bytes + external_key.encode(), usedforsecurity=False).digest()[:16]
+        )
+        b[6] = b[6] & 0x0F | 0x50
+    else:  # uuid4's layout (version 4, RFC 4122 variant)
+        b = bytearray(os.urandom(16))
+        b[6] = b[6] & 0x0F | 0x40
     b[8] = b[8] & 0x3F | 0x80
     h = b.hex()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"

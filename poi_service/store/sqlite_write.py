@@ -193,6 +193,8 @@ class SqliteCollection(KeyReads[R, D, F], RecordWrites[R, D, F]):
     def _upsert_batch(self, batch: list[D], now: str, actor: str | None) -> None:
         """Writes one batch of add_many: new rows, changed rows, and their history."""
         stored = self._by_keys([d.external_key for d in batch if d.external_key is not None])
+        # The states this batch wrote, as columns: made records only when a key repeats (rarely).
+        fresh: dict[str, dict[str, Any]] = {}
         writes: list[dict[str, Any]] = []
         log: list[tuple[Any, ...]] = []
         keys: set[str] = set()
@@ -203,6 +205,8 @@ class SqliteCollection(KeyReads[R, D, F], RecordWrites[R, D, F]):
                 writes, log, keys = [], [], set()
             cols = self.spec.to_row(data)
             row = self._row(data, now, cols)
+            if key is not None and key in fresh:
+                stored[key] = self.spec.from_row(fresh.pop(key))
             before = stored.get(key) if key is not None else None
             if before is not None and before.deleted_at is None and same_data(self.spec, row, before):
                 continue
@@ -230,7 +234,7 @@ class SqliteCollection(KeyReads[R, D, F], RecordWrites[R, D, F]):
                 }
             if key is not None:
                 keys.add(key)
-                stored[key] = self.spec.from_row(after)
+                fresh[key] = after
         self._write(writes, log, now, actor)
 
     def _write(
