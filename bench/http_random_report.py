@@ -47,8 +47,15 @@ def ms(v: float) -> str:
 
 
 def memory_table(title: str, mem: Sequence[Memory]) -> list[str]:
-    rows = ["| when | worker pid | RSS MB | PSS MB | USS MB | Shared MB |", "|---|---:|---:|---:|---:|---:|"]
-    rows += [f"| {title} | {m.pid} | {m.rss:.0f} | {m.pss:.0f} | {m.uss:.0f} | {m.shared:.0f} |" for m in mem]
+    rows = [
+        "| when | worker pid | RSS MB | PSS MB | owned (Pss_Anon) MB | page cache (Pss_File) MB | USS MB | Shared MB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    rows += [
+        f"| {title} | {m.pid} | {m.rss:.0f} | {m.pss:.0f} | {m.owned:.0f} | {m.page_cache:.0f} | {m.uss:.0f} "
+        f"| {m.shared:.0f} |"
+        for m in mem
+    ]
     return rows
 
 
@@ -151,12 +158,16 @@ def targets(
         pss = max((m.pss for m in mem), default=math.nan)
         rss = max((m.rss for m in mem), default=math.nan)
         uss = max((m.uss for m in mem), default=math.nan)
+        owned = max((m.owned for m in mem), default=math.nan)
+        cache = max((m.page_cache for m in mem), default=math.nan)
         rows.append(
-            f"| memory per worker <= {limit:g} MB, {label}: PSS (checked) | largest worker PSS {pss:.0f} MB "
-            f"(USS {uss:.0f} MB) | {verdict(pss <= limit)} |"
+            f"| memory per worker <= {limit:g} MB, {label}: owned, PSS of its own heap (checked; mapped "
+            f"files are page cache, counted apart) | largest worker {owned:.0f} MB (+ {cache:.0f} MB page "
+            f"cache; USS {uss:.0f} MB) | {verdict(owned <= limit)} |"
         )
         rows.append(
-            f"| the same on RSS (for comparison) | largest worker RSS {rss:.0f} MB | {verdict(rss <= limit)} |"
+            f"| the same on PSS and RSS (for comparison) | largest worker PSS {pss:.0f} MB, RSS {rss:.0f} MB "
+            f"| {verdict(pss <= limit)} / {verdict(rss <= limit)} |"
         )
     return rows, full
 

@@ -203,13 +203,17 @@ def smaps_rollup(pid: int) -> dict[str, int]:
 
 @dataclass(frozen=True)
 class Memory:
-    """One process's memory in MB: USS = Private_Clean + Private_Dirty, Shared = Shared_Clean + _Dirty."""
+    """One process's memory in MB: USS = Private_Clean + Private_Dirty, Shared = Shared_Clean + _Dirty;
+    owned = Pss_Anon (its heap: what it holds itself; mapped files such as the store, its snapshot and
+    rendered-features files are page cache, counted apart as Pss_File)."""
 
     pid: int
     rss: float
     pss: float
     uss: float
     shared: float
+    owned: float = float("nan")
+    page_cache: float = float("nan")
 
     @classmethod
     def of(cls, pid: int) -> Memory:
@@ -221,6 +225,8 @@ class Memory:
             pss=s["Pss"] / mb,
             uss=(s["Private_Clean"] + s["Private_Dirty"]) / mb,
             shared=(s["Shared_Clean"] + s["Shared_Dirty"]) / mb,
+            owned=s.get("Pss_Anon", 0) / mb,
+            page_cache=s.get("Pss_File", 0) / mb,
         )
 
 

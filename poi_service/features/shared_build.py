@@ -8,7 +8,9 @@ earlier file every live record is rendered, streamed to the file in fid order.
 
 from __future__ import annotations
 
+import itertools
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,7 @@ import numpy as np
 from poi_service.categories import Vocabulary
 from poi_service.config import Settings
 from poi_service.features.cache import FeatureCache
-from poi_service.features.shared_file import Mapped, Writer, open_mapped
+from poi_service.features.shared_file import HEADER_BYTES, Mapped, Writer, open_mapped
 from poi_service.models import Place
 from poi_service.store import open_store
 
@@ -60,8 +62,7 @@ def build_in_child(
 
                 seen = places.each_keyed(keep, fids[~same].tolist())
                 if seen == version:
-                    for fid, stamp, reuse in zip(fids.tolist(), stamps.tolist(), same.tolist(), strict=True):
-                        writer.add(fid, old.head(fid) if reuse else fresh[fid], stamp)
+                    writer.add_blob(*merged(old, fids, stamps, same, fresh))
                 log.info("rendered features: %d of %d records rendered again", len(fresh), len(fids))
             if seen != version:  # the data moved on: whoever needs the new version asks for it
                 writer.abandon()
@@ -92,3 +93,37 @@ def unchanged(old: Mapped, fids: np.ndarray, stamps: np.ndarray) -> np.ndarray |
     if len(fids) and (~same).sum() > REUSE_AT_MOST_CHANGED * len(fids):
         return None
     return same
+
+
+def merged(
+    old: Mapped, fids: np.ndarray, stamps: np.ndarray, same: np.ndarray, fresh: dict[int, bytes]
+) -> tuple[np.ndarray, np.ndarray, Iterator[bytes | memoryview]]:
+    """Offsets and stamps by fid, and the blob as pieces: runs of kept heads that lie back to back in the
+    old blob are copied as one slice (a few runs per edit instead of a Python step per record)."""
+    old_offsets = np.asarray(old.offsets, np.int64)
+    start, end = old_offsets[fids], old_offsets[fids + 1]
+    sizes = np.where(same, end - start, 0)
+    changed = np.flatnonzero(~same)
+    sizes[changed] = [len(fresh[f]) for f in fids[changed].tolist()]
+    count = int(fids[-1]) + 3 if len(fids) else 1
+    by_fid = np.zeros(count, np.int64)
+    by_fid[fids + 1] = sizes
+    offsets = np.cumsum(by_fid)
+    all_stamps = np.zeros(count, np.int64)
+    all_stamps[fids] = stamps
+    # A new piece starts where a record is not kept, follows one that is not, or does not continue the
+    # previous kept head in the old blob.
+    breaks = np.ones(len(fids), bool)
+    if len(fids) > 1:
+        breaks[1:] = ~same[1:] | ~same[:-1] | (start[1:] != end[:-1])
+    edges = [*np.flatnonzero(breaks).tolist(), len(fids)]
+    view = memoryview(old.mm)
+
+    def pieces() -> Iterator[bytes | memoryview]:
+        for a, b in itertools.pairwise(edges):
+            if same[a]:
+                yield view[HEADER_BYTES + int(start[a]) : HEADER_BYTES + int(end[b - 1])]
+            else:
+                yield fresh[int(fids[a])]
+
+    return offsets, all_stamps, pieces()

@@ -71,6 +71,7 @@ class Writer:
         self._stamps: dict[int, int] = {}
         self._size = 0
         self._keep = True
+        self._arrays: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None = None
 
     def add(self, fid: int, head: bytes, stamp: int) -> None:
         ends = self._ends
@@ -97,12 +98,22 @@ class Writer:
             out.close()
             self._tmp.unlink(missing_ok=True)
 
+    def add_blob(self, offsets: npt.NDArray[np.int64], stamps: npt.NDArray[np.int64], pieces: Any) -> None:
+        """The whole file at once: offsets and stamps by fid, and the blob as pieces (bytes-like)."""
+        for piece in pieces:
+            self._out.write(piece)
+        self._size = int(offsets[-1])
+        self._arrays = (offsets, stamps)
+
     def _finish(self) -> None:
         out = self._out
-        offsets = np.array([*self._ends, self._size], np.int64)  # one past the last fid too
-        stamps = np.zeros(len(offsets), np.int64)
-        if self._stamps:
-            stamps[np.fromiter(self._stamps, np.int64)] = np.fromiter(self._stamps.values(), np.int64)
+        if self._arrays is not None:
+            offsets, stamps = self._arrays
+        else:
+            offsets = np.array([*self._ends, self._size], np.int64)  # one past the last fid too
+            stamps = np.zeros(len(offsets), np.int64)
+            if self._stamps:
+                stamps[np.fromiter(self._stamps, np.int64)] = np.fromiter(self._stamps.values(), np.int64)
         at = _aligned(HEADER_BYTES + self._size)
         stamps_at = _aligned(at + offsets.nbytes)
         out.seek(at)

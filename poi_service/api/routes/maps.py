@@ -11,7 +11,6 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
 from poi_service import params
@@ -64,10 +63,11 @@ async def _warm_up(app: FastAPI) -> AsyncIterator[None]:
     s: Services | None = getattr(app.state, "services", None)
     if s is not None:
         cache_ = payload_cache(app)
-        token = await run_in_threadpool(s.store.places.data_version)
 
         def warm() -> None:
             places_page(s.settings, _target_at(""), lang="de", nav=[], data_url="")
+            # Read here, not before serving: it waits while the index is built (seconds at 1M places).
+            token = s.store.places.data_version()
             build_later(cache_, s, token, open_states(app))
 
         threading.Thread(target=warm, name="poi-maps-warm", daemon=True).start()
