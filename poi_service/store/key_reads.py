@@ -37,9 +37,10 @@ class KeyReads(SqliteReads[R, D, F]):
         codes = self._category_codes(flt, snap.codes)
         if codes is None:
             return KeyPage(version, 0, [], [])
-        ball = snap.index.within(near.point.lon, near.point.lat, near.radius_m, codes)
-        page = ball.page(offset, limit)
-        return KeyPage(version, len(ball), page.fids.tolist(), page.distances_m.tolist())
+        total, fids, distances = snap.index.page_near(
+            near.point.lon, near.point.lat, near.radius_m, codes, offset, limit
+        )
+        return KeyPage(version, total, fids, distances)
 
     def nearest_keys(self, point: Point, k: int, filter: PlaceFilter) -> KeyPage | None:
         """Keys of the k nearest records, as nearest() would return them."""
@@ -122,5 +123,7 @@ class KeyReads(SqliteReads[R, D, F]):
 
     def _index_only(self, flt: F) -> bool:
         """True when the point index alone answers the filter (categories at most)."""
+        if isinstance(flt, PlaceFilter):  # the hot case, without building the SQL conditions
+            return not (flt.wheelchair or flt.text or flt.open_at is not None)
         spec = self.spec
         return not (spec.where(flt)[0] or spec.text(flt) or spec.open_at(flt) is not None)

@@ -33,7 +33,7 @@ def test_within_and_nearest_equal_exact_geodesics_to_every_row(seed: int) -> Non
         lon, lat = float(index.lons[q]) + 0.001, float(index.lats[q])
         dist = geodesic_m(lon, lat, index.lons, index.lats)
         order = np.lexsort((index.fids, dist))
-        for radius in (300.0, 1000.0, 2500.0):
+        for radius in (20.0, 80.0, 300.0, 1000.0, 2500.0):  # balls below and above page_near's SMALL_BALL
             inside = order[dist[order] <= radius]
             ball = index.within(lon, lat, radius)
             assert len(ball) == len(inside)
@@ -42,6 +42,12 @@ def test_within_and_nearest_equal_exact_geodesics_to_every_row(seed: int) -> Non
                 want = inside[offset : offset + limit]
                 assert page.fids.tolist() == index.fids[want].tolist()
                 assert np.allclose(page.distances_m, dist[want], rtol=0, atol=1e-6)
+                total, fids, distances = index.page_near(lon, lat, radius, (), offset, limit)
+                assert (total, fids, distances) == (len(ball), page.fids.tolist(), page.distances_m.tolist())
+            coded = order[(dist[order] <= radius) & (index.codes[order] == 1)]
+            total, fids, distances = index.page_near(lon, lat, radius, (1,), 0, 10)
+            assert total == len(coded) and fids == index.fids[coded[:10]].tolist()
+            assert np.allclose(distances, dist[coded[:10]], rtol=0, atol=1e-6)
         for k in (1, 10, 60):
             got = index.nearest(lon, lat, k)
             assert got.fids.tolist() == index.fids[order[:k]].tolist()
