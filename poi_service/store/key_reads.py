@@ -17,7 +17,7 @@ import numpy as np
 from poi_service.models import Place, Point
 from poi_service.store.base import KeyPage, Near, PlaceFilter
 from poi_service.store.collection import KEY_BATCH, LIVE, SqliteReads
-from poi_service.store.index import IntArray
+from poi_service.store.index import IntArray, PointIndex
 from poi_service.store.records import D, F, R
 from poi_service.store.snapshot import Snapshot
 
@@ -29,21 +29,28 @@ class KeyReads(SqliteReads[R, D, F]):
 
     def near_keys(self, near: Near, filter: PlaceFilter, offset: int, limit: int) -> KeyPage | None:
         """Keys of the records within near's radius, nearest first, as search() would page them."""
-        flt: Any = filter
-        found = self._checked() if self._index_only(flt) else None
-        if found is None:
-            return None
-        snap, version = found
-        codes = self._category_codes(flt, snap.codes)
-        if codes is None:
-            return KeyPage(version, 0, [], [])
-        total, fids, distances = snap.index.page_near(
+        ready = self._ready_for(filter)
+        if not isinstance(ready, tuple):
+            return ready
+        index, codes, version = ready
+        total, fids, distances = index.page_near(
             near.point.lon, near.point.lat, near.radius_m, codes, offset, limit
         )
         return KeyPage(version, total, fids, distances)
 
     def nearest_keys(self, point: Point, k: int, filter: PlaceFilter) -> KeyPage | None:
         """Keys of the k nearest records, as nearest() would return them."""
+        ready = self._ready_for(filter)
+        if not isinstance(ready, tuple):
+            return ready
+        index, codes, version = ready
+        nb = index.nearest(point.lon, point.lat, k, codes)
+        fids = nb.fids.tolist()
+        return KeyPage(version, len(fids), fids, nb.distances_m.tolist())
+
+    def _ready_for(self, filter: PlaceFilter) -> tuple[PointIndex, tuple[int, ...], int] | KeyPage | None:
+        """(index, category codes, version) to answer from; an empty page when no stored record has the
+        filter's categories; None when the index cannot answer now (see _checked) or alone."""
         flt: Any = filter
         found = self._checked() if self._index_only(flt) else None
         if found is None:
@@ -52,9 +59,7 @@ class KeyReads(SqliteReads[R, D, F]):
         codes = self._category_codes(flt, snap.codes)
         if codes is None:
             return KeyPage(version, 0, [], [])
-        nb = snap.index.nearest(point.lon, point.lat, k, codes)
-        fids = nb.fids.tolist()
-        return KeyPage(version, len(fids), fids, nb.distances_m.tolist())
+        return snap.index, codes, version
 
     def _checked(self) -> tuple[Snapshot, int] | None:
         """The built snapshot and its version if nothing was committed since they were checked, from one
