@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from poi_service.store.base import KeyedReads, KeyPage, Near, PlaceFilter
 log = logging.getLogger(__name__)
 
 MIN_ROWS = 20_000  # smaller stores: the plain path and the per-worker cache are enough
+NUDGE_S = 0.25
 
 
 def fingerprint(vocabulary: Vocabulary) -> str:
@@ -64,17 +66,43 @@ class SharedFeatures:
         self._mapped: tuple[int, Mapped] | None = None
         self._asked: set[int] = set()
         self._lock = threading.Lock()
+        self._nudged = 0.0
 
     def near(self, near: Near, flt: PlaceFilter, offset: int, limit: int) -> tuple[int, list[bytes]] | None:
         """(total, features) of a nearby page, or None: the plain path answers then."""
         page = self.reads.near_keys(near, flt, offset, limit)
-        features = None if page is None else self.features(page)
-        return None if page is None or features is None else (page.total, features)
+        if page is None:
+            self._early(flt)
+            return None
+        features = self.features(page)
+        return None if features is None else (page.total, features)
 
     def nearest(self, point: Point, k: int, flt: PlaceFilter) -> list[bytes] | None:
         """The features of the k nearest places, or None: the plain path answers then."""
         page = self.reads.nearest_keys(point, k, flt)
-        return None if page is None else self.features(page)
+        if page is None:
+            self._early(flt)
+            return None
+        return self.features(page)
+
+    def _early(self, flt: PlaceFilter) -> None:
+        """The index cannot answer now (a change is being taken in, maybe an index build of seconds):
+        have the new version's file built meanwhile, not only once the index is rebuilt. Checked in a
+        thread, at most every NUDGE_S: the version is read on a connection that may be busy."""
+        now = time.monotonic()
+        if now - self._nudged < NUDGE_S or not self.reads.index_only(flt):
+            return
+        self._nudged = now
+        threading.Thread(target=self._nudge, name="poi-features-nudge", daemon=True).start()
+
+    def _nudge(self) -> None:
+        try:
+            version = self.reads.latest_version()
+            current = self._mapped
+            if current is None or current[0] != version:
+                self._map(version)
+        except Exception:  # the next request's own path tells
+            log.debug("features nudge failed", exc_info=True)
 
     def prepare(self) -> None:
         """Maps the file of the current data version, or has it built (in the background)."""

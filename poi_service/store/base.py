@@ -137,6 +137,12 @@ class KeyedReads(Protocol):
 
     def data_version(self) -> int: ...
 
+    def latest_version(self) -> int:
+        """The committed data version, read without waiting for an index build."""
+        ...
+
+    def index_only(self, filter: PlaceFilter) -> bool: ...
+
 
 @dataclass(frozen=True, slots=True)
 class Extent:

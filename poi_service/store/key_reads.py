@@ -48,6 +48,15 @@ class KeyReads(SqliteReads[R, D, F]):
         fids = nb.fids.tolist()
         return KeyPage(version, len(fids), fids, nb.distances_m.tolist())
 
+    def latest_version(self) -> int:
+        """The committed change counter, read without waiting for an index build."""
+        return self.store.latest_version(self.spec.table)
+
+    def index_only(self, filter: PlaceFilter) -> bool:
+        """The point index alone answers this filter (near_keys/nearest_keys then answer when it is current)."""
+        flt: Any = filter
+        return self._index_only(flt)
+
     def _ready_for(self, filter: PlaceFilter) -> tuple[PointIndex, tuple[int, ...], int] | KeyPage | None:
         """(index, category codes, version) to answer from; an empty page when no stored record has the
         filter's categories; None when the index cannot answer now (see _checked) or alone."""

@@ -226,30 +226,41 @@ class SqliteStore:
         """Backend, schema version and counts, through a connection of its own: /health must not wait
         for the read connection while it builds an index (seconds at 1M places). Counts are kept per
         change-counter version (a count of 1M rows takes ~0.2 s)."""
-        with self._status_lock:
-            if self._status is None:
-                self._status = self._connect()
-            conn = self._status
-            conn.execute("BEGIN")
-            try:
-                version = conn.execute("SELECT value FROM poi_meta WHERE key = 'schema_version'").fetchone()[
-                    0
-                ]
-                counts = {}
-                for table, changes in conn.execute("SELECT collection, version FROM poi_changes").fetchall():
-                    kept = self._counts.get(table)
-                    if kept is None or kept[0] != changes:
-                        sql = f"SELECT (SELECT count(*) FROM {table}) - (SELECT count(*) FROM {table} WHERE deleted_at IS NOT NULL)"  # noqa: S608
-                        kept = self._counts[table] = (changes, int(conn.execute(sql).fetchone()[0]))
-                    counts[table] = kept[1]
-            finally:
-                conn.execute("COMMIT")
+        with self._status_reading() as conn:
+            version = conn.execute("SELECT value FROM poi_meta WHERE key = 'schema_version'").fetchone()[0]
+            counts = {}
+            for table, changes in conn.execute("SELECT collection, version FROM poi_changes").fetchall():
+                kept = self._counts.get(table)
+                if kept is None or kept[0] != changes:
+                    sql = f"SELECT (SELECT count(*) FROM {table}) - (SELECT count(*) FROM {table} WHERE deleted_at IS NOT NULL)"  # noqa: S608
+                    kept = self._counts[table] = (changes, int(conn.execute(sql).fetchone()[0]))
+                counts[table] = kept[1]
         return {
             "backend": "sqlite-geopackage",
             "schema_version": int(version),
             "places": counts[PLACES.table],
             "memberships": counts[MEMBERSHIPS.table],
         }
+
+    def latest_version(self, table: str) -> int:
+        """The collection's committed change counter, without waiting for the read connection (which
+        an index build holds for seconds at 1M places)."""
+        with self._status_reading() as conn:
+            row = conn.execute("SELECT version FROM poi_changes WHERE collection = ?", (table,)).fetchone()
+        return int(row[0])
+
+    @contextmanager
+    def _status_reading(self) -> Iterator[sqlite3.Connection]:
+        """The status connection (info, latest_version) in a read snapshot."""
+        with self._status_lock:
+            if self._status is None:
+                self._status = self._connect()
+            conn = self._status
+            conn.execute("BEGIN")
+            try:
+                yield conn
+            finally:
+                conn.execute("COMMIT")
 
     def meta_get(self, key: str) -> str | None:
         """A metadata value (poi_meta)."""
