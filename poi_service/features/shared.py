@@ -47,6 +47,13 @@ def fingerprint(vocabulary: Vocabulary) -> str:
     return digest.hexdigest()[:16]
 
 
+class Busy:
+    """The answer of a call that would have had to wait (SharedFeatures.near/nearest)."""
+
+
+BUSY = Busy()
+
+
 class SharedFeatures:
     """One worker's view of the rendered-features files of one store directory."""
 
@@ -68,22 +75,31 @@ class SharedFeatures:
         self._lock = threading.Lock()
         self._nudged = 0.0
 
-    def near(self, near: Near, flt: PlaceFilter, offset: int, limit: int) -> tuple[int, list[bytes]] | None:
-        """(total, features) of a nearby page, or None: the plain path answers then."""
-        page = self.reads.near_keys(near, flt, offset, limit)
+    def near(
+        self, near: Near, flt: PlaceFilter, offset: int, limit: int, wait: bool = False
+    ) -> tuple[int, list[bytes]] | Busy | None:
+        """(total, features) of a nearby page; None: the plain path answers; BUSY (without wait): the
+        index could not be checked without waiting, ask again with wait=True from a worker thread."""
+        page = self.reads.near_keys(near, flt, offset, limit, wait)
         if page is None:
-            self._early(flt)
-            return None
+            return self._why_not(flt, wait)
         features = self.features(page)
         return None if features is None else (page.total, features)
 
-    def nearest(self, point: Point, k: int, flt: PlaceFilter) -> list[bytes] | None:
-        """The features of the k nearest places, or None: the plain path answers then."""
-        page = self.reads.nearest_keys(point, k, flt)
+    def nearest(
+        self, point: Point, k: int, flt: PlaceFilter, wait: bool = False
+    ) -> list[bytes] | Busy | None:
+        """The features of the k nearest places; None and BUSY as for near()."""
+        page = self.reads.nearest_keys(point, k, flt, wait)
         if page is None:
-            self._early(flt)
-            return None
+            return self._why_not(flt, wait)
         return self.features(page)
+
+    def _why_not(self, flt: PlaceFilter, waited: bool) -> Busy | None:
+        if waited or not self.reads.index_only(flt):
+            return None
+        self._early(flt)
+        return BUSY
 
     def _early(self, flt: PlaceFilter) -> None:
         """The index cannot answer now (a change is being taken in, maybe an index build of seconds):
@@ -107,10 +123,6 @@ class SharedFeatures:
     def prepare(self) -> None:
         """Maps the file of the current data version, or has it built (in the background)."""
         self._map(self.reads.data_version())
-
-    def ready(self) -> bool:
-        """Always: the calls above never wait (they answer None when the index needs a check or a build)."""
-        return True
 
     def features(self, page: KeyPage) -> list[bytes] | None:
         """The page's features (with distance_m), or None while the file of its version is missing."""

@@ -119,9 +119,16 @@ class KeyedReads(Protocol):
     turns keys into answers itself. None means the filter needs more than the index (text, attributes,
     opening hours) or the store is inside a write: ask the Collection instead."""
 
-    def near_keys(self, near: Near, filter: PlaceFilter, offset: int, limit: int) -> KeyPage | None: ...
+    def near_keys(
+        self, near: Near, filter: PlaceFilter, offset: int, limit: int, wait: bool = False
+    ) -> KeyPage | None:
+        """wait=False never waits (None when the index is busy or a change must be taken in first);
+        wait=True waits and checks like a record query (for worker threads)."""
+        ...
 
-    def nearest_keys(self, point: Point, k: int, filter: PlaceFilter) -> KeyPage | None: ...
+    def nearest_keys(
+        self, point: Point, k: int, filter: PlaceFilter, wait: bool = False
+    ) -> KeyPage | None: ...
 
     def each_keyed(self, visit: Callable[[int, Place], None], fids: Sequence[int] | None = None) -> int:
         """visit(fid, place) for every live place (or those of fids) in fid order, all from one read

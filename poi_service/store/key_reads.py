@@ -22,14 +22,17 @@ from poi_service.store.records import D, F, R
 from poi_service.store.snapshot import Snapshot
 
 CHUNK = 4096
+CHECK_WAIT_S = 0.001
 
 
 class KeyReads(SqliteReads[R, D, F]):
     """SqliteReads plus KeyedReads."""
 
-    def near_keys(self, near: Near, filter: PlaceFilter, offset: int, limit: int) -> KeyPage | None:
+    def near_keys(
+        self, near: Near, filter: PlaceFilter, offset: int, limit: int, wait: bool = False
+    ) -> KeyPage | None:
         """Keys of the records within near's radius, nearest first, as search() would page them."""
-        ready = self._ready_for(filter)
+        ready = self._ready_for(filter, wait)
         if not isinstance(ready, tuple):
             return ready
         index, codes, version = ready
@@ -38,9 +41,9 @@ class KeyReads(SqliteReads[R, D, F]):
         )
         return KeyPage(version, total, fids, distances)
 
-    def nearest_keys(self, point: Point, k: int, filter: PlaceFilter) -> KeyPage | None:
+    def nearest_keys(self, point: Point, k: int, filter: PlaceFilter, wait: bool = False) -> KeyPage | None:
         """Keys of the k nearest records, as nearest() would return them."""
-        ready = self._ready_for(filter)
+        ready = self._ready_for(filter, wait)
         if not isinstance(ready, tuple):
             return ready
         index, codes, version = ready
@@ -57,11 +60,15 @@ class KeyReads(SqliteReads[R, D, F]):
         flt: Any = filter
         return self._index_only(flt)
 
-    def _ready_for(self, filter: PlaceFilter) -> tuple[PointIndex, tuple[int, ...], int] | KeyPage | None:
+    def _ready_for(
+        self, filter: PlaceFilter, wait: bool
+    ) -> tuple[PointIndex, tuple[int, ...], int] | KeyPage | None:
         """(index, category codes, version) to answer from; an empty page when no stored record has the
-        filter's categories; None when the index cannot answer now (see _checked) or alone."""
+        filter's categories; None when the index cannot answer alone, or now (see _checked)."""
         flt: Any = filter
-        found = self._checked() if self._index_only(flt) else None
+        if not self._index_only(flt):
+            return None
+        found = self._current_waiting() if wait else self._checked()
         if found is None:
             return None
         snap, version = found
@@ -70,14 +77,25 @@ class KeyReads(SqliteReads[R, D, F]):
             return KeyPage(version, 0, [], [])
         return snap.index, codes, version
 
+    def _current_waiting(self) -> tuple[Snapshot, int] | None:
+        """The snapshot of the committed state and its version, waiting for the read connection and
+        checking (rebuilding if needed) as the record queries do; for worker threads, not the event loop."""
+        with self.store.reading():
+            if self.store.in_transaction():
+                return None
+            return self._fresh_index(), self._version
+
     def _checked(self) -> tuple[Snapshot, int] | None:
         """The built snapshot and its version if nothing was committed since they were checked, from one
-        `PRAGMA data_version` (no read transaction: no row is read); None, never waiting, when that
-        cannot be told here (another thread reads, a write is open, something was committed): the
-        record queries then check, and rebuild if needed."""
+        `PRAGMA data_version` (no read transaction: no row is read); None, without waiting more than
+        CHECK_WAIT_S, when that cannot be told here (another thread reads, a write is open, something was
+        committed): the caller then asks again from a worker thread (wait=True)."""
         store = self.store
         lock = store.read_lock
-        if store.in_transaction() or not lock.acquire(blocking=False):
+        # Up to CHECK_WAIT_S for another thread's short read (a record query holds the connection
+        # for ~0.1 ms): without it, under load, requests that once went to worker threads kept the
+        # connection busy and pushed every later one there too. An index build holds it for seconds.
+        if store.in_transaction() or not lock.acquire(timeout=CHECK_WAIT_S):
             return None
         try:
             snap = self._snapshot

@@ -135,3 +135,40 @@ def test_a_write_is_seen_at_once_and_the_file_follows(served: Served) -> None:
     for again in [target, *targets(2, 20)]:
         fast, plain = both(served, again)
         assert fast == plain, again
+
+
+def test_a_busy_index_is_asked_again_from_a_worker_thread(served: Served) -> None:
+    import threading
+
+    from poi_service.features.shared import BUSY
+    from poi_service.models import Point
+    from poi_service.store import Near, PlaceFilter
+
+    wait_mapped(served, served.store.places.data_version())
+    shared = shared_of(served)
+    near = Near(Point(9.43, 54.79), 2000.0)
+    held, release = threading.Event(), threading.Event()
+
+    def long_read() -> None:
+        with served.store.read_lock:  # type: ignore[attr-defined]
+            held.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=long_read)
+    thread.start()
+    held.wait(5)
+    try:
+        assert shared.near(near, PlaceFilter(), 0, 10) is BUSY  # the event loop never waits long
+        target = "/places/nearby?lat=54.79&lon=9.43&radius_m=2000&limit=10"
+        answer = httpx.Client(base_url=str(served.client.base_url), timeout=30)
+        pending = threading.Thread(target=lambda: got.append(answer.get(target).content))
+        got: list[bytes] = []
+        pending.start()
+    finally:
+        release.set()
+        thread.join()
+    pending.join(30)
+    fast, plain = both(served, target)
+    assert got == [plain] and fast == plain
+    found = shared.near(near, PlaceFilter(), 0, 10, True)
+    assert isinstance(found, tuple) and found[0] > 0

@@ -18,6 +18,7 @@ from poi_service.api.query import Param, Reader
 from poi_service.api.rendered import collection_json, unpaged_json
 from poi_service.api.responses import GeoJSONResponse, JSONResponse, RawGeoJSONResponse
 from poi_service.features.geojson import place_feature
+from poi_service.features.shared import BUSY
 from poi_service.store import Near, PlaceFilter
 from poi_service.store import Query as StoreQuery
 
@@ -107,8 +108,10 @@ async def nearby(request: Request) -> Response:
     flt = _filter(r, services)
     shared = services.shared
     if shared is not None:  # features rendered once per data version (same bytes as below)
-        found = await store_call(shared, shared.near, near, flt, offset, size)
-        if found is not None:
+        found = shared.near(near, flt, offset, size)
+        if found is BUSY:  # a worker thread may wait for the index (as the plain path would)
+            found = await run_in_threadpool(shared.near, near, flt, offset, size, True)
+        if isinstance(found, tuple):
             return RawGeoJSONResponse(collection_json(request, found[1], found[0], size, offset))
     places = services.store.places
     result = await search_call(places, StoreQuery(flt, near=near, limit=size, offset=offset))
@@ -132,8 +135,10 @@ async def nearest(request: Request) -> Response:
     places, point, k = services.store.places, params.point(lat, lon), params.k_nearest(k, services.settings)
     shared = services.shared
     if shared is not None:  # features rendered once per data version (same bytes as below)
-        features = await store_call(shared, shared.nearest, point, k, flt)
-        if features is not None:
+        features = shared.nearest(point, k, flt)
+        if features is BUSY:
+            features = await run_in_threadpool(shared.nearest, point, k, flt, True)
+        if isinstance(features, list):
             return RawGeoJSONResponse(unpaged_json(request, features))
     hits = await store_call(places, places.nearest, point, k, flt)
     return RawGeoJSONResponse(unpaged_json(request, services.features.places(hits, flt.open_at)))
