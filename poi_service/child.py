@@ -22,22 +22,25 @@ from typing import Any
 PR_SET_PDEATHSIG = 1
 
 
-def once_in_child(lock: Path, done: Callable[[], bool], work: Callable[..., None], *args: Any) -> bool:
-    """Runs work(*args) in a child unless done() (checked again under the lock, as another process
-    may have done it meanwhile); True when done() holds afterwards. `work` must be picklable."""
+def once_in_child(
+    lock: Path, done: Callable[[], bool], work: Callable[..., None], *args: Any, nice: int = 19
+) -> bool:
+    """Runs work(*args) in a child at that niceness unless done() (checked again under the lock, as
+    another process may have done it meanwhile); True when done() holds afterwards. `work` must be
+    picklable."""
     with open(lock, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         if done():
             return True
         spawn = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as child:
-            child.submit(_niced, work, *args).result()
+            child.submit(_niced, nice, work, *args).result()
         return done()
 
 
-def _niced(work: Callable[..., None], *args: Any) -> None:
+def _niced(nice: int, work: Callable[..., None], *args: Any) -> None:
     _die_with_parent()
-    os.nice(19)
+    os.nice(nice)
     work(*args)
 
 
