@@ -30,7 +30,8 @@ from poi_service.features.cache import finish
 from poi_service.features.shared_build import build_in_child, file_name
 from poi_service.features.shared_file import Mapped, open_mapped
 from poi_service.models import Point
-from poi_service.store.base import KeyedReads, KeyPage, Near, PlaceFilter
+from poi_service.store.base import Near, PlaceFilter
+from poi_service.store.keyed import KeyedReads, KeyPage
 
 log = logging.getLogger(__name__)
 

@@ -387,20 +387,11 @@ class SqliteReads(Generic[R, D, F]):
                 return self._build_index(conn)
             self._sync(conn)
             if self._snapshot is None:
-                self._snapshot = self._load_or_build(conn)
+                build = lambda: self._build_index(conn)  # noqa: E731
+                self._snapshot = snapshot_file.for_store(
+                    conn, self.store, self.spec.table, self._version, build
+                )
             return self._snapshot
-
-    def _load_or_build(self, conn: sqlite3.Connection) -> Snapshot:
-        """The snapshot of this version: from the shared file when the collection is large."""
-        store, table = self.store, self.spec.table
-        biggest = conn.execute(f"SELECT max(fid) FROM {table}").fetchone()[0] or 0  # noqa: S608
-        if biggest < store.snapshot_min_rows:  # cheaper to build than to share (no file, no lock)
-            return self._build_index(conn)
-        stat = store.path.stat()
-        key = snapshot_file.Key(table, self._version, store.store_id, stat.st_dev, stat.st_ino)
-        return snapshot_file.shared(
-            store.snapshots, key, lambda: self._build_index(conn), store.snapshot_min_rows
-        )
 
     def _build_index(self, conn: sqlite3.Connection) -> Snapshot:
         return build_snapshot(conn, self.spec.table, has_category=self.spec.table == "places")

@@ -1,4 +1,4 @@
-"""Distance queries of the embedded store as row keys only (the KeyedReads protocol of store/base.py).
+"""Distance queries of the embedded store as row keys only (the KeyedReads protocol of store/keyed.py).
 
 The same point index, snapshot and change check as SqliteReads.search / nearest, minus reading and
 decoding the records: what a caller that keeps rendered records per data version needs
@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 
 from poi_service.models import Place, Point
-from poi_service.store.base import KeyPage, Near, PlaceFilter
+from poi_service.store.base import Near, PlaceFilter
 from poi_service.store.collection import KEY_BATCH, LIVE, SqliteReads
 from poi_service.store.index import IntArray, PointIndex
+from poi_service.store.keyed import KeyPage
 from poi_service.store.records import D, F, R
 from poi_service.store.snapshot import Snapshot
 

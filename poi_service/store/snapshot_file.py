@@ -20,6 +20,7 @@ import logging
 import math
 import mmap
 import os
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -33,8 +34,10 @@ from scipy.spatial import cKDTree
 
 from poi_service.store.index import PointIndex
 from poi_service.store.snapshot import AreaIndex, Snapshot
+from poi_service.store.sqlite_rows import Connections
 
 log = logging.getLogger(__name__)
+Build = Callable[[], Snapshot]
 
 MAGIC = b"POISNAP1"
 FORMAT = 1
@@ -54,6 +57,19 @@ class Key:
     inode: int
     format: int = FORMAT
     scipy: str = scipy.__version__
+
+
+def for_store(
+    conn: sqlite3.Connection, store: Connections, table: str, version: int, build: Build
+) -> Snapshot:
+    """The snapshot of `table` at `version`: shared through a file when the collection is large, else
+    built (cheaper than a file and a lock below the store's snapshot_min_rows)."""
+    biggest = conn.execute(f"SELECT max(fid) FROM {table}").fetchone()[0] or 0  # noqa: S608 (a fixed table)
+    if biggest < store.snapshot_min_rows:
+        return build()
+    stat = store.path.stat()
+    key = Key(table, version, store.store_id, stat.st_dev, stat.st_ino)
+    return shared(store.snapshots, key, build, store.snapshot_min_rows)
 
 
 def shared(directory: Path, key: Key, build: Callable[[], Snapshot], min_rows: int = MIN_ROWS) -> Snapshot:
